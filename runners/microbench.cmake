@@ -1,0 +1,17 @@
+# microbench.cmake - the Google Benchmark C shim and qtopo-microbench (included from
+# runners/CMakeLists.txt). Targets appear only once the libraries they measure exist, so this
+# file configures at every stage of the tree.
+
+# qtp_gbench_shim: C API over Google Benchmark (gbench_shim.h). C programs that link it are
+# linked by the C++ driver (CMake propagates the static library's CXX link language).
+add_library(qtp_gbench_shim STATIC ${CMAKE_CURRENT_LIST_DIR}/gbench_shim.cc)
+target_include_directories(qtp_gbench_shim PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(qtp_gbench_shim PUBLIC benchmark::benchmark)
+
+if(TARGET qtp_queues AND TARGET qtp_results)
+  add_executable(qtopo-microbench ${CMAKE_CURRENT_LIST_DIR}/microbench.c)
+  target_link_libraries(qtopo-microbench PRIVATE qtp_gbench_shim qtp_queues qtp_results
+                                                 Threads::Threads)
+  target_include_directories(qtopo-microbench PRIVATE ${PROJECT_SOURCE_DIR}/queues
+                                                      ${PROJECT_SOURCE_DIR}/results)
+endif()
