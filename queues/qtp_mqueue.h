@@ -34,11 +34,12 @@ extern const struct qtp_mqueue_ops qtp_mqueue_kinds[];
 const struct qtp_mqueue_ops *qtp_mqueue_find(const char *name);
 
 void qtp_mqueue_destroy(struct qtp_mqueue *q);
-/* Copy ev in, waiting while full. 0, or EPIPE when closed. */
+/* Copy ev in, waiting while full. 0, EPIPE when closed, ENOMEM (mutex-linked: no node). */
 int qtp_mqueue_push(struct qtp_mqueue *q, const void *ev);
-/* Non-blocking push: 0, EAGAIN when full, EPIPE when closed. */
+/* Non-blocking push: 0, EAGAIN when full, EPIPE when closed, ENOMEM as push. */
 int qtp_mqueue_try_push(struct qtp_mqueue *q, const void *ev);
-/* Copy the oldest event out, waiting while empty. 0, or EPIPE when closed (and, graceful, drained). */
+/* Copy the oldest event out, waiting while empty. 0, or EPIPE when closed (and, graceful, drained).
+ */
 int qtp_mqueue_pop(struct qtp_mqueue *q, void *ev);
 void qtp_mqueue_close(struct qtp_mqueue *q, enum qtp_close_mode mode);
 /* Events queued now (for the watchdog's report). */

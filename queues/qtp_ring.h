@@ -38,14 +38,74 @@ enum qtp_halt_mode {
 
 struct qtp_ring_config {
     uint32_t capacity; /* power of two >= 1 */
-    size_t slot_size;  /* bytes per slot; slots are 8-byte aligned (rounded up to a multiple of 8) */
+    size_t slot_size; /* bytes per slot; slots are 8-byte aligned (rounded up to a multiple of 8) */
     enum qtp_producer_kind producer;
     const struct qtp_wait_ops *wait; /* NULL: spin */
 };
 
-struct qtp_ring; /* opaque; see qtp_ring_slot for the one inline accessor */
+/* The ring. Its fields are INTERNAL: they are in this header only so that the hot paths below
+ * (slot, claim, try_claim, publish, barrier) can be static inline; use the functions.
+ *
+ * Invariants (S = capacity):
+ *   SP: cursor = highest published; next = highest claimed (producer-private); cursor <= next.
+ *   MP: cursor = highest claimed (CAS); sequence s is published iff
+ *       available[s & mask] == (uint32_t)(s >> log2cap), its round; consumers see the
+ *       contiguous published prefix.
+ *   Both: claimed - S <= min(gating) (the producer never overwrites a slot a gating stage has not
+ *   finished); cached_gate <= min(gating) at all times (sequences only grow).
+ *   state: 0 running, 1 graceful halt (draining), 2 forced halt; only ever grows. */
+struct qtp_ring {
+    /* Read-mostly after create: every thread reads this block, nobody writes it while running
+     * (state changes once or twice, at halt). */
+    alignas(QTP_CACHE_BLOCK) unsigned char *slots;
+    int64_t mask;
+    uint32_t capacity;
+    uint32_t log2cap;
+    size_t stride;               /* slot_size rounded up to a multiple of 8 */
+    size_t slot_size;            /* as configured */
+    size_t storage_bytes;        /* capacity * stride */
+    _Atomic uint32_t *available; /* MP: round per slot (UINT32_MAX: never); SP: NULL */
+    size_t available_bytes;
+    enum qtp_producer_kind producer;
+    bool signal_needed; /* the wait strategy's signal() is not a no-op */
+    _Atomic int state;
+    size_t ngating;
+    const struct qtp_seq *gating[QTP_RING_MAX_GATING];
+    /* SP: published cursor; MP: claim counter. Written by producers, read by consumers. */
+    struct qtp_seq cursor;
+    /* SP: producer-private (atomic only so watchdogs may read `next`); MP: gate cache shared by
+     * the producers. */
+    alignas(QTP_CACHE_BLOCK) _Atomic int64_t next;
+    _Atomic int64_t cached_gate;
+    /* The wait strategy's state (its hot fields are on their own blocks). */
+    alignas(QTP_CACHE_BLOCK) struct qtp_waiter waiter;
+};
+_Static_assert(offsetof(struct qtp_ring, cursor) % QTP_CACHE_BLOCK == 0, "cursor owns a block");
+_Static_assert(offsetof(struct qtp_ring, next) >=
+                   offsetof(struct qtp_ring, cursor) + sizeof(struct qtp_seq),
+               "producer-local fields do not share the cursor's block");
+_Static_assert(offsetof(struct qtp_ring, next) % QTP_CACHE_BLOCK == 0, "next starts a block");
+_Static_assert(offsetof(struct qtp_ring, waiter) >=
+                   offsetof(struct qtp_ring, next) + QTP_CACHE_BLOCK,
+               "the waiter does not share the producer's block");
 
-/* 0, EINVAL (capacity not a power of two, slot_size 0) or ENOMEM. Storage via qtp_alloc. */
+enum { QTP_RING_RUNNING = 0, QTP_RING_DRAINING = 1, QTP_RING_FORCED = 2 };
+
+/* Test-only planted regression (issue 6's detector check). Always compiled; it costs one
+ * predictable branch per publish. It stays 0 unless the library is built with the CMake option
+ * QTOPO_PLANTED_REGRESSION=ON, in which case the first qtp_ring_create reads the environment
+ * variable QTOPO_PLANTED_NS once, and every published event then busy-waits that many ns in
+ * qtp_ring_publish (a batch lo..hi waits (hi - lo + 1) times as long). */
+extern _Atomic uint64_t qtp_planted_ns;
+
+/* Internal (qtp__*): out-of-line slow paths of the inline functions below. */
+int qtp__ring_claim_slow(struct qtp_ring *r, uint32_t n, int64_t *hi, bool wait);
+void qtp__ring_publish_mp(struct qtp_ring *r, int64_t lo, int64_t hi);
+int64_t qtp__ring_mp_highest(const struct qtp_ring *r, int64_t lo, int64_t hi);
+void qtp__planted_delay(int64_t events);
+
+/* 0, EINVAL (capacity not a power of two, slot_size 0, wait ops without a row) or ENOMEM.
+ * The ring and its storage come through qtp_alloc. */
 int qtp_ring_create(struct qtp_ring **out, const struct qtp_ring_config *cfg);
 void qtp_ring_destroy(struct qtp_ring *r);
 
@@ -54,27 +114,85 @@ void qtp_ring_destroy(struct qtp_ring *r);
 int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, size_t n);
 
 /* Claim n (1..capacity) consecutive sequences, waiting for room; *hi = last, lo = *hi - n + 1.
- * 0, or ECANCELED when the ring is halted (nothing claimed). */
-int qtp_ring_claim(struct qtp_ring *r, uint32_t n, int64_t *hi);
-/* Claim without waiting: false when there is no room now (back-pressure) or the ring is halted. */
-bool qtp_ring_try_claim(struct qtp_ring *r, uint32_t n, int64_t *hi);
-/* Make lo..hi visible to consumers (release). With MULTI, ranges may be published in any order;
- * consumers only ever see a contiguous prefix. */
-void qtp_ring_publish(struct qtp_ring *r, int64_t lo, int64_t hi);
+ * 0, ECANCELED when the ring is halted (nothing claimed), EINVAL when n is out of range. */
+static inline int qtp_ring_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
+{
+    /* SP fast path: room under the cached gating minimum, not halted. n - 1 < capacity
+     * checks 1 <= n <= capacity in one compare. */
+    if (r->producer == QTP_PRODUCER_SINGLE && n - 1u < r->capacity) {
+        int64_t h = atomic_load_explicit(&r->next, memory_order_relaxed) + (int64_t)n;
+        if (h - (int64_t)r->capacity <=
+                atomic_load_explicit(&r->cached_gate, memory_order_relaxed) &&
+            atomic_load_explicit(&r->state, memory_order_relaxed) == QTP_RING_RUNNING) {
+            atomic_store_explicit(&r->next, h, memory_order_relaxed);
+            *hi = h;
+            return 0;
+        }
+    }
+    return qtp__ring_claim_slow(r, n, hi, true);
+}
+
+/* Claim without waiting: false when there is no room now (back-pressure), the ring is halted,
+ * or n is out of range. */
+static inline bool qtp_ring_try_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
+{
+    if (r->producer == QTP_PRODUCER_SINGLE && n - 1u < r->capacity) {
+        int64_t h = atomic_load_explicit(&r->next, memory_order_relaxed) + (int64_t)n;
+        if (h - (int64_t)r->capacity <=
+                atomic_load_explicit(&r->cached_gate, memory_order_relaxed) &&
+            atomic_load_explicit(&r->state, memory_order_relaxed) == QTP_RING_RUNNING) {
+            atomic_store_explicit(&r->next, h, memory_order_relaxed);
+            *hi = h;
+            return true;
+        }
+    }
+    return qtp__ring_claim_slow(r, n, hi, false) == 0;
+}
+
+/* Make lo..hi visible to consumers (release) and signal the waiter. With SINGLE, ranges are
+ * published in claim order; with MULTI, in any order, and consumers only ever see a contiguous
+ * prefix. */
+static inline void qtp_ring_publish(struct qtp_ring *r, int64_t lo, int64_t hi)
+{
+    if (__builtin_expect(atomic_load_explicit(&qtp_planted_ns, memory_order_relaxed) != 0, 0))
+        qtp__planted_delay(hi - lo + 1);
+    if (r->producer == QTP_PRODUCER_SINGLE)
+        qtp_seq_set(&r->cursor, hi); /* R1 (qtp_seq_set): slots lo..hi; pairs with A1 in
+                                        qtp_barrier_available (qtp_seq_get) */
+    else
+        qtp__ring_publish_mp(r, lo, hi);
+    if (r->signal_needed)
+        qtp_waiter_signal(&r->waiter);
+}
 
 /* Address of the slot for seq. */
-void *qtp_ring_slot(const struct qtp_ring *r, int64_t seq);
+static inline void *qtp_ring_slot(const struct qtp_ring *r, int64_t seq)
+{
+    return r->slots + (size_t)(seq & r->mask) * r->stride;
+}
 uint32_t qtp_ring_capacity(const struct qtp_ring *r);
+/* The slot stride: slot_size rounded up to a multiple of 8. */
 size_t qtp_ring_slot_size(const struct qtp_ring *r);
 /* The slot array and its size in bytes (placement checks ask the kernel where its pages are). */
 void *qtp_ring_storage(const struct qtp_ring *r, size_t *bytes);
-/* Highest sequence visible to consumers (contiguously published), for watchdogs and tests. */
+/* Highest sequence visible to consumers (contiguously published), for watchdogs and tests.
+ * MULTI: exact when gating sequences are set (the scan starts past the slowest stage); without
+ * gating, a best effort over the last capacity sequences. */
 int64_t qtp_ring_published(const struct qtp_ring *r);
 /* Highest sequence claimed by any producer. */
 int64_t qtp_ring_claimed(const struct qtp_ring *r);
 struct qtp_waiter *qtp_ring_waiter(struct qtp_ring *r);
+/* Wake sleepers after moving, by hand, a sequence someone may wait on (a stage that sets its
+ * qtp_seq without qtp_processor_run). Costs nothing unless the wait strategy blocks. */
+static inline void qtp_ring_signal(struct qtp_ring *r)
+{
+    if (r->signal_needed)
+        qtp_waiter_signal(&r->waiter);
+}
 
-/* Stop the ring (see enum qtp_halt_mode). Idempotent; FORCED after GRACEFUL upgrades. */
+/* Stop the ring (see enum qtp_halt_mode). Idempotent; FORCED after GRACEFUL upgrades.
+ * GRACEFUL is meant to be called once the producers have published their last events: claims
+ * racing with it may be refused, and consumers then drain up to the highest claimed sequence. */
 void qtp_ring_halt(struct qtp_ring *r, enum qtp_halt_mode mode);
 bool qtp_ring_halted(const struct qtp_ring *r);
 
@@ -88,12 +206,37 @@ struct qtp_barrier {
 /* 0 or EINVAL (n > QTP_BARRIER_MAX_DEPS). */
 int qtp_barrier_init(struct qtp_barrier *b, struct qtp_ring *r, const struct qtp_seq *const *deps,
                      size_t n);
-/* Wait until seq is available; *avail = highest available sequence (>= seq): the minimum of the
- * published cursor and the dependencies. 0, or ECANCELED when forced-halted, or when
- * graceful-halted and every published sequence before seq has been handed out (drained). */
-int qtp_barrier_wait_for(const struct qtp_barrier *b, int64_t seq, int64_t *avail);
-/* What wait_for would return now, without waiting (tests, watchdog). */
-int64_t qtp_barrier_available(const struct qtp_barrier *b, int64_t seq);
+
+/* What wait_for would return now, without waiting (tests, watchdog): the highest available
+ * sequence, which is < seq when seq is not available yet. With dependencies it is their minimum:
+ * they are stages of this ring, so never ahead of the published cursor, and the cursor is not
+ * read (its line stays with the producer). Without, the published cursor (MULTI: the highest
+ * sequence published contiguously from seq). */
+static inline int64_t qtp_barrier_available(const struct qtp_barrier *b, int64_t seq)
+{
+    if (b->ndeps)
+        return qtp_seq_min(b->deps, b->ndeps, INT64_MAX);
+    const struct qtp_ring *r = b->ring;
+    int64_t c = qtp_seq_get(&r->cursor); /* A1: pairs with R1 in qtp_ring_publish */
+    if (r->producer == QTP_PRODUCER_SINGLE || c < seq)
+        return c;
+    return qtp__ring_mp_highest(r, seq, c);
+}
+
+int qtp__barrier_wait_slow(const struct qtp_barrier *b, int64_t seq, int64_t *avail);
+
+/* Wait until seq is available; *avail = highest available sequence (>= seq): see
+ * qtp_barrier_available. 0, or ECANCELED when forced-halted, or when graceful-halted and seq is
+ * past the highest claimed sequence (everything published has been handed out: drained). */
+static inline int qtp_barrier_wait_for(const struct qtp_barrier *b, int64_t seq, int64_t *avail)
+{
+    int64_t a = qtp_barrier_available(b, seq);
+    if (a >= seq) {
+        *avail = a;
+        return 0;
+    }
+    return qtp__barrier_wait_slow(b, seq, avail);
+}
 
 /* ---- event processor (a consumer loop) ---- */
 

@@ -56,9 +56,17 @@ struct qtp_wait_ops {
 extern const struct qtp_wait_ops qtp_wait_strategies[];
 /* Row by name, or NULL. */
 const struct qtp_wait_ops *qtp_wait_find(const char *name);
+/* False when signal() is a no-op for ops (its waiters poll): hot paths skip the call. */
+bool qtp_wait_needs_signal(const struct qtp_wait_ops *ops);
 
 int qtp_waiter_init(struct qtp_waiter *w, const struct qtp_wait_ops *ops);
 void qtp_waiter_destroy(struct qtp_waiter *w);
+/* Some sequence moved: wake sleepers if any (block), nothing otherwise. Call it after moving a
+ * sequence another thread may wait on (qtp_ring_publish and qtp_processor_run do). */
+static inline void qtp_waiter_signal(struct qtp_waiter *w)
+{
+    w->ops->signal(w);
+}
 /* Set the alert and wake every sleeper. */
 void qtp_waiter_alert(struct qtp_waiter *w);
 static inline bool qtp_waiter_alerted(const struct qtp_waiter *w)
