@@ -14,4 +14,9 @@ if(TARGET qtp_queues AND TARGET qtp_results)
                                                  Threads::Threads)
   target_include_directories(qtopo-microbench PRIVATE ${PROJECT_SOURCE_DIR}/queues
                                                       ${PROJECT_SOURCE_DIR}/results)
+  # The allocation counter's interposer, linked as into qtopo, so malloc_free/counted measures
+  # it (without it, that row measures glibc like malloc_free/libc).
+  if(TARGET qtp_alloc_count)
+    target_link_libraries(qtopo-microbench PRIVATE qtp_alloc_count)
+  endif()
 endif()
