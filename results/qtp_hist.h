@@ -29,10 +29,16 @@ void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src);
 
 uint64_t qtp_hist_count(const struct qtp_hist *h);
 uint64_t qtp_hist_clamped(const struct qtp_hist *h);
+/* Lowest / highest equivalent value of the smallest / largest slot with a count (0 if empty):
+ * max equals qtp_hist_percentile(h, 100), as in HdrHistogram. Scans the counts: not for hot paths.
+ */
 uint64_t qtp_hist_min(const struct qtp_hist *h);
 uint64_t qtp_hist_max(const struct qtp_hist *h);
 double qtp_hist_mean(const struct qtp_hist *h);
-/* Value at percentile p in [0, 100] (the highest-equivalent value of its bucket, as HdrHistogram). */
+/* Standard deviation as HdrHistogram computes it (each slot at its median-equivalent value). */
+double qtp_hist_stddev(const struct qtp_hist *h);
+/* Value at percentile p in [0, 100] (the highest-equivalent value of its bucket, as HdrHistogram).
+ */
 uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p);
 
 /* HdrHistogram's percentile text format ("Value Percentile TotalCount 1/(1-Percentile)", then the

@@ -1,0 +1,258 @@
+/* hist.c - HDR log-linear histogram (qtp_hist.h), HdrHistogram's layout and semantics.
+ *
+ * Layout for lowest 1, highest 1 h, 3 significant digits, exactly as HdrHistogram computes it:
+ * sub_bucket_count 2048 (2 * 10^3 rounded up to a power of two), unit magnitude 0, 32 buckets,
+ * counts_len (32 + 1) * 1024. Bucket b holds values [1024 << b, 2048 << b) in 1024 slots of width
+ * 1 << b (bucket 0 also holds 0..1023 at width 1), so a value's slot is within 1/1024 < 0.1%.
+ */
+#include "qtp_hist.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define SUB_BUCKET_COUNT_MAG 11 /* log2(2048) */
+#define SUB_BUCKET_HALF_COUNT_MAG (SUB_BUCKET_COUNT_MAG - 1)
+#define SUB_BUCKET_COUNT (1 << SUB_BUCKET_COUNT_MAG)
+#define SUB_BUCKET_HALF_COUNT (1 << SUB_BUCKET_HALF_COUNT_MAG)
+#define SUB_BUCKET_MASK ((uint64_t)SUB_BUCKET_COUNT - 1)
+#define BUCKET_COUNT 32 /* buckets needed to cover QTP_HIST_HIGHEST, see below */
+#define COUNTS_LEN ((BUCKET_COUNT + 1) * SUB_BUCKET_HALF_COUNT)
+
+/* HdrHistogram's buckets_needed_to_cover_value: the smallest b with 2048 << (b-1) > highest. */
+_Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 1) > QTP_HIST_HIGHEST,
+               "BUCKET_COUNT too small for QTP_HIST_HIGHEST");
+_Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 2) <= QTP_HIST_HIGHEST,
+               "BUCKET_COUNT larger than HdrHistogram would choose");
+
+struct qtp_hist {
+    uint64_t total;
+    uint64_t clamped;
+    uint64_t counts[COUNTS_LEN];
+};
+
+static inline int bucket_index(uint64_t v)
+{
+    /* 64 - clz(v | mask) is the bit length, at least 11; bucket 0 covers 0..2047. */
+    return 64 - __builtin_clzll(v | SUB_BUCKET_MASK) - SUB_BUCKET_COUNT_MAG;
+}
+
+static inline uint32_t counts_index(uint64_t v)
+{
+    int b = bucket_index(v);
+    uint32_t sub = (uint32_t)(v >> b); /* in [1024, 2048) except in bucket 0 */
+    return ((uint32_t)(b + 1) << SUB_BUCKET_HALF_COUNT_MAG) + sub - SUB_BUCKET_HALF_COUNT;
+}
+
+static uint64_t value_at_index(uint32_t idx)
+{
+    int b = (int)(idx >> SUB_BUCKET_HALF_COUNT_MAG) - 1;
+    uint64_t sub = (idx & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+    if (b < 0) {
+        sub -= SUB_BUCKET_HALF_COUNT;
+        b = 0;
+    }
+    return sub << b;
+}
+
+static uint64_t size_of_equivalent_range(uint64_t v)
+{
+    int b = bucket_index(v);
+    uint64_t sub = v >> b;
+    return 1ULL << (b + (sub >= SUB_BUCKET_COUNT));
+}
+
+static uint64_t lowest_equivalent(uint64_t v)
+{
+    int b = bucket_index(v);
+    return (v >> b) << b;
+}
+
+static uint64_t highest_equivalent(uint64_t v)
+{
+    return lowest_equivalent(v) + size_of_equivalent_range(v) - 1;
+}
+
+static uint64_t median_equivalent(uint64_t v)
+{
+    return lowest_equivalent(v) + (size_of_equivalent_range(v) >> 1);
+}
+
+int qtp_hist_create(struct qtp_hist **out)
+{
+    *out = calloc(1, sizeof(struct qtp_hist));
+    return *out ? 0 : ENOMEM;
+}
+
+void qtp_hist_destroy(struct qtp_hist *h)
+{
+    free(h);
+}
+
+void qtp_hist_reset(struct qtp_hist *h)
+{
+    for (size_t i = 0; i < COUNTS_LEN; i++)
+        h->counts[i] = 0;
+    h->total = 0;
+    h->clamped = 0;
+}
+
+void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n)
+{
+    /* One unsigned compare catches both 0 (wraps) and values above 1 h. */
+    if (__builtin_expect(v - QTP_HIST_LOWEST >= QTP_HIST_HIGHEST, 0)) {
+        v = v == 0 ? QTP_HIST_LOWEST : QTP_HIST_HIGHEST;
+        h->clamped += n;
+    }
+    h->counts[counts_index(v)] += n;
+    h->total += n;
+}
+
+void qtp_hist_record(struct qtp_hist *h, uint64_t v)
+{
+    qtp_hist_record_n(h, v, 1);
+}
+
+void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src)
+{
+    for (size_t i = 0; i < COUNTS_LEN; i++)
+        dst->counts[i] += src->counts[i];
+    dst->total += src->total;
+    dst->clamped += src->clamped;
+}
+
+uint64_t qtp_hist_count(const struct qtp_hist *h)
+{
+    return h->total;
+}
+
+uint64_t qtp_hist_clamped(const struct qtp_hist *h)
+{
+    return h->clamped;
+}
+
+uint64_t qtp_hist_min(const struct qtp_hist *h)
+{
+    for (uint32_t i = 0; i < COUNTS_LEN; i++)
+        if (h->counts[i])
+            return lowest_equivalent(value_at_index(i));
+    return 0;
+}
+
+uint64_t qtp_hist_max(const struct qtp_hist *h)
+{
+    for (uint32_t i = COUNTS_LEN; i-- > 0;)
+        if (h->counts[i])
+            return highest_equivalent(value_at_index(i));
+    return 0;
+}
+
+double qtp_hist_mean(const struct qtp_hist *h)
+{
+    if (h->total == 0)
+        return 0;
+    double sum = 0;
+    for (uint32_t i = 0; i < COUNTS_LEN; i++)
+        if (h->counts[i])
+            sum += (double)median_equivalent(value_at_index(i)) * (double)h->counts[i];
+    return sum / (double)h->total;
+}
+
+double qtp_hist_stddev(const struct qtp_hist *h)
+{
+    if (h->total == 0)
+        return 0;
+    double mean = qtp_hist_mean(h), dev2 = 0;
+    for (uint32_t i = 0; i < COUNTS_LEN; i++) {
+        if (h->counts[i]) {
+            double d = (double)median_equivalent(value_at_index(i)) - mean;
+            dev2 += d * d * (double)h->counts[i];
+        }
+    }
+    return sqrt(dev2 / (double)h->total);
+}
+
+uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p)
+{
+    if (h->total == 0)
+        return 0;
+    if (p > 100.0)
+        p = 100.0;
+    if (!(p > 0.0))
+        p = 0.0; /* also NaN */
+    /* HdrHistogram's hdr_value_at_percentile: the rank rounded to nearest, at least 1. */
+    uint64_t want = (uint64_t)(p / 100.0 * (double)h->total + 0.5);
+    if (want == 0)
+        want = 1;
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < COUNTS_LEN; i++) {
+        seen += h->counts[i];
+        if (seen >= want) {
+            uint64_t v = value_at_index(i);
+            return p == 0.0 ? lowest_equivalent(v) : highest_equivalent(v);
+        }
+    }
+    return qtp_hist_max(h);
+}
+
+/* One row of the distribution, as Java HdrHistogram's outputPercentileDistribution prints it
+ * (the C library differs only in column widths; the plotters split on white space). */
+static int put_row(FILE *out, uint32_t idx, double level, uint64_t cum, double scale)
+{
+    double v = (double)highest_equivalent(value_at_index(idx)) / scale;
+    double frac = level / 100.0;
+    int rc;
+    if (level != 100.0)
+        rc = fprintf(out, "%12.3f %2.12f %10" PRIu64 " %14.2f\n", v, frac, cum, 1.0 / (1.0 - frac));
+    else
+        rc = fprintf(out, "%12.3f %2.12f %10" PRIu64 "\n", v, frac, cum);
+    return rc < 0 ? EIO : 0;
+}
+
+int qtp_hist_write_hgrm(const struct qtp_hist *h, FILE *out, int ticks_per_half, double scale)
+{
+    if (ticks_per_half <= 0)
+        ticks_per_half = 5;
+    if (!(scale > 0))
+        scale = 1.0;
+    if (fprintf(out, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
+                "1/(1-Percentile)") < 0)
+        return EIO;
+
+    /* HdrHistogram's PercentileIterator: levels advance in ticks_per_half steps per halving of the
+     * distance to 100%; a slot with a count may emit several levels; after the slot that reaches
+     * the total count one more row at exactly 100%. */
+    uint64_t cum = 0, total = h->total;
+    double level = 0.0;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < COUNTS_LEN && cum < total; i++) {
+        if (!h->counts[i])
+            continue;
+        cum += h->counts[i];
+        last = i;
+        double pct = 100.0 * (double)cum / (double)total;
+        while (pct >= level) {
+            int rc = put_row(out, i, level, cum, scale);
+            if (rc)
+                return rc;
+            int64_t halvings = (int64_t)(log(100.0 / (100.0 - level)) / log(2)) + 1;
+            level += 100.0 / ((double)ticks_per_half * pow(2.0, (double)halvings));
+            if (cum == total)
+                break;
+        }
+    }
+    if (total > 0) {
+        int rc = put_row(out, last, 100.0, total, scale);
+        if (rc)
+            return rc;
+    }
+    if (fprintf(out, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", qtp_hist_mean(h) / scale,
+                qtp_hist_stddev(h) / scale) < 0 ||
+        fprintf(out, "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n",
+                (double)qtp_hist_max(h) / scale, total) < 0 ||
+        fprintf(out, "#[Buckets = %12d, SubBuckets     = %12d]\n", BUCKET_COUNT, SUB_BUCKET_COUNT) <
+            0)
+        return EIO;
+    return ferror(out) ? EIO : 0;
+}
