@@ -92,8 +92,9 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
  *   max_median,alloc_per_event,bytes_per_event,verified,oversubscribed,reason
  * Statistics are over the ok reps; empty fields where there are none (gnuplot: missing).
  * status: ok (every rep ok), failed (any rep failed; reason is the first failure's), skipped
- * (every rep skipped). verified/oversubscribed are 1/0. The reason is the last column, with
- * commas, quotes and newlines replaced so no field needs quoting. */
+ * (every rep skipped). verified/oversubscribed are 1/0. No field is quoted (gnuplot does not
+ * honour quotes around separators): in text fields ',' becomes ';', '"' becomes '\'' and line
+ * breaks and tabs become spaces (placement cpus:0,1 reads cpus:0;1). The reason is last. */
 int qtp_results_write_summary(const char *dir, const struct qtp_rep_record *rows, size_t n);
 /* Load dir/results.jsonl and rewrite dir/summary.csv from it (what the runner calls after
  * each cell). */

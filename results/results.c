@@ -710,7 +710,7 @@ int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_
         free(line);
     }
     int created = access(path, F_OK) != 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = errno;
         free(buf);
@@ -863,10 +863,11 @@ static void put_num(FILE *out, double v)
         fputc(',', out);
 }
 
-/* The reason as one unquoted CSV field. */
-static void put_reason(FILE *out, const char *s)
+/* Text as one unquoted CSV field (gnuplot does not honour quotes around separators). */
+static void put_text(FILE *out, const char *s, int lead_comma)
 {
-    fputc(',', out);
+    if (lead_comma)
+        fputc(',', out);
     for (; *s; s++) {
         char c = *s;
         if (c == ',')
@@ -941,12 +942,17 @@ static int write_summary(FILE *out, void *varg)
         }
         const char *status = failed ? "failed" : (ok ? "ok" : "skipped");
         const struct qtp_cell_params *p = &first->params;
+        put_text(out, first->cell, 0);
+        put_text(out, first->topology, 1);
+        put_text(out, first->queue, 1);
+        put_text(out, first->wait, 1);
+        put_text(out, first->placement, 1);
+        put_text(out, first->memory, 1);
         fprintf(out,
-                "%s,%s,%s,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32
-                ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32,
-                first->cell, first->topology, first->queue, first->wait, first->placement,
-                first->memory, p->events, p->warmup, p->ring_size, p->batch, p->payload, p->work_ns,
-                p->fanout, p->shards, p->stages);
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRIu32
+                ",%" PRIu32 ",%" PRIu32,
+                p->events, p->warmup, p->ring_size, p->batch, p->payload, p->work_ns, p->fanout,
+                p->shards, p->stages);
         put_num(out, p->rate);
         fprintf(out, ",%s,%zu,%zu", status, reps, ok);
         put_num(out, qtp_stats_median(col[TP], ok));
@@ -963,7 +969,7 @@ static int write_summary(FILE *out, void *varg)
         put_num(out, qtp_stats_median(col[ALLOC], ok));
         put_num(out, qtp_stats_median(col[BYTES], ok));
         fprintf(out, ",%d,%d", ok && verified, over);
-        put_reason(out, reason);
+        put_text(out, reason, 1);
         fputc('\n', out);
     }
     free(done);
