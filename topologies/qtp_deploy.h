@@ -21,6 +21,7 @@
 #include "../queues/qtp_wait.h"
 
 struct qtp_hist;
+struct qtp_deploy; /* opaque */
 
 /* The queue kinds: ring, mutex-array, mutex-linked. */
 struct qtp_queue_kind {
@@ -43,7 +44,10 @@ struct qtp_deploy_config {
     const char *queue;               /* a qtp_queue_kinds name */
     const struct qtp_wait_ops *wait; /* ring only; NULL: spin */
     uint32_t ring_size;              /* slots (ring) or per-edge capacity (mutex queues) */
-    uint32_t batch;                  /* producer claim size (ring) / events per push burst */
+    uint32_t batch;                  /* producer claim size (ring) / events per push burst;
+                                        1..ring_size, 0: 1 */
+    uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
+                                        sequence (qtp_processor max_batch); 0: all available */
     uint64_t warmup;                 /* events before the measured window */
     uint64_t events;                 /* measured events (per producer for the sequencer) */
     double rate;                     /* paced: events/s; 0 = saturated */
@@ -52,9 +56,15 @@ struct qtp_deploy_config {
     qtp_thread_start_fn on_thread_start;
     qtp_window_fn on_window;
     void *ctx;
-    /* Test-only: stage index that stops making progress after this many events (0: none). */
+    /* Test-only: stage number stall_stage (1 = field 0, as in qtp_topology_describe; 0: none)
+     * stops making progress after it has handled stall_after events (every instance of it):
+     * it waits in a stoppable loop until qtp_deploy_halt. */
     int stall_stage;
     uint64_t stall_after;
+    /* Test-only fault injection: stage number fault_stage (1-based, 0: none) writes a wrong
+     * value (xor 1) into its field for the event with seq == fault_seq (every producer). */
+    int fault_stage;
+    int64_t fault_seq;
 };
 
 /* A snapshot of where every thread is (the watchdog's report). */
@@ -64,15 +74,15 @@ struct qtp_progress {
 };
 
 struct qtp_deploy_result {
-    uint64_t events;     /* measured events finished (by the slowest terminal) */
-    uint64_t window_ns;  /* measured window, CLOCK_MONOTONIC */
-    bool verified;       /* agreed with the model */
-    char reason[512];    /* why not verified, or why the run failed */
+    uint64_t events;    /* measured events finished (by the slowest terminal; all producers) */
+    uint64_t window_ns; /* measured window, CLOCK_MONOTONIC */
+    bool verified;      /* agreed with the model */
+    char reason[512];   /* why not verified, or why the run failed */
     struct qtp_hist *latency; /* merged terminal histograms (owned by the deployment) */
 };
 
 /* Build everything (storage through qtp_alloc, threads not yet started). 0, or EINVAL with a
- * reason in err (bad sizes for this topology), or ENOMEM. */
+ * reason in err (bad sizes for this topology), or ENOMEM. cfg->topo must outlive d. */
 int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *cfg, char *err,
                       size_t errlen);
 /* Start the threads, push warmup + events through, drain gracefully, join, check against the

@@ -1,0 +1,56 @@
+/* topo_util.h - shared helpers of the topology tests: run one deployment under a watchdog. */
+#ifndef TOPO_UTIL_H
+#define TOPO_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "qtp_deploy.h"
+#include "qtp_topo.h"
+
+#if defined(QTOPO_TSAN) || defined(QTOPO_ASAN)
+#define TOPO_SANITIZED 1
+#else
+#define TOPO_SANITIZED 0
+#endif
+
+struct topo_run {
+    /* in */
+    const char *queue; /* "ring", "mutex-array", "mutex-linked" */
+    const char *wait;  /* ring: "spin", "yield", "block" */
+    uint32_t ring_size, batch, consumer_batch;
+    uint64_t warmup, events, seed;
+    bool record_latency;
+    double rate;
+    int stall_stage;
+    uint64_t stall_after;
+    int fault_stage;
+    int64_t fault_seq;
+    double timeout_s;    /* watchdog: halt after this long (0: 60 s) */
+    double halt_after_s; /* > 0: halt (forced) after this long, as a test of halting */
+    bool halt_before_run;
+    /* out */
+    int rc;
+    bool verified, watchdog_fired;
+    char reason[512];
+    char progress[1024];
+    uint64_t events_done, window_ns, latency_count;
+    double elapsed_s, halt_to_return_s;
+    unsigned threads_started;
+    bool window_start_seen, window_end_seen;
+};
+
+/* Run t as r says; returns r->rc. Never hangs: the watchdog halts the run. */
+int topo_run(const struct qtp_topology *t, struct topo_run *r);
+/* A queue configuration by index 0..4: ring spin, ring yield, ring block, mutex-array,
+ * mutex-linked. */
+void topo_config(unsigned i, struct topo_run *r);
+const char *topo_config_name(unsigned i);
+#define TOPO_NCONFIGS 5
+
+/* Seed from QTOPO_SEED or --seed N, else from the clock; printed. */
+uint64_t topo_seed(int argc, char **argv);
+uint64_t topo_rand(uint64_t *s);
+double topo_now(void);
+
+#endif

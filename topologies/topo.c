@@ -1,0 +1,600 @@
+/* topo.c - descriptions: constructors, finalizing into the compiled graph, the named registry. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qtp_topo.h"
+#include "qtp_topo_internal.h"
+
+/* ---- constructors ---- */
+
+static struct qtp_node *node_new(enum qtp_node_kind kind, unsigned n)
+{
+    struct qtp_node *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->kind = kind;
+    x->n = n;
+    x->field = -1;
+    return x;
+}
+
+struct qtp_node *qtp_stage(const struct qtp_stage_params *p)
+{
+    struct qtp_node *x = node_new(QTP_NODE_STAGE, 0);
+    if (!x)
+        return NULL;
+    if (p) {
+        if (p->name)
+            snprintf(x->name, sizeof(x->name), "%s", p->name);
+        x->work_ns = p->work_ns;
+        x->sleep_ns = p->sleep_ns;
+    }
+    return x;
+}
+
+void qtp_node_free(struct qtp_node *n)
+{
+    if (!n)
+        return;
+    size_t kids = n->kind == QTP_NODE_SHARD ? 1 : n->kind == QTP_NODE_STAGE ? 0 : n->n;
+    for (size_t i = 0; i < kids; i++)
+        qtp_node_free(n->kids[i]);
+    free(n->kids);
+    free(n);
+}
+
+static void free_all(size_t n, struct qtp_node *const *v)
+{
+    for (size_t i = 0; i < n; i++)
+        qtp_node_free(v[i]);
+}
+
+/* seq and fanout nodes over n children; seq flattens nested seqs (seq is associative). */
+static struct qtp_node *nary(enum qtp_node_kind kind, size_t n, struct qtp_node *const *v)
+{
+    if (n == 0 || !v)
+        return NULL;
+    bool ok = true;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i])
+            ok = false;
+        else
+            total += (kind == QTP_NODE_SEQ && v[i]->kind == QTP_NODE_SEQ) ? v[i]->n : 1;
+    }
+    if (!ok || total > 4096) {
+        free_all(n, v);
+        return NULL;
+    }
+    struct qtp_node *x = node_new(kind, (unsigned)total);
+    struct qtp_node **kids = calloc(total, sizeof(*kids));
+    if (!x || !kids) {
+        free(x);
+        free(kids);
+        free_all(n, v);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kind == QTP_NODE_SEQ && v[i]->kind == QTP_NODE_SEQ) {
+            for (unsigned j = 0; j < v[i]->n; j++)
+                kids[k++] = v[i]->kids[j];
+            free(v[i]->kids);
+            free(v[i]);
+        } else {
+            kids[k++] = v[i];
+        }
+    }
+    x->kids = kids;
+    return x;
+}
+
+struct qtp_node *qtp_seq(struct qtp_node *a, struct qtp_node *b)
+{
+    struct qtp_node *v[2] = {a, b};
+    return nary(QTP_NODE_SEQ, 2, v);
+}
+
+struct qtp_node *qtp_seqv(size_t n, struct qtp_node *const *parts)
+{
+    return nary(QTP_NODE_SEQ, n, parts);
+}
+
+struct qtp_node *qtp_fanout(size_t n, struct qtp_node *const *branches)
+{
+    return nary(QTP_NODE_FANOUT, n, branches);
+}
+
+struct qtp_node *qtp_shard(struct qtp_node *a, unsigned n)
+{
+    if (!a || n == 0 || (n & (n - 1)) != 0 || n > 1024) {
+        qtp_node_free(a);
+        return NULL;
+    }
+    struct qtp_node *x = node_new(QTP_NODE_SHARD, n);
+    struct qtp_node **kids = calloc(1, sizeof(*kids));
+    if (!x || !kids) {
+        free(x);
+        free(kids);
+        qtp_node_free(a);
+        return NULL;
+    }
+    kids[0] = a;
+    x->kids = kids;
+    return x;
+}
+
+/* ---- events ---- */
+
+size_t qtp_event_size(unsigned nfields, size_t payload)
+{
+    size_t s = sizeof(struct qtp_event) + (size_t)nfields * sizeof(uint64_t) + payload;
+    return (s + 7) & ~(size_t)7;
+}
+
+void qtp_payload_fill(unsigned char *p, size_t len, int64_t seq, uint64_t input)
+{
+    if (len == 0)
+        return;
+    memset(p, (unsigned char)input, len);
+    uint64_t head = input ^ QTP_PAYLOAD_HEAD;
+    memcpy(p, &head, len < 8 ? len : 8);
+    if (len >= 16) {
+        uint64_t tail = (uint64_t)seq ^ QTP_PAYLOAD_TAIL;
+        memcpy(p + len - 8, &tail, 8);
+    }
+}
+
+size_t qtp_payload_check(const unsigned char *p, size_t len, int64_t seq, uint64_t input)
+{
+    if (len == 0)
+        return 0;
+    uint64_t head = input ^ QTP_PAYLOAD_HEAD, tail = (uint64_t)seq ^ QTP_PAYLOAD_TAIL;
+    unsigned char h[8], t[8];
+    memcpy(h, &head, 8);
+    memcpy(t, &tail, 8);
+    size_t hn = len < 8 ? len : 8;
+    for (size_t i = 0; i < hn; i++)
+        if (p[i] != h[i])
+            return i + 1;
+    if (len >= 16)
+        for (size_t i = 0; i < 8; i++)
+            if (p[len - 8 + i] != t[i])
+                return len - 8 + i + 1;
+    /* One byte of the middle: enough to see a slot that was not copied. */
+    if (len >= 24 && p[len / 2] != (unsigned char)input)
+        return len / 2 + 1;
+    return 0;
+}
+
+/* ---- finalizing ---- */
+
+struct frontier {
+    unsigned n;
+    uint8_t v[QTP_TOPO_MAX_INSTANCES];
+};
+
+static int number_fields(struct qtp_node *x, struct qtp_graph *g)
+{
+    if (x->kind == QTP_NODE_STAGE) {
+        if (g->nfields >= QTP_TOPO_MAX_FIELDS)
+            return EINVAL;
+        unsigned f = g->nfields++;
+        x->field = (int)f;
+        struct qtp_gstage *s = &g->stage[f];
+        if (x->name[0])
+            snprintf(s->name, sizeof(s->name), "%s", x->name);
+        else
+            snprintf(s->name, sizeof(s->name), "s%u", f + 1);
+        s->work_ns = x->work_ns;
+        s->sleep_ns = x->sleep_ns;
+        return 0;
+    }
+    unsigned kids = x->kind == QTP_NODE_SHARD ? 1 : x->n;
+    for (unsigned i = 0; i < kids; i++) {
+        int rc = number_fields(x->kids[i], g);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void frontier_add(struct frontier *f, const struct frontier *more)
+{
+    for (unsigned i = 0; i < more->n; i++)
+        f->v[f->n++] = more->v[i]; /* instances are unique per branch: no duplicates */
+}
+
+static int build(struct qtp_graph *g, const struct qtp_node *x, const struct frontier *up,
+                 uint32_t mod, uint32_t res, const char *suffix, struct frontier *out)
+{
+    out->n = 0;
+    switch (x->kind) {
+    case QTP_NODE_STAGE: {
+        if (g->ninst >= QTP_TOPO_MAX_INSTANCES)
+            return EINVAL;
+        unsigned i = g->ninst++;
+        struct qtp_ginst *in = &g->inst[i];
+        unsigned f = (unsigned)x->field;
+        in->field = f;
+        in->mod = mod;
+        in->res = res;
+        char role[QTP_ROLE_MAX];
+        snprintf(role, sizeof(role), "%s%s", x->name[0] ? x->name : g->stage[f].name, suffix);
+        memcpy(in->role, role, sizeof(role));
+        in->ndeps = up->n;
+        uint64_t upf = 0, vis = 1ULL << f;
+        for (unsigned k = 0; k < up->n; k++) {
+            struct qtp_ginst *d = &g->inst[up->v[k]];
+            in->deps[k] = up->v[k];
+            d->outs[d->nouts++] = (uint8_t)i;
+            upf |= 1ULL << d->field;
+            vis |= d->vis;
+        }
+        /* Every copy of a stage reads the same fields (copies are built from one subtree). */
+        g->stage[f].up = upf;
+        in->vis = vis;
+        in->terminal = -1;
+        out->n = 1;
+        out->v[0] = (uint8_t)i;
+        return 0;
+    }
+    case QTP_NODE_SEQ: {
+        struct frontier cur = *up, next;
+        for (unsigned k = 0; k < x->n; k++) {
+            int rc = build(g, x->kids[k], &cur, mod, res, suffix, &next);
+            if (rc)
+                return rc;
+            cur = next;
+        }
+        *out = cur;
+        return 0;
+    }
+    case QTP_NODE_FANOUT: {
+        struct frontier br;
+        for (unsigned k = 0; k < x->n; k++) {
+            int rc = build(g, x->kids[k], up, mod, res, suffix, &br);
+            if (rc)
+                return rc;
+            frontier_add(out, &br);
+        }
+        return 0;
+    }
+    case QTP_NODE_SHARD: {
+        if ((uint64_t)mod * x->n > (1u << 30))
+            return EINVAL;
+        struct frontier br;
+        for (unsigned c = 0; c < x->n; c++) {
+            char sfx[QTP_ROLE_MAX];
+            snprintf(sfx, sizeof(sfx), "%s%c%u", suffix, suffix[0] ? '.' : '#', c);
+            /* Copy c of a shard inside a region owning p % mod == res. */
+            int rc = build(g, x->kids[0], up, mod * x->n, res + mod * c, sfx, &br);
+            if (rc)
+                return rc;
+            frontier_add(out, &br);
+        }
+        return 0;
+    }
+    }
+    return EINVAL;
+}
+
+static int graph_compile(struct qtp_graph *g, struct qtp_node *root)
+{
+    int rc = number_fields(root, g);
+    if (rc)
+        return rc;
+    struct frontier none = {0}, out;
+    rc = build(g, root, &none, 1, 0, "", &out);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < g->ninst; i++) {
+        struct qtp_ginst *in = &g->inst[i];
+        if (in->nouts == 0) {
+            in->terminal = (int)g->nterms;
+            g->terms[g->nterms++] = (uint8_t)i;
+        }
+        if (in->ndeps == 0)
+            g->roots[g->nroots++] = (uint8_t)i;
+    }
+    return 0;
+}
+
+int qtp_topology_init(struct qtp_topology *t, const char *name, struct qtp_node *root,
+                      unsigned producers, size_t payload)
+{
+    memset(t, 0, sizeof(*t));
+    if (!root)
+        return EINVAL;
+    t->root = root;
+    snprintf(t->name, sizeof(t->name), "%s", name ? name : "custom");
+    if (producers < 1 || producers > QTP_TOPO_MAX_PRODUCERS ||
+        (payload != 0 && (payload < QTP_PAYLOAD_MIN || payload > QTP_PAYLOAD_MAX))) {
+        qtp_topology_fini(t);
+        return EINVAL;
+    }
+    struct qtp_graph *g = calloc(1, sizeof(*g));
+    if (!g) {
+        qtp_topology_fini(t);
+        return ENOMEM;
+    }
+    t->graph = g;
+    int rc = graph_compile(g, root);
+    if (!rc && producers > 1) {
+        /* Several producers share the first queue; only per-producer order exists, so there
+         * are no positions to shard on and the first stage must be the one shared consumer. */
+        if (g->nroots != 1)
+            rc = EINVAL;
+        for (unsigned i = 0; i < g->ninst; i++)
+            if (g->inst[i].mod != 1)
+                rc = EINVAL;
+    }
+    if (rc) {
+        qtp_topology_fini(t);
+        return rc;
+    }
+    t->producers = producers;
+    t->nfields = g->nfields;
+    t->ninstances = g->ninst;
+    t->nterminals = g->nterms;
+    t->nthreads = producers + g->ninst;
+    t->payload = payload;
+    t->event_size = qtp_event_size(g->nfields, payload);
+    return 0;
+}
+
+int qtp_topology_set_pingpong(struct qtp_topology *t)
+{
+    if (!t->graph || t->producers != 1 || t->graph->ninst != 1)
+        return EINVAL;
+    t->pingpong = true;
+    return 0;
+}
+
+void qtp_topology_fini(struct qtp_topology *t)
+{
+    qtp_node_free(t->root);
+    free(t->graph);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- describe ---- */
+
+struct sbuf {
+    char *p;
+    size_t len, used;
+    bool trunc;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    if (b->used >= b->len) {
+        b->trunc = true;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= b->len - b->used) {
+        b->used = b->len;
+        b->trunc = true;
+    } else {
+        b->used += (size_t)n;
+    }
+}
+
+static void describe_node(struct sbuf *b, const struct qtp_topology *t, const struct qtp_node *x,
+                          int depth)
+{
+    sb_printf(b, "%*s", depth * 2, "");
+    switch (x->kind) {
+    case QTP_NODE_STAGE: {
+        const struct qtp_gstage *s = &t->graph->stage[x->field];
+        sb_printf(b, "stage %s (stage %d, field %d", s->name, x->field + 1, x->field);
+        if (s->work_ns)
+            sb_printf(b, ", work %llu ns", (unsigned long long)s->work_ns);
+        if (s->sleep_ns)
+            sb_printf(b, ", sleep %llu ns", (unsigned long long)s->sleep_ns);
+        sb_printf(b, ")\n");
+        return;
+    }
+    case QTP_NODE_SEQ:
+        sb_printf(b, "seq\n");
+        break;
+    case QTP_NODE_FANOUT:
+        sb_printf(b, "fanout %u\n", x->n);
+        break;
+    case QTP_NODE_SHARD:
+        sb_printf(b, "shard %u\n", x->n);
+        describe_node(b, t, x->kids[0], depth + 1);
+        return;
+    }
+    for (unsigned i = 0; i < x->n; i++)
+        describe_node(b, t, x->kids[i], depth + 1);
+}
+
+int qtp_topology_describe(const struct qtp_topology *t, char *buf, size_t len)
+{
+    struct sbuf b = {buf, len, 0, false};
+    if (len)
+        buf[0] = 0;
+    if (!t->graph)
+        return EINVAL;
+    const struct qtp_graph *g = t->graph;
+    sb_printf(&b, "%s: %u producer%s%s, %u stage instance%s, %u terminal%s, event %zu bytes\n",
+              t->name, t->producers, t->producers == 1 ? "" : "s",
+              t->pingpong ? " (round trip)" : "", g->ninst, g->ninst == 1 ? "" : "s", g->nterms,
+              g->nterms == 1 ? "" : "s", t->event_size);
+    describe_node(&b, t, t->root, 1);
+    for (unsigned i = 0; i < g->ninst; i++) {
+        const struct qtp_ginst *in = &g->inst[i];
+        sb_printf(&b, "  %s: field %u", in->role, in->field);
+        if (in->mod > 1)
+            sb_printf(&b, ", owns p%%%u==%u", in->mod, in->res);
+        sb_printf(&b, ", after ");
+        if (in->ndeps == 0)
+            sb_printf(&b, "producer");
+        for (unsigned k = 0; k < in->ndeps; k++)
+            sb_printf(&b, "%s%s", k ? "+" : "", g->inst[in->deps[k]].role);
+        sb_printf(&b, "%s\n", in->terminal >= 0 ? " (terminal)" : "");
+    }
+    return b.trunc ? ENOSPC : 0;
+}
+
+/* ---- named topologies ---- */
+
+int qtp_topo_params_check(const struct qtp_topo_params *p, char *err, size_t len)
+{
+    if (p->fanout > 16) {
+        snprintf(err, len, "fanout %u out of range (accepted: 1..16)", p->fanout);
+        return EINVAL;
+    }
+    if (p->shards > 32 || (p->shards & (p->shards - 1)) != 0) {
+        snprintf(err, len, "shards %u is not a power of two in 1..32", p->shards);
+        return EINVAL;
+    }
+    if (p->stages > 32) {
+        snprintf(err, len, "stages %u out of range (accepted: 1..32)", p->stages);
+        return EINVAL;
+    }
+    if (p->payload != 0 && (p->payload < QTP_PAYLOAD_MIN || p->payload > QTP_PAYLOAD_MAX)) {
+        snprintf(err, len, "payload %zu out of range (accepted: 0 or %d..%d bytes)", p->payload,
+                 QTP_PAYLOAD_MIN, QTP_PAYLOAD_MAX);
+        return EINVAL;
+    }
+    if (p->work_ns > 1000000000ULL || p->sleep_ns > 1000000000ULL) {
+        snprintf(err, len, "work/sleep per event above 1 s (accepted: 0..1000000000 ns)");
+        return EINVAL;
+    }
+    return 0;
+}
+
+static struct qtp_node *named_stage(const struct qtp_topo_params *p, const char *fmt, unsigned i)
+{
+    char name[QTP_NAME_MAX];
+    snprintf(name, sizeof(name), fmt, i);
+    struct qtp_stage_params sp = {name, p->work_ns, p->sleep_ns};
+    return qtp_stage(&sp);
+}
+
+static int finish(struct qtp_topology *out, const char *name, struct qtp_node *root,
+                  unsigned producers, const struct qtp_topo_params *p)
+{
+    if (!root)
+        return ENOMEM;
+    return qtp_topology_init(out, name, root, producers, p->payload);
+}
+
+static int build_unicast(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    return finish(out, "unicast", named_stage(p, "c%u", 1), 1, p);
+}
+
+static int build_pipeline(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    unsigned n = p->stages ? p->stages : 3;
+    struct qtp_node *v[32];
+    for (unsigned i = 0; i < n; i++)
+        v[i] = named_stage(p, "s%u", i + 1);
+    return finish(out, "pipeline", qtp_seqv(n, v), 1, p);
+}
+
+static int build_fanout(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    unsigned n = p->fanout ? p->fanout : 3;
+    struct qtp_node *v[16];
+    for (unsigned i = 0; i < n; i++)
+        v[i] = named_stage(p, "c%u", i + 1);
+    return finish(out, "fanout", qtp_fanout(n, v), 1, p);
+}
+
+static int build_diamond(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    struct qtp_node *br[2] = {named_stage(p, "c%u", 1), named_stage(p, "c%u", 2)};
+    return finish(out, "diamond", qtp_seq(qtp_fanout(2, br), named_stage(p, "c%u", 3)), 1, p);
+}
+
+static int build_shard(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    unsigned n = p->shards ? p->shards : 2;
+    struct qtp_node *w = qtp_shard(named_stage(p, "w", 0), n);
+    struct qtp_stage_params mp = {"merge", p->work_ns, p->sleep_ns};
+    return finish(out, "shard", qtp_seq(w, qtp_stage(&mp)), 1, p);
+}
+
+static int build_sequencer(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    return finish(out, "sequencer", named_stage(p, "c%u", 1), 3, p);
+}
+
+static int build_pingpong(const struct qtp_topo_params *p, struct qtp_topology *out)
+{
+    if (qtp_topo_params_check(p, NULL, 0))
+        return EINVAL;
+    struct qtp_stage_params sp = {"echo", p->work_ns, p->sleep_ns};
+    int rc = finish(out, "pingpong", qtp_stage(&sp), 1, p);
+    if (rc)
+        return rc;
+    return qtp_topology_set_pingpong(out);
+}
+
+const struct qtp_topology_def qtp_topologies[] = {
+    {"unicast", "1P -> c1: stage(c1)",
+     "ring: c1 waits on the cursor; producer gated on c1. "
+     "mutex: producer -> q -> c1.",
+     build_unicast},
+    {"pipeline", "1P -> s1 -> s2 -> ... -> sN: seq(stage, ..) (--stages N, default 3)",
+     "ring: s1 waits on the cursor, s(i+1) on s(i); producer gated on sN. "
+     "mutex: one queue per edge, producer -> q -> s1 -> q -> s2 ... sN.",
+     build_pipeline},
+    {"fanout", "1P -> {c1..cN}: fanout(c1, .., cN) (--fanout N, 1..16, default 3), multicast",
+     "ring: every ci waits on the cursor (one shared barrier), producer gated on all ci. "
+     "mutex: the producer copies each event into N queues, one per ci.",
+     build_fanout},
+    {"diamond", "1P -> {c1, c2} -> c3: seq(fanout(c1, c2), c3), c3 reads c1's and c2's fields",
+     "ring: c1, c2 wait on the cursor, c3 on min(c1, c2); producer gated on c3. "
+     "mutex: producer copies into q1, q2; c1 -> q -> c3, c2 -> q -> c3; c3 pops one from each "
+     "and merges the fields (same seq checked).",
+     build_diamond},
+    {"shard",
+     "1P -> w#0..w#(N-1) -> merge: seq(shard(w, N), merge) (--shards N, power of two, default 2)",
+     "ring: every w#i waits on the cursor and advances over every event but handles only "
+     "seq%N==i; merge waits on min(w#*); producer gated on merge. mutex: the producer deals "
+     "round-robin into N queues; merge takes from w#(seq%N)'s queue, in order.",
+     build_shard},
+    {"sequencer", "3P -> c1: stage(c1) with 3 producers (per-producer order only)",
+     "ring: multi-producer ring (CAS claim, per-slot availability), c1 waits on the cursor; "
+     "producers gated on c1. mutex: the 3 producers push into one queue.",
+     build_sequencer},
+    {"pingpong", "P <-> echo: round trip of each batch (--batch events in flight)",
+     "ring: two rings; echo consumes ping, writes pong; the producer waits for the batch on pong "
+     "before sending the next. mutex: two queues, same loop. Latency is the round trip.",
+     build_pingpong},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct qtp_topology_def *qtp_topology_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
