@@ -162,6 +162,15 @@ static int bad(char *err, size_t len, const char *fmt, ...)
     return QTP_CLI_BAD;
 }
 
+int qtp_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 /* ---------------------------------------------------------------- numbers */
 
 int qtp_parse_count(const char *s, bool binary, uint64_t *v)
@@ -205,17 +214,17 @@ static const char *range_text(const struct opt_def *d, char *buf, size_t len)
 {
     char lo[32], hi[32];
     const char *unit = d->flags & F_BINARY ? "K/M/G = 1024s" : "K/M/G = 1000s";
-    snprintf(lo, sizeof lo, "%" PRIu64, d->min);
+    QTP_FMT(lo, sizeof lo, "%" PRIu64, d->min);
     if (d->max == UINT64_MAX)
-        snprintf(hi, sizeof hi, "2^64-1");
+        QTP_FMT(hi, sizeof hi, "2^64-1");
     else
-        snprintf(hi, sizeof hi, "%" PRIu64, d->max);
+        QTP_FMT(hi, sizeof hi, "%" PRIu64, d->max);
     if (d->flags & F_POW2)
-        snprintf(buf, len, "a power of two from %s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "a power of two from %s to %s; %s", lo, hi, unit);
     else if (d->flags & F_PAYLOAD)
-        snprintf(buf, len, "0, or %s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "0, or %s to %s; %s", lo, hi, unit);
     else
-        snprintf(buf, len, "%s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "%s to %s; %s", lo, hi, unit);
     return buf;
 }
 
@@ -303,11 +312,11 @@ static const char *accepted_names(enum opt_kind k, char *buf, size_t len)
     join_names(buf, len, names, n);
     size_t at = strlen(buf);
     if (k == K_PLACEMENT)
-        snprintf(buf + at, len - at, ", cpus:LIST, all");
+        QTP_FMT(buf + at, len - at, ", cpus:LIST, all");
     else if (k == K_MEMORY)
-        snprintf(buf + at, len - at, ", node:N, all");
+        QTP_FMT(buf + at, len - at, ", node:N, all");
     else
-        snprintf(buf + at, len - at, ", all");
+        QTP_FMT(buf + at, len - at, ", all");
     return buf;
 }
 
@@ -343,7 +352,7 @@ static void strlist_add(struct qtp_strlist *l, const char *v)
     for (unsigned i = 0; i < l->n; i++)
         if (strcmp(l->v[i], v) == 0)
             return; /* a duplicate would make two cells with one id */
-    snprintf(l->v[l->n++], sizeof l->v[0], "%s", v);
+    QTP_FMT(l->v[l->n++], sizeof l->v[0], "%s", v);
 }
 
 static void numlist_add(struct qtp_numlist *l, uint64_t v)
@@ -560,7 +569,7 @@ static int apply_json_value(const struct opt_def *d, struct qtp_matrix *m, const
         if (json_integer_value(v) < 0)
             return bad(err, len, "%s: %" JSON_INTEGER_FORMAT " is negative", where,
                        json_integer_value(v));
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        QTP_FMT(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return apply_text(d, m, where, num, false, err, len);
     }
     if (json_is_array(v) && d->kind != K_U64) {
@@ -574,7 +583,7 @@ static int apply_json_value(const struct opt_def *d, struct qtp_matrix *m, const
             if (json_is_string(e)) {
                 s = json_string_value(e);
             } else if (json_is_integer(e) && json_integer_value(e) >= 0) {
-                snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(e));
+                QTP_FMT(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(e));
                 s = num;
             } else {
                 return bad(err, len, "%s: element %zu is not a string or a count", where, i);
@@ -604,7 +613,7 @@ static int matrix_from_object(struct qtp_matrix *m, json_t *obj, const char *tex
         int line = 0, col = 0;
         if (text)
             locate_key(text, key, &line, &col);
-        snprintf(where, sizeof where, "%s:%d:%d: \"%s\"", origin, line, col, key);
+        QTP_FMT(where, sizeof where, "%s:%d:%d: \"%s\"", origin, line, col, key);
         const struct opt_def *d = opt_by_key(key);
         if (!d) {
             matrix_keys(keys, sizeof keys);
@@ -870,15 +879,15 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
             o->help = true;
             return 0;
         case O_MATRIX:
-            snprintf(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
+            QTP_FMT(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
             break;
         case O_OUT:
             if (!*optarg)
                 return bad(err, errlen, "--out: empty directory name");
-            snprintf(o->out, sizeof o->out, "%s", optarg);
+            QTP_FMT(o->out, sizeof o->out, "%s", optarg);
             break;
         case O_RESUME:
-            snprintf(o->resume, sizeof o->resume, "%s", optarg);
+            QTP_FMT(o->resume, sizeof o->resume, "%s", optarg);
             break;
         default:
             if (ngiven == sizeof given / sizeof given[0])
@@ -914,9 +923,9 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
     for (size_t i = 0; i < ngiven; i++) {
         const struct opt_def *d = given[i].d;
         if (d->short_name)
-            snprintf(where, sizeof where, "-%c/--%s", d->short_name, d->name);
+            QTP_FMT(where, sizeof where, "-%c/--%s", d->short_name, d->name);
         else
-            snprintf(where, sizeof where, "--%s", d->name);
+            QTP_FMT(where, sizeof where, "--%s", d->name);
         int rc = apply_text(d, &o->m, where, given[i].arg ? given[i].arg : "", false, err, errlen);
         if (rc)
             return rc;
@@ -931,14 +940,14 @@ void qtp_cli_print_options(FILE *out)
         const struct opt_def *d = &opts[i];
         char left[64];
         if (d->short_name)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->arg ? " " : "",
-                     d->arg ? d->arg : "");
+            QTP_FMT(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->arg ? " " : "",
+                    d->arg ? d->arg : "");
         else
-            snprintf(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
-                     d->arg ? d->arg : "");
+            QTP_FMT(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
+                    d->arg ? d->arg : "");
         char range[160] = "";
         if (d->kind == K_LIST || (d->kind == K_U64 && d->id != O_SEED))
-            snprintf(range, sizeof range, " [%s]", range_text(d, (char[160]){0}, 160));
+            QTP_FMT(range, sizeof range, " [%s]", range_text(d, (char[160]){0}, 160));
         fprintf(out, "    %-26s %s%s%s\n", left, d->help,
                 d->kind == K_LIST ? "; a list sweeps" : "", range);
     }
@@ -1015,9 +1024,9 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->topo = td;
     cell->queue = qk;
     cell->wait = w;
-    snprintf(cell->wait_name, sizeof cell->wait_name, "%s", w ? w->name : "block");
-    snprintf(cell->placement, sizeof cell->placement, "%s", m->placement.v[ix[0]]);
-    snprintf(cell->memory, sizeof cell->memory, "%s", m->memory.v[ix[1]]);
+    QTP_FMT(cell->wait_name, sizeof cell->wait_name, "%s", w ? w->name : "block");
+    QTP_FMT(cell->placement, sizeof cell->placement, "%s", m->placement.v[ix[0]]);
+    QTP_FMT(cell->memory, sizeof cell->memory, "%s", m->memory.v[ix[1]]);
     struct qtp_cell_params *pp = &cell->params;
     pp->events = axes[2]->v[ix[2]];
     pp->warmup = m->warmup;
@@ -1037,8 +1046,8 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     qtp_cell_topo_params(cell, &tp);
     if (td->build(&tp, &topo)) {
         cell->skip = true;
-        snprintf(cell->reason, sizeof cell->reason,
-                 "topology %s cannot be built with these parameters", td->name);
+        QTP_FMT(cell->reason, sizeof cell->reason,
+                "topology %s cannot be built with these parameters", td->name);
         return;
     }
     cell->nthreads = topo.nthreads;
@@ -1054,7 +1063,7 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     char msg[QTP_REASON_MAX];
     if (qtp_placement_parse(cell->placement, mach, &ps, msg, sizeof msg)) {
         cell->skip = true;
-        snprintf(cell->reason, sizeof cell->reason, "%s", msg);
+        QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
         return;
     }
     struct qtp_plan_request req = {.nthreads = cell->nthreads,
@@ -1063,12 +1072,12 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                                    .oversubscribe = m->oversubscribe};
     if (qtp_placement_plan(mach, &ps, &req, &plan)) {
         cell->skip = true;
-        snprintf(cell->reason, sizeof cell->reason, "cannot plan %u threads", cell->nthreads);
+        QTP_FMT(cell->reason, sizeof cell->reason, "cannot plan %u threads", cell->nthreads);
         return;
     }
     if (plan.verdict == QTP_PLAN_SKIPPED) {
         cell->skip = true;
-        snprintf(cell->reason, sizeof cell->reason, "%s", plan.reason);
+        QTP_FMT(cell->reason, sizeof cell->reason, "%s", plan.reason);
         return;
     }
     cell->oversubscribed = plan.oversubscribed;
@@ -1076,7 +1085,7 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     if (qtp_memory_parse(cell->memory, mach, &ms, msg, sizeof msg) ||
         !qtp_memory_possible(mach, &ms, msg, sizeof msg)) {
         cell->skip = true;
-        snprintf(cell->reason, sizeof cell->reason, "%s", msg);
+        QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
     }
 }
 

@@ -23,6 +23,11 @@ struct qtp_topology_def;
 struct qtp_queue_kind;
 struct qtp_wait_ops;
 
+/* snprintf for messages and labels, where cutting a long value short is intended (GCC's
+ * -Wformat-truncation does not look into it). Returns like snprintf. */
+int qtp_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define QTP_FMT qtp_fmt
+
 #define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
 #define QTP_AXIS_MAX 32 /* values per axis */
 #define QTP_PLACE_MAX 256
