@@ -620,14 +620,17 @@ json_t *qtp_machine_to_json(const struct qtp_machine *m, unsigned flags)
 
 static void size_text(uint64_t bytes, char *buf, size_t len)
 {
-    if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
-        snprintf(buf, len, "%llu GiB", (unsigned long long)(bytes >> 30));
-    else if (bytes >= (1ull << 20))
-        snprintf(buf, len, "%llu MiB", (unsigned long long)(bytes >> 20));
-    else if (bytes >= (1ull << 10))
-        snprintf(buf, len, "%llu KiB", (unsigned long long)(bytes >> 10));
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = (double)bytes;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (v == (double)(uint64_t)v)
+        snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
     else
-        snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
 static bool same_order(const struct qtp_machine *m, enum qtp_placement_kind a,
