@@ -116,7 +116,11 @@ bool qtp_memory_possible(const struct qtp_machine *m, const struct qtp_memory_sp
             return false;
         }
         if (s->node < 0 || s->node > numa_max_node()) {
-            set_err(reason, len, "node:%d: the kernel has nodes 0-%d", s->node, numa_max_node());
+            if (numa_max_node() == 0)
+                set_err(reason, len, "node:%d: the kernel has only node 0", s->node);
+            else
+                set_err(reason, len, "node:%d: the kernel has nodes 0-%d", s->node,
+                        numa_max_node());
             return false;
         }
         {
