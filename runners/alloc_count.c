@@ -172,8 +172,10 @@ bool qtp_alloc_count_read(struct qtp_alloc_counts *all, struct qtp_alloc_counts 
     if (self) {
         memset(self, 0, sizeof(*self));
         self->available = true;
-        struct block *b = my_block;
-        if (b && b != &shared_sink)
+        /* Attach now: a block handed over from an exited thread carries its counts, so a
+         * thread's "before" must already be read from the block its "after" will use. */
+        struct block *b = my_block ? my_block : attach();
+        if (b != &shared_sink)
             add_block(self, b);
     }
     return true;

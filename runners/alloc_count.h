@@ -51,7 +51,8 @@ static inline void qtp_alloc_count_snapshot(struct qtp_alloc_counts *out)
         out->available = qtp_alloc_count_read(out, NULL);
 }
 
-/* Counts of the calling thread only. */
+/* Counts of the calling thread only. Only the difference of two calls on the same thread
+ * means something: a thread's block may carry the counts of an exited thread that had it. */
 static inline void qtp_alloc_count_self(struct qtp_alloc_counts *out)
 {
     memset(out, 0, sizeof(*out));

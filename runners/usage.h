@@ -4,11 +4,14 @@
  * difference of two snapshots taken around a measured window is the cell's CPU time and context
  * switches (plus whatever else the process did meanwhile: the runner's own threads are idle).
  *
- * Peak RSS: ru_maxrss is the peak over the whole process lifetime, useless per cell after the
- * first big one. On Linux, writing "5" to /proc/self/clear_refs resets the VmHWM counter of
- * /proc/self/status to the current RSS, so qtp_usage_peak_reset() before a cell and VmHWM after
- * it give the cell's own peak ("vmhwm-reset"). If the reset fails (old kernel, no procfs,
- * seccomp), the peak falls back to VmHWM or ru_maxrss, both process-lifetime, and says so.
+ * Peak RSS: without a reset, VmHWM and ru_maxrss are peaks over the whole process lifetime,
+ * useless per cell after the first big one. On Linux, writing "5" to /proc/self/clear_refs
+ * resets the mm's high-water mark (VmHWM in /proc/self/status) to the current RSS, so
+ * qtp_usage_peak_reset() before a cell and VmHWM after it give the cell's own peak
+ * ("vmhwm-reset"). ru_maxrss is not used for that: the kernel reports max(that same mark, the
+ * marks recorded when threads exited), so after a reset it is neither per cell nor lifetime.
+ * If the reset fails (old kernel, no procfs, seccomp), the peak is VmHWM ("vmhwm", lifetime) or
+ * ru_maxrss ("ru_maxrss") and the source says which.
  */
 #ifndef QTP_USAGE_H
 #define QTP_USAGE_H
@@ -21,7 +24,7 @@
 struct qtp_usage {
     double user_s, sys_s;
     uint64_t voluntary_cs, involuntary_cs;
-    uint64_t maxrss_kb; /* ru_maxrss: process-lifetime peak */
+    uint64_t maxrss_kb; /* ru_maxrss (see above) */
     uint64_t hwm_kb;    /* VmHWM: peak since start or since the last reset; 0 unreadable */
     uint64_t rss_kb;    /* VmRSS now; 0 unreadable */
 };
