@@ -75,7 +75,8 @@ struct term_state {
 
 struct inst_rt {
     struct qtp_processor proc; /* ring: its sequence is what dependants and the producer read */
-    alignas(QTP_CACHE_BLOCK) _Atomic int64_t pos; /* mutex: positions passed (progress) */
+    /* mutex: the next position it owns: every owned position below it is done (progress) */
+    alignas(QTP_CACHE_BLOCK) _Atomic int64_t pos;
     alignas(QTP_CACHE_BLOCK) struct qtp_deploy *d;
     const struct qtp_ginst *gi;
     const struct qtp_gstage *gs;
@@ -596,7 +597,7 @@ static void inst_mutex(struct inst_rt *ir)
         }
         if (rc)
             break;
-        atomic_store_explicit(&ir->pos, (int64_t)pos + 1, memory_order_relaxed);
+        atomic_store_explicit(&ir->pos, (int64_t)(pos + gi->mod), memory_order_relaxed);
     }
     /* Done (input drained and closed) or stopped: nothing more goes out, and whoever still
      * pushes to us must not block. */
@@ -906,7 +907,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
         ir->stall = cfg->stall_stage && (unsigned)cfg->stall_stage == ir->gi->field + 1;
         ir->fault = cfg->fault_stage && (unsigned)cfg->fault_stage == ir->gi->field + 1;
         ir->echo = d->t->pingpong;
-        atomic_init(&ir->pos, 0);
+        atomic_init(&ir->pos, ir->gi->res);
         if (ir->gi->terminal >= 0) {
             struct term_state *ts = &ir->ts;
             for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
@@ -1005,7 +1006,8 @@ static uint64_t done_positions(struct qtp_deploy *d)
         if (v < done)
             done = v;
     }
-    return done == UINT64_MAX ? 0 : done;
+    /* A terminal's next owned position may lie past the end. */
+    return done > d->total * d->t->producers ? d->total * d->t->producers : done;
 }
 
 void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p)
@@ -1035,9 +1037,12 @@ void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p)
                qtp_seq_get(d->pong_seq));
     } else {
         SB("producer=%" PRIu64, sent);
-        for (unsigned i = 0; i < g->ninst; i++)
-            SB(" %s=%" PRId64, g->inst[i].role,
-               atomic_load_explicit(&d->inst[i].pos, memory_order_relaxed) - 1);
+        for (unsigned i = 0; i < g->ninst; i++) {
+            /* The last position it handled, as a ring stage's sequence reads. */
+            int64_t next = atomic_load_explicit(&d->inst[i].pos, memory_order_relaxed);
+            int64_t mod = g->inst[i].mod;
+            SB(" %s=%" PRId64, g->inst[i].role, next >= mod ? next - mod : -1);
+        }
         for (unsigned i = 0; i < d->nedges; i++) {
             const struct edge *e = &d->edges[i];
             SB(" q[%s->%s]=%zu", e->src >= 0 ? g->inst[e->src].role : "p",
