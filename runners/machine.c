@@ -526,6 +526,7 @@ json_t *qtp_machine_to_json(const struct qtp_machine *m, unsigned flags)
     bad |= json_object_set_new(o, "kernel", jstr(m->kernel));
     bad |= json_object_set_new(o, "governor", m->governor[0] ? jstr(m->governor) : json_null());
     bad |= json_object_set_new(o, "hwloc_version", jstr(m->hwloc_version));
+    bad |= json_object_set_new(o, "numa_available", json_boolean(m->numa_api));
     bad |= json_object_set_new(o, "packages", json_integer(m->npackages));
     bad |= json_object_set_new(o, "cores", json_integer(m->ncores));
     bad |= json_object_set_new(o, "pus", json_integer(m->npus));

@@ -1,9 +1,10 @@
 /* machine.h - this machine (or a synthetic / XML one) as hwloc sees it, for `qtopo info`,
  * meta.json and the placement planner.
  *
- * A qtp_machine is loaded once and then only read: every function below may be called from any
- * number of threads at once on the same machine (hwloc's read-only calls, binding included, are
- * thread-safe). The arrays are a flattened view of the hwloc tree that the planner walks, so the
+ * A qtp_machine is loaded once and then only read. Lookups, planning and binding
+ * (placement.h) may run from any number of threads at once on the same machine (hwloc's
+ * read-only calls, binding included, are thread-safe); export, JSON and print from one thread
+ * at a time. The arrays are a flattened view of the hwloc tree that the planner walks, so the
  * planner never touches hwloc and is tested on synthetic topologies exactly as it runs for real.
  *
  * Numbering: PUs are named by their OS index (what sched_getcpu() returns and what cpus:LIST and
@@ -115,10 +116,11 @@ enum {
     QTP_MACHINE_JSON_PLACEMENTS = 1u << 2, /* include which placements/memory policies work here */
 };
 /* The machine as a JSON object (a new reference; NULL on ENOMEM). Keys: source, this_system,
- * hostname, cpu_model, kernel, governor (null when unreadable), hwloc_version, packages, cores,
- * pus, numa_nodes, smt, nodes [{os_index, memory_bytes, cpus}], distances {source, matrix} or
- * null, caches [{name, level, size_bytes, line_bytes, instances, pus_per_instance}], and per the
- * flags: hwloc_xml, pu_table [{os_index, core, package, node, smt_rank}], placements
+ * hostname, cpu_model, kernel, governor (null when unreadable), hwloc_version, numa_available,
+ * packages, cores, pus, numa_nodes, smt, cpus ("0-1"), nodes [{os_index, memory_bytes, cpus}],
+ * distances {source, matrix} or null, caches [{name, level, size_bytes, line_bytes, instances,
+ * pus_per_instance}], and per the flags: hwloc_xml, pu_table [{os_index, core, package, node,
+ * smt_rank}], placements
  * [{name, possible, reason}], memory [{name, possible, reason}]. */
 json_t *qtp_machine_to_json(const struct qtp_machine *m, unsigned flags);
 
