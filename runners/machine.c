@@ -484,14 +484,31 @@ static size_t memory_possibilities(const struct qtp_machine *m, struct possibili
         out[n].name = p->syntax;
         out[n].reason[0] = '\0';
         if (p->kind == QTP_MEM_NODE) {
-            /* Possible if some node is. */
-            out[n].possible = false;
-            for (unsigned k = 0; k < m->nnodes && !out[n].possible; k++) {
+            /* The nodes that work (the policy acts on the kernel we run on, which may have
+             * fewer nodes than a synthetic or XML machine). */
+            int *ok = calloc(m->nnodes ? m->nnodes : 1, sizeof(int));
+            size_t nok = 0;
+            char why[QTP_REASON_MAX] = "";
+            for (unsigned k = 0; ok && k < m->nnodes; k++) {
                 s.node = m->nodes[k].os;
-                out[n].possible = qtp_memory_possible(m, &s, out[n].reason, sizeof(out[n].reason));
+                if (qtp_memory_possible(m, &s, why, sizeof(why)))
+                    ok[nok++] = s.node;
             }
-            if (out[n].possible)
-                snprintf(out[n].reason, sizeof(out[n].reason), "N in %s", nodes);
+            out[n].possible = nok > 0;
+            if (nok) {
+                char list[256];
+                qtp_cpulist_format(ok, nok, list, sizeof(list));
+                if (nok == m->nnodes)
+                    snprintf(out[n].reason, sizeof(out[n].reason), "N in %s", list);
+                else
+                    snprintf(
+                        out[n].reason, sizeof(out[n].reason),
+                        "N in %s (the topology has nodes %s; memory comes from the running kernel)",
+                        list, nodes);
+            } else {
+                snprintf(out[n].reason, sizeof(out[n].reason), "%s", why);
+            }
+            free(ok);
         } else {
             out[n].possible = qtp_memory_possible(m, &s, out[n].reason, sizeof(out[n].reason));
             if (out[n].possible && p->kind == QTP_MEM_INTERLEAVE && m->nnodes < 2)
