@@ -1015,6 +1015,15 @@ static struct qtp_cell *cell_push(struct cell_vec *cv)
     return c;
 }
 
+/* Threads of this strategy busy-spin (the oversubscription rule). The registry's `spins` also
+ * marks yield, which spins briefly and then gives its PU away: DESIGN.md's collapse (a busy-spin
+ * diamond on 2 PUs 10-30x slower than yielding) is about spin alone, and so is the planner's
+ * `spin` request (placement.h). */
+static bool busy_spins(const struct qtp_wait_ops *w)
+{
+    return w && w->spins && strcmp(w->name, "yield") != 0;
+}
+
 /* Fill cell c of topology td, queue qk, wait w from the parameter indexes ix[] (see expand). */
 static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                       const struct qtp_machine *mach, const struct qtp_topology_def *td,
@@ -1053,7 +1062,7 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->nthreads = topo.nthreads;
     unsigned producers = topo.producers;
     qtp_topology_fini(&topo);
-    cell->nspinning = w && w->spins ? cell->nthreads : 0;
+    cell->nspinning = busy_spins(w) ? cell->nthreads : 0;
     if (!mach)
         return;
 
@@ -1081,11 +1090,45 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         return;
     }
     cell->oversubscribed = plan.oversubscribed;
+    memcpy(cell->pu, plan.pu, sizeof cell->pu);
     struct qtp_memory_spec ms;
     if (qtp_memory_parse(cell->memory, mach, &ms, msg, sizeof msg) ||
         !qtp_memory_possible(mach, &ms, msg, sizeof msg)) {
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
+    }
+}
+
+static bool params_equal(const struct qtp_cell_params *a, const struct qtp_cell_params *b)
+{
+    return a->events == b->events && a->warmup == b->warmup && a->ring_size == b->ring_size &&
+           a->batch == b->batch && a->payload == b->payload && a->work_ns == b->work_ns &&
+           a->fanout == b->fanout && a->shards == b->shards && a->stages == b->stages &&
+           a->rate == b->rate;
+}
+
+/* The default matrix lists every policy; where one gives exactly the PUs an earlier one gave
+ * (spread = compact on a machine without SMT or a second node), running it again would only
+ * measure noise: the cell is skipped, saying so. An explicit -p list runs what it names. */
+static void skip_same_plans(struct qtp_cell *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct qtp_cell *c = &v[i];
+        if (c->skip || strcmp(c->placement, "os") == 0)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const struct qtp_cell *e = &v[j];
+            if (e->skip || e->topo != c->topo || e->queue != c->queue || e->wait != c->wait ||
+                strcmp(e->memory, c->memory) != 0 || strcmp(e->placement, c->placement) == 0 ||
+                !params_equal(&e->params, &c->params) || e->nthreads != c->nthreads ||
+                memcmp(e->pu, c->pu, c->nthreads * sizeof c->pu[0]) != 0)
+                continue;
+            c->skip = true;
+            QTP_FMT(c->reason, sizeof c->reason,
+                    "same threads-to-PUs plan as %s on this machine (-p %s runs it anyway)",
+                    e->placement, c->placement);
+            break;
+        }
     }
 }
 
@@ -1144,6 +1187,8 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
             }
         }
     }
+    if (!(m->given & (1ull << O_PLACEMENT)))
+        skip_same_plans(cv.v, cv.n);
     *cells = cv.v;
     *ncells = cv.n;
     return 0;

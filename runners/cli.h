@@ -97,10 +97,11 @@ struct qtp_cell {
     char placement[QTP_PLACE_MAX];
     char memory[QTP_NAME_MAX];
     struct qtp_cell_params params;
-    unsigned nthreads;   /* threads of the deployment */
-    unsigned nspinning;  /* of them, busy-spinning while they wait */
-    bool skip;           /* not run: reason says why */
-    bool oversubscribed; /* more spinning threads than PUs, run because of --oversubscribe */
+    unsigned nthreads;       /* threads of the deployment */
+    unsigned nspinning;      /* of them, busy-spinning while they wait */
+    bool skip;               /* not run: reason says why */
+    bool oversubscribed;     /* more spinning threads than PUs, run because of --oversubscribe */
+    int pu[QTP_MAX_THREADS]; /* the placement plan: wanted PU per thread, -1 unbound */
     char reason[QTP_REASON_MAX];
 };
 

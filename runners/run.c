@@ -960,6 +960,9 @@ int qtp_run_main(int argc, char **argv)
             goto out_recs;
     }
     qtp_meter_finish(&meter);
+    /* Skipped cells after the last run one are in results.jsonl but not yet in summary.csv. */
+    if ((rc = qtp_results_update_summary(dir, err, sizeof err)) && rc != ENOENT)
+        fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
 
     if (rss_source[0] && !json_object_get(meta, "rss_peak_source")) {
         json_object_set_new(meta, "rss_peak_source", json_string(rss_source));

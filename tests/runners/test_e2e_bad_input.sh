@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Bad input, table-driven (DESIGN.md "Bad input"): every line below is a command line (and, for
+# --matrix, a file) that must give exit status 2, one message on stderr containing the expected
+# phrase, and write nothing: no output directory, nothing in the working directory, no change to
+# an existing results directory.
+# Usage: test_e2e_bad_input.sh QTOPO
+set -u
+qtopo=${1:?usage: $0 QTOPO}
+qtopo=$(cd "$(dirname "$qtopo")" && pwd)/$(basename "$qtopo")
+work=$(mktemp -d /tmp/qtopo-bad.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+# Fixtures: matrix files and results directories to resume from.
+mkdir fx
+printf '{"topology": ["diamond"],,}\n' >fx/syntax.json
+printf '{\n  "topology": "diamond",\n  "fanuot": [3, 6]\n}\n' >fx/unknown_key.json
+printf '{"queue": "all",\n "ring-size": 1000}\n' >fx/ring.json
+printf '[1, 2]\n' >fx/array.json
+printf '{"quick": "yes"}\n' >fx/flag.json
+printf '{"events": 1, "events": 2}\n' >fx/dup.json
+printf '{"topology": []}\n' >fx/empty.json
+printf '{"events": -5}\n' >fx/negative.json
+printf '{"placement": ["os", "cpus:4000"]}\n' >fx/cpu.json
+printf '{"wait": [["spin"]]}\n' >fx/nested.json
+printf '{"out": "x"}\n' >fx/outkey.json
+printf '' >fx/blank.json
+printf '{"topology": "unicast", "events": "1K"}\n' >fx/good.json
+mkdir -p fx/nometa fx/badmeta fx/badrows fx/existing
+printf '{"matrix": ' >fx/badmeta/meta.json
+printf '{"matrix": {"topology": ["unicast"], "events": [1000]}}\n' >fx/badrows/meta.json
+printf '{"cell": "x", "rep": 0}\nnot json at all\n{"cell": "y"}\n' >fx/badrows/results.jsonl
+printf 'keep me\n' >fx/existing/file
+
+snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
+
+# expected phrase | arguments (shell words)
+cases=$(cat <<'TABLE'
+unknown topology 'diamnd'|run -t diamnd -o out
+unknown queue kind 'ringg'|run -q ringg -o out
+unknown wait strategy 'sleep'|run -w sleep -o out
+unknown placement|run -p os,spred -o out
+unknown memory policy|run -m remote -o out
+not a power of two|run --ring-size 1000 -o out
+is zero|run -n 0 -o out
+too large|run -n 100G -o out
+is zero|run -r 0 -o out
+too large|run --reps 100000 -o out
+not a count|run -n abc -o out
+not a count|run -n 1.5M -o out
+4000|run -p cpus:4000 -o out
+CPU number|run -p cpus:0-x -o out
+NUMA node 63|run -m node:63 -o out
+too large|run --fanout 17 -o out
+not a power of two|run --shards 3 -o out
+too small|run --payload 4 -o out
+larger than --ring-size|run --batch 2048 --ring-size 1024 -o out
+is zero|run --timeout 0 -o out
+not a count|run --rate -5 -o out
+unknown option|run --bogus -o out
+unexpected argument 'extra'|run extra -o out
+needs a value|run -o out -t
+empty list|run -t '' -o out
+exists|run -t unicast -o fx/existing
+cannot open|run --matrix fx/missing.json -o out
+fx/syntax.json:1:|run --matrix fx/syntax.json -o out
+fx/unknown_key.json:3:3: unknown key "fanuot"|run --matrix fx/unknown_key.json -o out
+fx/ring.json:2:2: "ring-size": 1000 is not a power of two|run --matrix fx/ring.json -o out
+must be a JSON object|run --matrix fx/array.json -o out
+expected true or false|run --matrix fx/flag.json -o out
+duplicate|run --matrix fx/dup.json -o out
+empty list|run --matrix fx/empty.json -o out
+negative|run --matrix fx/negative.json -o out
+4000|run --matrix fx/cpu.json -o out
+not a string or a count|run --matrix fx/nested.json -o out
+unknown key "out"|run --matrix fx/outkey.json -o out
+malformed matrix|run --matrix fx/blank.json -o out
+unknown topology 'nope'|run --matrix fx/good.json -t nope -o out
+no such directory|run --resume fx/absent
+no meta.json|run --resume fx/nometa
+meta.json|run --resume fx/badmeta
+damaged results|run --resume fx/badrows
+takes no other options|run --resume fx/badrows -t diamond
+unknown command 'frobnicate'|frobnicate
+unknown argument '--xml'|info --xml
+unexpected argument 'extra'|list extra
+unknown command 'nope'|help nope
+TABLE
+)
+
+# report/compare join the table once they are built in (they exit 2 on damaged results).
+if "$qtopo" report --help >/dev/null 2>&1; then
+  cases+=$'\n''results|report fx/badrows'
+  cases+=$'\n''results|report fx/absent'
+fi
+if "$qtopo" compare --help >/dev/null 2>&1; then
+  cases+=$'\n''results|compare fx/badrows fx/badrows'
+  cases+=$'\n''fx/absent|compare fx/absent fx/badrows'
+fi
+
+before=$(snapshot)
+n=0
+fails=0
+while IFS='|' read -r phrase args; do
+  [ -n "$args" ] || continue
+  n=$((n + 1))
+  eval "set -- $args"
+  "$qtopo" "$@" >stdout 2>stderr
+  rc=$?
+  msg=$(cat stderr)
+  lines=$(grep -c '' stderr)
+  problem=""
+  [ $rc -eq 2 ] || problem="exit $rc, expected 2"
+  [ -z "$problem" ] && ! grep -qF -- "$phrase" stderr && problem="stderr lacks '$phrase'"
+  [ -z "$problem" ] && [ "$lines" -ne 1 ] && problem="$lines lines on stderr, expected 1"
+  [ -z "$problem" ] && [ -s stdout ] && problem="something on stdout"
+  rm -f stdout stderr
+  [ -z "$problem" ] && [ -e out ] && problem="created ./out"
+  [ -z "$problem" ] && [ -e results ] && problem="created ./results"
+  [ -z "$problem" ] && [ "$(snapshot)" != "$before" ] && problem="changed files: $(diff <(echo "$before") <(snapshot) | tr '\n' ' ')"
+  if [ -n "$problem" ]; then
+    echo "FAIL [$n] qtopo $args: $problem"
+    echo "     stderr: $msg"
+    fails=$((fails + 1))
+    rm -rf out results
+  else
+    echo "ok   [$n] qtopo $args -> $msg"
+  fi
+done <<<"$cases"
+
+echo "$n cases, $fails failed"
+[ "$n" -ge 25 ] || { echo "FAIL: the table must have at least 25 cases"; exit 1; }
+[ $fails -eq 0 ]
