@@ -1,0 +1,769 @@
+/* report_html.c - index.html: one self-contained page (inline CSS, no script, no network, only
+ * relative links). Written as XHTML-compatible HTML so both an HTML and an XML parser accept it;
+ * everything taken from the results is escaped. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report_int.h"
+
+static const char css[] =
+    "body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',"
+    "sans-serif;color:#1d2330;background:#eef0f3}\n"
+    ".page{max-width:1240px;margin:0 auto;padding:22px 30px 40px;background:#fff;"
+    "box-shadow:0 0 0 1px #e0e3e8}\n"
+    "h1{font-size:26px;margin:0 0 2px}\n"
+    "h2{font-size:20px;margin:30px 0 10px;padding-bottom:4px;border-bottom:2px solid #e3e6ea}\n"
+    "h3{font-size:16px;margin:16px 0 6px}\n"
+    "a{color:#0b5cad}\n"
+    ".sub{color:#556070;margin:0 0 10px}\n"
+    ".toc{margin:8px 0 0;padding:8px 12px;background:#f5f7f9;border-radius:4px}\n"
+    ".toc a{margin-right:16px}\n"
+    ".stats span{display:inline-block;margin-right:18px}\n"
+    "table{border-collapse:collapse;font-size:13px;margin:4px 0 10px}\n"
+    "th,td{padding:3px 8px;border-bottom:1px solid #eceef1;text-align:left;vertical-align:top}\n"
+    "th{background:#f0f2f5;font-weight:600}\n"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "table.kv th{min-width:150px;background:none;color:#556070;font-weight:500}\n"
+    "table.cells{font-size:12px}\n"
+    "table.cells tr:nth-child(even) td{background:#f9fafb}\n"
+    ".st-ok{color:#176f2c}\n"
+    ".st-failed{color:#b42318;font-weight:600}\n"
+    ".st-skipped{color:#8a5a00}\n"
+    ".chart{margin:14px 0 30px}\n"
+    ".chart img{display:block;max-width:100%;height:auto;border:1px solid #e3e6ea}\n"
+    ".caption{margin:6px 0 2px;max-width:1100px}\n"
+    ".note{margin:2px 0;color:#8a5a00}\n"
+    ".files{font-size:12px;color:#556070;margin:2px 0}\n"
+    ".omitted{color:#556070;border-left:3px solid #d0d4da;padding-left:10px}\n"
+    "pre{background:#f5f7f9;padding:8px 10px;overflow:auto;font-size:12px;margin:4px 0 10px}\n"
+    "pre.tree{max-height:340px}\n"
+    ".reason{white-space:pre-wrap;font-family:ui-monospace,'DejaVu Sans Mono',monospace;"
+    "font-size:12px}\n"
+    ".cellid{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:11px;"
+    "color:#556070}\n"
+    ".raw li{margin:2px 0}\n"
+    ".hist a{margin-right:10px;font-size:12px}\n"
+    ".foot{margin-top:30px;color:#556070;font-size:12px}\n"
+    ".cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 36px}\n"
+    "@media (max-width:900px){.cols{grid-template-columns:minmax(0,1fr)}}\n";
+
+/* Text and attribute values: & < > " ' escaped, control bytes dropped, invalid UTF-8 replaced
+ * by U+FFFD (so the page stays well-formed whatever the results hold). */
+void qtp_rpt_html_escape(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        unsigned char c = *p;
+        if (c < 0x80) {
+            switch (c) {
+            case '&':
+                fputs("&amp;", f);
+                break;
+            case '<':
+                fputs("&lt;", f);
+                break;
+            case '>':
+                fputs("&gt;", f);
+                break;
+            case '"':
+                fputs("&quot;", f);
+                break;
+            case '\'':
+                fputs("&#39;", f);
+                break;
+            default:
+                if (c >= 0x20 || c == '\n' || c == '\t')
+                    fputc(c, f);
+            }
+            p++;
+            continue;
+        }
+        size_t n = (c >= 0xC2 && c <= 0xDF)   ? 2
+                   : (c >= 0xE0 && c <= 0xEF) ? 3
+                   : (c >= 0xF0 && c <= 0xF4) ? 4
+                                              : 0;
+        bool ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++)
+            ok = (p[i] & 0xC0) == 0x80;
+        /* Overlong forms, surrogates, beyond U+10FFFF. */
+        if (ok && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
+                   (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)))
+            ok = false;
+        if (ok) {
+            fwrite(p, 1, n, f);
+            p += n;
+        } else {
+            fputs("\xEF\xBF\xBD", f);
+            p++;
+        }
+    }
+}
+
+/* A relative URL: every byte outside [A-Za-z0-9-._~/] percent-encoded. */
+static void url(FILE *f, const char *prefix, const char *path)
+{
+    const char *parts[2] = {prefix, path};
+    for (int k = 0; k < 2; k++) {
+        if (!parts[k] || !parts[k][0])
+            continue;
+        if (k == 1 && prefix && prefix[0])
+            fputc('/', f);
+        for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) {
+            if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                strchr("-._~/", *p))
+                fputc(*p, f);
+            else
+                fprintf(f, "%%%02X", *p);
+        }
+    }
+}
+
+static void html_link(FILE *f, const char *prefix, const char *path, const char *text)
+{
+    fputs("<a href=\"", f);
+    url(f, prefix, path);
+    fputs("\">", f);
+    qtp_rpt_html_escape(f, text);
+    fputs("</a>", f);
+}
+
+/* A JSON scalar as text (NULL for null or a missing value); containers as compact JSON. */
+static char *json_text(const json_t *v)
+{
+    char buf[64];
+    if (!v || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        return strdup(buf);
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, sizeof buf, "%.10g", json_real_value(v));
+        return strdup(buf);
+    }
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "yes" : "no");
+    if (json_is_array(v)) {
+        /* A list of scalars reads better joined. */
+        size_t i, len = 1;
+        const json_t *e;
+        bool scalars = true;
+        json_array_foreach(v, i, e) scalars = scalars && !json_is_object(e) && !json_is_array(e);
+        if (scalars) {
+            char *out = malloc(1);
+            if (!out)
+                return NULL;
+            out[0] = '\0';
+            json_array_foreach(v, i, e)
+            {
+                char *t = json_text(e);
+                const char *s = t ? t : "null";
+                char *n = realloc(out, len + strlen(s) + 2);
+                if (!n) {
+                    free(t);
+                    return out;
+                }
+                out = n;
+                if (i)
+                    strcat(out, ", ");
+                strcat(out, s);
+                len = strlen(out) + 1;
+                free(t);
+            }
+            return out;
+        }
+    }
+    char *dump = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (dump && strlen(dump) > 600)
+        strcpy(dump + 597, "...");
+    return dump;
+}
+
+static void kv_row(FILE *f, const char *label, const char *value)
+{
+    fputs("<tr><th>", f);
+    qtp_rpt_html_escape(f, label);
+    fputs("</th><td>", f);
+    qtp_rpt_html_escape(f, value);
+    fputs("</td></tr>\n", f);
+}
+
+/* First of the keys present in meta (top level or one object down). */
+static const json_t *meta_any(const json_t *meta, const char *const *keys, const char **which)
+{
+    for (; *keys; keys++) {
+        const json_t *v = qtp_rpt_meta_find(meta, *keys);
+        if (v) {
+            if (which)
+                *which = *keys;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static char *meta_text(const json_t *meta, const char *const *keys)
+{
+    return json_text(meta_any(meta, keys, NULL));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sections. */
+
+struct shown {
+    const char *keys[64];
+    size_t n;
+};
+
+static void mark(struct shown *s, const char *key)
+{
+    if (key && s->n < sizeof s->keys / sizeof *s->keys)
+        s->keys[s->n++] = key;
+}
+
+static bool was_shown(const struct shown *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->keys[i], key))
+            return true;
+    return false;
+}
+
+static void machine_section(FILE *f, const json_t *meta)
+{
+    static const struct {
+        const char *label;
+        const char *keys[4];
+        const char *absent; /* shown when missing; NULL: row left out */
+    } rows[] = {
+        {"Host", {"hostname", "host", NULL}, NULL},
+        {"CPU", {"cpu_model", "cpu", "model", NULL}, NULL},
+        {"Packages", {"packages", "sockets", NULL}, NULL},
+        {"Cores", {"cores", NULL}, NULL},
+        {"PUs (hardware threads)", {"pus", "cpus", "threads", NULL}, NULL},
+        {"SMT", {"smt", NULL}, NULL},
+        {"Kernel", {"kernel", "os", NULL}, NULL},
+        {"CPU frequency governor", {"governor", NULL}, "not readable"},
+        {"Clock source", {"clock_source", "clock", NULL}, NULL},
+        {"Compiler", {"compiler", NULL}, NULL},
+        {"Compiler flags", {"flags", "cflags", "c_flags", NULL}, NULL},
+        {"Build type", {"build_type", NULL}, NULL},
+    };
+    struct shown shown = {{0}, 0};
+    fputs("<h2 id=\"machine\">Machine</h2>\n<div class=\"cols\"><div>\n<table class=\"kv\">\n", f);
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        const char *which = NULL;
+        const json_t *v = meta_any(meta, rows[i].keys, &which);
+        mark(&shown, which);
+        char *t = json_text(v);
+        if (t || rows[i].absent)
+            kv_row(f, rows[i].label, t ? t : rows[i].absent);
+        free(t);
+    }
+    /* NUMA nodes: count, and the distance matrix when recorded. */
+    static const char *const numa_keys[] = {"numa_nodes", "numa", NULL};
+    static const char *const dist_keys[] = {"numa_distances", "distances", NULL};
+    const char *which = NULL;
+    const json_t *numa = meta_any(meta, numa_keys, &which);
+    mark(&shown, which);
+    if (json_is_array(numa) || json_is_integer(numa)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld",
+                 json_is_array(numa) ? (long long)json_array_size(numa)
+                                     : (long long)json_integer_value(numa));
+        kv_row(f, "NUMA nodes", buf);
+    }
+    /* Whatever else the machine object holds. */
+    const json_t *machine = json_object_get(meta, "machine");
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)machine, k, v)
+    {
+        if (was_shown(&shown, k) || !strcmp(k, "hwloc_xml") || !strcmp(k, "hwloc") ||
+            !strcmp(k, "numa_distances") || !strcmp(k, "distances"))
+            continue;
+        char *t = json_text(v);
+        if (t)
+            kv_row(f, k, t);
+        free(t);
+    }
+    fputs("</table>\n</div><div>\n", f);
+
+    static const char *const xml_keys[] = {"hwloc_xml", "hwloc", NULL};
+    const json_t *xml = meta_any(meta, xml_keys, NULL);
+    /* The run's own NUMA list only when there is no hwloc topology to show them from. */
+    if (!json_is_string(xml) && json_is_array(numa) && json_array_size(numa) &&
+        json_is_object(json_array_get(numa, 0))) {
+        fputs("<h3>NUMA nodes (as recorded by the run)</h3>\n<table class=\"numa\"><tr>", f);
+        const json_t *first = json_array_get(numa, 0);
+        json_object_foreach((json_t *)first, k, v)
+        {
+            fputs("<th>", f);
+            qtp_rpt_html_escape(f, k);
+            fputs("</th>", f);
+        }
+        fputs("</tr>\n", f);
+        size_t i;
+        const json_t *node;
+        json_array_foreach(numa, i, node)
+        {
+            fputs("<tr>", f);
+            json_object_foreach((json_t *)first, k, v)
+            {
+                char *t = json_text(json_object_get(node, k));
+                fputs("<td>", f);
+                qtp_rpt_html_escape(f, t ? t : "");
+                fputs("</td>", f);
+                free(t);
+            }
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+    const json_t *dist = meta_any(meta, dist_keys, NULL);
+    if (json_is_array(dist) && json_array_size(dist)) {
+        fputs("<h3>NUMA distances</h3>\n<table class=\"dist\"><tr><th>from \\ to</th>", f);
+        for (size_t j = 0; j < json_array_size(dist); j++)
+            fprintf(f, "<th>%zu</th>", j);
+        fputs("</tr>\n", f);
+        size_t i;
+        const json_t *row;
+        json_array_foreach(dist, i, row)
+        {
+            fprintf(f, "<tr><th>%zu</th>", i);
+            size_t j;
+            const json_t *d;
+            if (json_is_array(row))
+                json_array_foreach(row, j, d)
+                {
+                    char *t = json_text(d);
+                    fputs("<td class=\"n\">", f);
+                    qtp_rpt_html_escape(f, t ? t : "");
+                    fputs("</td>", f);
+                    free(t);
+                }
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+
+    fputs("<h3>Topology (hwloc)</h3>\n", f);
+    if (!json_is_string(xml))
+        fputs("<p>The run recorded no hwloc topology.</p>\n", f);
+    else if (qtp_rpt_hwloc_html(f, json_string_value(xml)) != 0)
+        fputs("<p>hwloc could not read the topology XML recorded in meta.json.</p>\n", f);
+    fputs("</div></div>\n", f);
+}
+
+/* A command line: a JSON array of arguments (quoted for a shell where needed) or a string. */
+static void command_text(FILE *f, const json_t *cmd)
+{
+    if (!json_is_array(cmd)) {
+        char *t = json_text(cmd);
+        qtp_rpt_html_escape(f, t ? t : "(not recorded)");
+        free(t);
+        return;
+    }
+    size_t i;
+    const json_t *a;
+    json_array_foreach(cmd, i, a)
+    {
+        const char *s = json_is_string(a) ? json_string_value(a) : "?";
+        if (i)
+            fputc(' ', f);
+        if (s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                              "-_./=:,+@%") == strlen(s)) {
+            qtp_rpt_html_escape(f, s);
+            continue;
+        }
+        fputc('\'', f);
+        for (const char *p = s; *p; p++) {
+            char one[2] = {*p, 0};
+            qtp_rpt_html_escape(f, *p == '\'' ? "'\\''" : one);
+        }
+        fputc('\'', f);
+    }
+}
+
+static void run_section(FILE *f, const struct qtp_rpt *r)
+{
+    static const char *const cmd_keys[] = {"command_line", "command", "argv", NULL};
+    static const char *const start_keys[] = {"start_time", "started", "start", NULL};
+    static const char *const end_keys[] = {"end_time", "finished", "end", NULL};
+    static const char *const git_keys[] = {"git_commit", "commit", NULL};
+    static const char *const seed_keys[] = {"seed", NULL};
+    static const char *const ver_keys[] = {"qtopo_version", "version", NULL};
+    fputs("<h2 id=\"run\">Run</h2>\n<pre class=\"cmd\">", f);
+    command_text(f, meta_any(r->meta, cmd_keys, NULL));
+    fputs("</pre>\n<div class=\"cols\"><div>\n<h3>Run</h3>\n<table class=\"kv\">\n", f);
+    struct {
+        const char *label;
+        const char *const *keys;
+    } rows[] = {{"Started", start_keys},
+                {"Finished", end_keys},
+                {"Git commit", git_keys},
+                {"qtopo version", ver_keys},
+                {"Seed", seed_keys}};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        char *t = meta_text(r->meta, rows[i].keys);
+        if (t && i == 2 && json_is_true(qtp_rpt_meta_find(r->meta, "git_dirty"))) {
+            char *n = malloc(strlen(t) + 32);
+            if (n) {
+                sprintf(n, "%s (uncommitted changes)", t);
+                free(t);
+                t = n;
+            }
+        }
+        if (t)
+            kv_row(f, rows[i].label, t);
+        free(t);
+    }
+    size_t ok = 0, failed = 0, skipped = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        ok += r->rows[i].status == QTP_STATUS_OK;
+        failed += r->rows[i].status == QTP_STATUS_FAILED;
+        skipped += r->rows[i].status == QTP_STATUS_SKIPPED;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%zu cells, %zu reps: %zu ok, %zu failed, %zu skipped", r->ncells,
+             r->nrows, ok, failed, skipped);
+    kv_row(f, "Results", buf);
+    if (r->truncated_line) {
+        snprintf(buf, sizeof buf,
+                 "results.jsonl line %zu is unterminated (the run stopped while writing it) and "
+                 "was left out",
+                 r->truncated_line);
+        kv_row(f, "Note", buf);
+    }
+    fputs("</table>\n</div><div>\n", f);
+
+    const json_t *matrix = qtp_rpt_meta_find(r->meta, "matrix");
+    fputs("<h3>Matrix</h3>\n", f);
+    if (json_is_object(matrix)) {
+        fputs("<table class=\"kv\">\n", f);
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)matrix, k, v)
+        {
+            char *t = json_text(v);
+            kv_row(f, k, t ? t : "null");
+            free(t);
+        }
+        fputs("</table>\n", f);
+    } else if (matrix) {
+        char *t = json_text(matrix);
+        fputs("<pre>", f);
+        qtp_rpt_html_escape(f, t ? t : "");
+        fputs("</pre>\n", f);
+        free(t);
+    } else {
+        fputs("<p>meta.json holds no matrix; the cells below are what ran.</p>\n", f);
+    }
+    fputs("</div></div>\n", f);
+}
+
+static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
+{
+    fputs("<h2 id=\"charts\">Charts</h2>\n", f);
+    for (size_t i = 0; i < QTP_RPT_NCHARTS; i++) {
+        const struct qtp_rpt_chart *c = &charts[i];
+        fprintf(f, "<div class=\"chart%s\" id=\"chart-%s\">\n<h3>%zu. ", c->drawn ? "" : " omitted",
+                c->name, i + 1);
+        qtp_rpt_html_escape(f, c->title);
+        fputs("</h3>\n", f);
+        if (!c->drawn) {
+            fputs("<p>Left out: ", f);
+            qtp_rpt_html_escape(f, c->why);
+            fputs("</p>\n", f);
+            if (c->note[0]) {
+                fputs("<p class=\"note\">", f);
+                qtp_rpt_html_escape(f, c->note);
+                fputs("</p>\n", f);
+            }
+            fputs("</div>\n", f);
+            continue;
+        }
+        char file[64];
+        snprintf(file, sizeof file, "%s.svg", c->name);
+        fputs("<img src=\"", f);
+        url(f, NULL, file);
+        fputs("\" alt=\"", f);
+        qtp_rpt_html_escape(f, c->title);
+        fputs("\"/>\n<p class=\"caption\">", f);
+        qtp_rpt_html_escape(f, c->caption);
+        fputs("</p>\n", f);
+        if (c->note[0]) {
+            fputs("<p class=\"note\">", f);
+            qtp_rpt_html_escape(f, c->note);
+            fputs("</p>\n", f);
+        }
+        fputs("<p class=\"files\">", f);
+        snprintf(file, sizeof file, "%s.png", c->name);
+        html_link(f, NULL, file, "PNG");
+        fputs(" · ", f);
+        snprintf(file, sizeof file, "%s.dat", c->name);
+        html_link(f, NULL, file, "data");
+        fputs(" · ", f);
+        snprintf(file, sizeof file, "%s.gp", c->name);
+        html_link(f, NULL, file, "gnuplot script");
+        fputs("</p>\n</div>\n", f);
+    }
+}
+
+/* Parameters that set a cell apart: the topology's own (N=3) and any that differ from the
+ * first row's (events, ring size, batch, payload, work, stages, rate). */
+static void params_text(const struct qtp_rep_record *row, const struct qtp_rep_record *ref,
+                        char *buf, size_t len)
+{
+    qtp_rpt_param_label(row, buf, len);
+    const struct qtp_cell_params *p = &row->params, *q = &ref->params;
+    size_t n;
+#define ADD(cond, ...)                                                                             \
+    do {                                                                                           \
+        if ((cond) && (n = strlen(buf)) < len - 1) {                                               \
+            if (n)                                                                                 \
+                buf[n++] = ' ';                                                                    \
+            snprintf(buf + n, len - n, __VA_ARGS__);                                               \
+        }                                                                                          \
+    } while (0)
+    ADD(p->events != q->events, "events=%llu", (unsigned long long)p->events);
+    ADD(p->ring_size != q->ring_size, "ring=%u", p->ring_size);
+    ADD(p->batch != q->batch, "batch=%u", p->batch);
+    ADD(p->payload != q->payload, "payload=%u", p->payload);
+    ADD(p->work_ns != q->work_ns, "work=%lluns", (unsigned long long)p->work_ns);
+    ADD(p->stages != q->stages && strcmp(row->topology, "pipeline"), "stages=%u", p->stages);
+    ADD(p->rate != q->rate, "rate=%g/s", p->rate);
+#undef ADD
+}
+
+static void num_td(FILE *f, const char *text)
+{
+    fputs("<td class=\"n\">", f);
+    qtp_rpt_html_escape(f, text);
+    fputs("</td>", f);
+}
+
+static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
+{
+    fputs("<h2 id=\"cells\">Every cell</h2>\n"
+          "<p>Statistics over the ok reps of each cell: throughput median, min and max; latency "
+          "percentiles and allocation are medians over the reps.</p>\n"
+          "<table class=\"cells\">\n<tr><th>topology</th><th>params</th><th>queue</th>"
+          "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>"
+          "<th>throughput median</th><th>min</th><th>max</th><th>p50</th><th>p99</th>"
+          "<th>p99.9</th><th>allocs / event</th><th>bytes / event</th><th>status</th>"
+          "<th>cell</th></tr>\n",
+          f);
+    for (size_t c = 0; c < r->ncells; c++) {
+        const struct qtp_rpt_cell *cell = &r->cells[c];
+        const struct qtp_rep_record *row = cell->first;
+        char buf[256];
+        fputs("<tr><td>", f);
+        qtp_rpt_html_escape(f, row->topology);
+        fputs("</td><td>", f);
+        params_text(row, &r->rows[0], buf, sizeof buf);
+        qtp_rpt_html_escape(f, buf);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->queue);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->wait);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->placement);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->memory);
+        fputs("</td>", f);
+        snprintf(buf, sizeof buf, "%d/%d", cell->nok, cell->nreps);
+        num_td(f, buf);
+        bool ok = cell->nok > 0;
+        qtp_rpt_fmt_rate(ok ? cell->tput_med : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_rate(ok ? cell->tput_min : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_rate(ok ? cell->tput_max : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_ns(ok ? cell->p50 : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_ns(ok ? cell->p99 : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_ns(ok ? cell->p999 : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_num(ok ? cell->alloc_pe : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        qtp_rpt_fmt_num(ok ? cell->bytes_pe : NAN, buf, sizeof buf);
+        num_td(f, buf);
+        const char *cls = cell->nfailed ? "failed" : (cell->nok ? "ok" : "skipped");
+        if (cell->nfailed)
+            snprintf(buf, sizeof buf, "failed (%d of %d rep%s)", cell->nfailed, cell->nreps,
+                     cell->nreps == 1 ? "" : "s");
+        else if (cell->nok)
+            snprintf(buf, sizeof buf, "ok%s%s", cell->nskipped ? ", some reps skipped" : "",
+                     cell->oversubscribed ? ", oversubscribed" : "");
+        else
+            snprintf(buf, sizeof buf, "skipped");
+        fprintf(f, "<td class=\"st-%s\">", cls);
+        qtp_rpt_html_escape(f, buf);
+        fputs("</td><td class=\"cellid\">", f);
+        if (cell->hist_rel[0] && cell->hist_rel[0] != '/')
+            html_link(f, raw_rel, cell->hist_rel, row->cell);
+        else
+            qtp_rpt_html_escape(f, row->cell);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void problems_section(FILE *f, const struct qtp_rpt *r)
+{
+    fputs("<h2 id=\"problems\">Skipped and failed cells</h2>\n", f);
+    size_t n = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        n += r->rows[i].status != QTP_STATUS_OK;
+    if (!n) {
+        fputs("<p>None: every rep of every cell ran and matched the sequential model.</p>\n", f);
+        return;
+    }
+    fputs("<table class=\"problems\">\n<tr><th>status</th><th>topology</th><th>queue</th>"
+          "<th>wait</th><th>placement</th><th>memory</th><th>params</th><th>rep</th>"
+          "<th>reason</th></tr>\n",
+          f);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct qtp_rep_record *row = &r->rows[i];
+        if (row->status == QTP_STATUS_OK)
+            continue;
+        bool failed = row->status == QTP_STATUS_FAILED;
+        char buf[256];
+        fprintf(f, "<tr><td class=\"st-%s\">%s</td><td>", failed ? "failed" : "skipped",
+                failed ? "failed" : "skipped");
+        qtp_rpt_html_escape(f, row->topology);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->queue);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->wait);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->placement);
+        fputs("</td><td>", f);
+        qtp_rpt_html_escape(f, row->memory);
+        fputs("</td><td>", f);
+        params_text(row, &r->rows[0], buf, sizeof buf);
+        qtp_rpt_html_escape(f, buf);
+        fprintf(f, "</td><td class=\"n\">%d</td><td class=\"reason\">", row->rep);
+        qtp_rpt_html_escape(f, row->reason[0] ? row->reason : "(no reason recorded)");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void raw_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
+{
+    fputs("<h2 id=\"raw\">Raw files</h2>\n<ul class=\"raw\">\n<li>", f);
+    html_link(f, raw_rel, "meta.json", "meta.json");
+    fputs(" — the machine, the build and the matrix</li>\n<li>", f);
+    html_link(f, raw_rel, "results.jsonl", "results.jsonl");
+    fputs(" — one JSON object per rep</li>\n", f);
+    if (r->have_summary) {
+        fputs("<li>", f);
+        html_link(f, raw_rel, "summary.csv", "summary.csv");
+        fputs(" — one row per cell</li>\n", f);
+    }
+    if (r->nhgrms) {
+        fprintf(f,
+                "<li>hist/ — %zu latency histogram%s in HdrHistogram's percentile format:"
+                "<div class=\"hist\">",
+                r->nhgrms, r->nhgrms == 1 ? "" : "s");
+        for (size_t i = 0; i < r->nhgrms; i++) {
+            char rel[600];
+            snprintf(rel, sizeof rel, "hist/%s", r->hgrms[i]);
+            html_link(f, raw_rel, rel, r->hgrms[i]);
+            fputc('\n', f);
+        }
+        fputs("</div></li>\n", f);
+    }
+    fputs("</ul>\n", f);
+}
+
+int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
+                 const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS])
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/index.html", outdir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return errno ? errno : EIO;
+    static const char *const host_keys[] = {"hostname", "host", NULL};
+    static const char *const cpu_keys[] = {"cpu_model", "cpu", NULL};
+    static const char *const start_keys[] = {"start_time", "started", "start", NULL};
+    char *host = meta_text(r->meta, host_keys);
+    char *cpu = meta_text(r->meta, cpu_keys);
+    char *start = meta_text(r->meta, start_keys);
+
+    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+          "<meta charset=\"utf-8\"/>\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+          "<title>qtopo report",
+          f);
+    if (host) {
+        fputs(" — ", f);
+        qtp_rpt_html_escape(f, host);
+    }
+    if (start) {
+        fputs(", ", f);
+        qtp_rpt_html_escape(f, start);
+    }
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<div class=\"page\">\n", css);
+    fputs("<h1>qtopo report</h1>\n<p class=\"sub\">", f);
+    qtp_rpt_html_escape(f, host ? host : "unknown host");
+    if (cpu) {
+        fputs(" · ", f);
+        qtp_rpt_html_escape(f, cpu);
+    }
+    if (start) {
+        fputs(" · run started ", f);
+        qtp_rpt_html_escape(f, start);
+    }
+    fputs(" · results: ", f);
+    html_link(f, raw_rel, "", r->dir);
+    fputs("</p>\n<div class=\"toc\"><a href=\"#machine\">Machine</a><a href=\"#run\">Run</a>"
+          "<a href=\"#charts\">Charts</a>",
+          f);
+    for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
+        if (charts[i].drawn) {
+            fprintf(f, "<a href=\"#chart-%s\">", charts[i].name);
+            qtp_rpt_html_escape(f, charts[i].name);
+            fputs("</a>", f);
+        }
+    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
+          "<a href=\"#raw\">Raw files</a></div>\n",
+          f);
+    free(host);
+    free(cpu);
+    free(start);
+
+    machine_section(f, r->meta);
+    run_section(f, r);
+    charts_section(f, charts);
+    cells_section(f, r, raw_rel);
+    problems_section(f, r);
+    raw_section(f, r, raw_rel);
+
+    char now[64] = "";
+    time_t t = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(f,
+            "<p class=\"foot\">Written by qtopo report %s at %s. Each chart is drawn by gnuplot "
+            "from the .dat file beside it: run <code>gnuplot NAME.gp</code> in this directory to "
+            "redraw one after changing its script.</p>\n</div>\n</body>\n</html>\n",
+            QTOPO_REPORT_VERSION, now);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return EIO;
+    return 0;
+}

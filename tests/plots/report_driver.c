@@ -1,0 +1,8 @@
+/* qtopo-report-test: `qtopo report` on its own (the report tests run it as a separate process,
+ * as users run qtopo). */
+#include "report.h"
+
+int main(int argc, char **argv)
+{
+    return qtp_report_main(argc, argv);
+}
