@@ -379,8 +379,16 @@ void qtp_processor_init(struct qtp_processor *p, const struct qtp_barrier *b, qt
     qtp_seq_init(&p->seq, QTP_SEQ_INITIAL);
     p->barrier = *b;
     p->handler = fn;
+    p->batch_handler = NULL;
     p->ctx = ctx;
     p->max_batch = max_batch;
+}
+
+void qtp_processor_init_batch(struct qtp_processor *p, const struct qtp_barrier *b,
+                              qtp_batch_handler_fn fn, void *ctx, uint32_t max_batch)
+{
+    qtp_processor_init(p, b, NULL, ctx, max_batch);
+    p->batch_handler = fn;
 }
 
 int qtp_processor_run(struct qtp_processor *p)
@@ -397,15 +405,21 @@ int qtp_processor_run(struct qtp_processor *p)
             return 0;
         if (p->max_batch && avail - next >= (int64_t)p->max_batch)
             avail = next + (int64_t)p->max_batch - 1;
-        for (int64_t s = next; s <= avail; s++) {
-            int rc = p->handler(p->ctx, qtp_ring_slot(r, s), s, s == avail);
-            if (rc) {
-                if (s > next) {
-                    qtp_seq_set(&p->seq, s - 1);
-                    if (signal)
-                        qtp_waiter_signal(&r->waiter);
-                }
+        if (p->batch_handler) {
+            int rc = p->batch_handler(p->ctx, r, next, avail);
+            if (rc)
                 return rc;
+        } else {
+            for (int64_t s = next; s <= avail; s++) {
+                int rc = p->handler(p->ctx, qtp_ring_slot(r, s), s, s == avail);
+                if (rc) {
+                    if (s > next) {
+                        qtp_seq_set(&p->seq, s - 1);
+                        if (signal)
+                            qtp_waiter_signal(&r->waiter);
+                    }
+                    return rc;
+                }
             }
         }
         /* R1 (qtp_seq_set): our work on next..avail; pairs with A1 in dependants' barriers and

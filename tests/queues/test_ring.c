@@ -451,6 +451,87 @@ static void test_processor_handler_error(void **state)
     qtp_ring_destroy(r);
 }
 
+struct batch_rec {
+    int64_t lo[16], hi[16];
+    int n;
+    uint64_t sum, want;
+    int fail_on_call;
+};
+
+static int batch_handler(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
+{
+    struct batch_rec *b = ctx;
+    if (b->n == b->fail_on_call)
+        return 9;
+    b->lo[b->n] = lo;
+    b->hi[b->n] = hi;
+    b->n++;
+    for (int64_t s = lo; s <= hi;) {
+        size_t n;
+        uint64_t *v = qtp_ring_span(r, s, hi, &n);
+        assert_true(n >= 1 && (int64_t)n <= hi - s + 1);
+        assert_ptr_equal(v, qtp_ring_slot(r, s));
+        /* A span never runs past the end of the slot array. */
+        assert_true((s & (qtp_ring_capacity(r) - 1)) + n <= qtp_ring_capacity(r));
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(v[i], qt_mix((uint64_t)(s + (int64_t)i)));
+            b->sum += v[i];
+        }
+        s += (int64_t)n;
+    }
+    return 0;
+}
+
+/* Batch handler: one call per batch, spans split exactly at the end of the array. */
+static void test_processor_batch_handler(void **state)
+{
+    (void)state;
+    struct qtp_ring *r = make_ring(8, 8, QTP_PRODUCER_SINGLE, NULL);
+    struct qtp_barrier b;
+    qtp_barrier_init(&b, r, NULL, 0);
+    struct qtp_processor p;
+    struct batch_rec rec = {.fail_on_call = -1};
+    qtp_processor_init_batch(&p, &b, batch_handler, &rec, 5);
+    const struct qtp_seq *g[] = {&p.seq};
+    qtp_ring_set_gating(r, g, 1);
+    publish_n(r, 6); /* 0..5, handed out as 0..4 (max_batch 5) and 5 */
+    qtp_ring_halt(r, QTP_HALT_GRACEFUL);
+    assert_int_equal(qtp_processor_run(&p), 0);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(rec.lo[0], 0);
+    assert_int_equal(rec.hi[0], 4);
+    assert_int_equal(rec.lo[1], 5);
+    assert_int_equal(rec.hi[1], 5);
+    assert_int_equal(qtp_seq_get(&p.seq), 5);
+    qtp_ring_destroy(r);
+
+    /* Wrap inside one batch, and a failing batch leaves the sequence before it. */
+    r = make_ring(8, 8, QTP_PRODUCER_SINGLE, NULL);
+    assert_int_equal(qtp_barrier_init(&b, r, NULL, 0), 0);
+    struct batch_rec rec2 = {.fail_on_call = 0};
+    qtp_processor_init_batch(&p, &b, batch_handler, &rec2, 0);
+    size_t n;
+    publish_n(r, 6);
+    qtp_seq_set(&p.seq, 5); /* as if 0..5 were handled */
+    publish_n(r, 6);        /* 6..11 sit in slots 6, 7, 0, 1, 2, 3 */
+    assert_ptr_equal(qtp_ring_span(r, 6, 11, &n), qtp_ring_slot(r, 6));
+    assert_int_equal(n, 2);
+    assert_ptr_equal(qtp_ring_span(r, 8, 11, &n), qtp_ring_slot(r, 0));
+    assert_int_equal(n, 4);
+    assert_ptr_equal(qtp_ring_span(r, 9, 9, &n), qtp_ring_slot(r, 1));
+    assert_int_equal(n, 1);
+    assert_int_equal(qtp_processor_run(&p), 9);
+    assert_int_equal(qtp_seq_get(&p.seq), 5);
+    rec2.fail_on_call = -1;
+    qtp_ring_halt(r, QTP_HALT_GRACEFUL);
+    assert_int_equal(qtp_processor_run(&p), 0);
+    assert_int_equal(rec2.n, 1);
+    assert_int_equal(rec2.lo[0], 6);
+    assert_int_equal(rec2.hi[0], 11);
+    assert_int_equal(qtp_seq_get(&p.seq), 11);
+    qtp_ring_destroy(r);
+}
+
 static void test_wait_registry(void **state)
 {
     (void)state;
@@ -551,6 +632,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_diamond_literal),
         cmocka_unit_test(test_processor_batches),
         cmocka_unit_test(test_processor_handler_error),
+        cmocka_unit_test(test_processor_batch_handler),
         cmocka_unit_test(test_wait_registry),
         cmocka_unit_test(test_alloc_hook),
     };
