@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -95,6 +96,11 @@ struct rep_ctx {
     struct qtp_usage u0, u1;
     struct qtp_alloc_counts a0, a1;
     bool started, ended;
+    /* A thread may start (and bind: hwloc allocates) after the window opened, when the warm-up
+     * fits in the ring. The lock orders each thread's start against the opening snapshot, so
+     * what the runner itself allocated inside the window is known exactly and taken out. */
+    pthread_mutex_t lock;
+    struct qtp_alloc_counts overhead; /* under lock */
 };
 
 static void on_thread_start(void *arg, unsigned index, const char *role)
@@ -105,10 +111,21 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
     QTP_FMT(rc->threads[index].role, sizeof rc->threads[index].role, "%s", role ? role : "");
     int pu = rc->plan->pu[index];
     rc->threads[index].cpu_wanted = pu;
+    struct qtp_alloc_counts before, after, d;
+    pthread_mutex_lock(&rc->lock);
+    qtp_alloc_count_self(&before);
     if (pu >= 0 && qtp_placement_bind_self(rc->mach, pu))
         atomic_fetch_add(&rc->bind_errors, 1);
     if (rc->sampler)
         qtp_cpu_sampler_register_self(rc->sampler, index);
+    qtp_alloc_count_self(&after);
+    if (rc->started) {
+        qtp_alloc_counts_diff(&before, &after, &d);
+        rc->overhead.calls += d.calls;
+        rc->overhead.bytes += d.bytes;
+        rc->overhead.frees += d.frees;
+    }
+    pthread_mutex_unlock(&rc->lock);
 }
 
 static void on_window(void *arg, bool start)
@@ -117,8 +134,10 @@ static void on_window(void *arg, bool start)
     /* usage reads /proc (may allocate): outside the allocation window on both ends. */
     if (start) {
         qtp_usage_snapshot(&rc->u0);
+        pthread_mutex_lock(&rc->lock);
         qtp_alloc_count_snapshot(&rc->a0);
         rc->started = true;
+        pthread_mutex_unlock(&rc->lock);
     } else {
         qtp_alloc_count_snapshot(&rc->a1);
         qtp_usage_snapshot(&rc->u1);
@@ -126,11 +145,14 @@ static void on_window(void *arg, bool start)
     }
 }
 
-/* Test hooks: "A:B" from an environment variable. */
-static bool env_pair(const char *name, long long *a, long long *b)
+/* Test hooks: "A:B" or "A:B:TOPOLOGY" (only cells of that topology) from the environment. */
+static bool env_hook(const char *name, const char *topology, long long *a, long long *b)
 {
     const char *s = getenv(name);
-    return s && sscanf(s, "%lld:%lld", a, b) == 2;
+    char only[64] = "";
+    if (!s || sscanf(s, "%lld:%lld:%63s", a, b, only) < 2)
+        return false;
+    return !only[0] || strcmp(only, topology) == 0;
 }
 
 struct cell_run {
@@ -184,7 +206,8 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
     fill_common(c, r, rep);
     r->nthreads = c->nthreads < QTP_MAX_THREADS ? c->nthreads : QTP_MAX_THREADS;
 
-    struct rep_ctx rc = {.mach = cr->mach,
+    struct rep_ctx rc = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                         .mach = cr->mach,
                          .plan = &cr->plan,
                          .threads = r->threads,
                          .nthreads = (unsigned)r->nthreads};
@@ -221,11 +244,11 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
         .ctx = &rc,
     };
     long long a, b;
-    if (env_pair("QTOPO_TEST_STALL", &a, &b)) {
+    if (env_hook("QTOPO_TEST_STALL", c->topo->name, &a, &b)) {
         cfg.stall_stage = (int)a;
         cfg.stall_after = (uint64_t)b;
     }
-    if (env_pair("QTOPO_TEST_FAULT", &a, &b)) {
+    if (env_hook("QTOPO_TEST_FAULT", c->topo->name, &a, &b)) {
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }
@@ -318,6 +341,9 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
         struct qtp_alloc_counts ad;
         qtp_alloc_counts_diff(&rc.a0, &rc.a1, &ad);
         if (ad.available) {
+            ad.calls -= rc.overhead.calls < ad.calls ? rc.overhead.calls : ad.calls;
+            ad.bytes -= rc.overhead.bytes < ad.bytes ? rc.overhead.bytes : ad.bytes;
+            ad.frees -= rc.overhead.frees < ad.frees ? rc.overhead.frees : ad.frees;
             r->alloc.calls = ad.calls;
             r->alloc.bytes = ad.bytes;
             r->alloc.frees = ad.frees;
@@ -335,6 +361,7 @@ out_hook:
 out_sampler:
     if (rc.sampler)
         qtp_cpu_sampler_destroy(rc.sampler);
+    pthread_mutex_destroy(&rc.lock);
 }
 
 /* ---------------------------------------------------------------- resume bookkeeping */

@@ -10,9 +10,10 @@
  * why); 2 bad input, nothing written; 130 interrupted by SIGINT/SIGTERM (what was done is
  * written; `qtopo run --resume DIR` finishes it).
  *
- * Test-only environment (not in --help): QTOPO_TEST_STALL=STAGE:AFTER makes stage number STAGE
- * stop after AFTER events (the watchdog test), QTOPO_TEST_FAULT=STAGE:SEQ corrupts one field (a
- * failed model check), QTOPO_TEST_TTY=0|1 forces the progress display mode.
+ * Test-only environment (not in --help): QTOPO_TEST_STALL=STAGE:AFTER[:TOPOLOGY] makes stage
+ * number STAGE stop after AFTER events (the watchdog test), QTOPO_TEST_FAULT=STAGE:SEQ[:TOPOLOGY]
+ * corrupts one field of event SEQ (a failed model check); with TOPOLOGY only that topology's
+ * cells. QTOPO_TEST_TTY=0|1 forces the progress display mode.
  */
 #ifndef QTP_RUN_H
 #define QTP_RUN_H

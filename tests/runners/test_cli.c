@@ -1,0 +1,282 @@
+/* test_cli.c - `qtopo run`'s options: counts, lists, the JSON matrix, defaults, expansion. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "../../queues/qtp_wait.h"
+#include "../../topologies/qtp_deploy.h"
+#include "../../topologies/qtp_topo.h"
+#include "cli.h"
+#include "machine.h"
+
+static struct qtp_machine *synthetic(const char *desc)
+{
+    struct qtp_machine *m = NULL;
+    char err[256];
+    struct qtp_machine_source src = {.synthetic = desc};
+    assert_int_equal(qtp_machine_load(&m, &src, err, sizeof err), 0);
+    return m;
+}
+
+/* Parse "run ARGS..." (space-separated; no quoting needed in these tests). */
+static int parse(const char *line, struct qtp_run_opts *o, const struct qtp_machine *m, char *err,
+                 size_t len)
+{
+    static char buf[1024];
+    char *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "run %s", line);
+    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    return qtp_cli_parse_run(argc, argv, o, m, err, len);
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_int_equal(qtp_parse_count("1M", false, &v), 0);
+    assert_int_equal(v, 1000000);
+    assert_int_equal(qtp_parse_count("64K", true, &v), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(qtp_parse_count("2g", false, &v), 0);
+    assert_int_equal(v, 2000000000ULL);
+    assert_int_equal(qtp_parse_count("12", false, &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_not_equal(qtp_parse_count("1.5M", false, &v), 0);
+    assert_int_not_equal(qtp_parse_count("-1", false, &v), 0);
+    assert_int_not_equal(qtp_parse_count("", false, &v), 0);
+    assert_int_not_equal(qtp_parse_count("10KB", false, &v), 0);
+    assert_int_not_equal(qtp_parse_count("99999999999999G", false, &v), 0);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    assert_int_equal(parse("", o, NULL, err, sizeof err), 0);
+    size_t ntopo = 0, nq = 0, nw = 0;
+    while (qtp_topologies[ntopo].name)
+        ntopo++;
+    while (qtp_queue_kinds[nq].name)
+        nq++;
+    while (qtp_wait_strategies[nw].name)
+        nw++;
+    assert_int_equal(o->m.topology.n, ntopo);
+    assert_int_equal(o->m.queue.n, nq);
+    assert_int_equal(o->m.wait.n, nw);
+    assert_true(o->m.placement.n >= 5); /* every policy but cpus:LIST */
+    assert_string_equal(o->m.memory.v[0], "local");
+    assert_int_equal(o->m.events.n, 1);
+    uint64_t full = o->m.events.v[0];
+    uint32_t reps = o->m.reps;
+    assert_int_equal(o->m.warmup, full / 10);
+
+    assert_int_equal(parse("--quick", o, NULL, err, sizeof err), 0);
+    assert_true(o->m.events.v[0] < full);
+    assert_true(o->m.reps <= reps);
+    /* Explicit values win over --quick's. */
+    assert_int_equal(parse("--quick -n 7K -r 4", o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->m.events.v[0], 7000);
+    assert_int_equal(o->m.reps, 4);
+    free(o);
+}
+
+static void test_lists(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    assert_int_equal(parse("-t unicast,diamond,unicast -p os,cpus:0,1,compact --fanout 3,6,12", o,
+                           NULL, err, sizeof err),
+                     0);
+    assert_int_equal(o->m.topology.n, 2); /* duplicates dropped */
+    assert_int_equal(o->m.placement.n, 3);
+    assert_string_equal(o->m.placement.v[1], "cpus:0,1"); /* the list keeps its commas */
+    assert_int_equal(o->m.fanout.n, 3);
+    assert_int_equal(o->m.fanout.v[2], 12);
+
+    assert_int_equal(parse("-q all -w all", o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->m.wait.n, 3);
+    assert_int_equal(parse("--ring-size 64K --rate 100K/s,0", o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->m.ring_size.v[0], 65536);
+    assert_int_equal(o->m.rate.v[0], 100000);
+    assert_int_equal(o->m.rate.v[1], 0);
+
+    assert_int_equal(parse("-t diamnd", o, NULL, err, sizeof err), QTP_CLI_BAD);
+    assert_non_null(strstr(err, "'diamnd'"));
+    assert_non_null(strstr(err, "accepted: unicast"));
+    assert_int_equal(parse("--ring-size 1000", o, NULL, err, sizeof err), QTP_CLI_BAD);
+    assert_non_null(strstr(err, "power of two"));
+    free(o);
+}
+
+static void test_matrix_file(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    char path[] = "/tmp/qtopo-test-matrix-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "{\"topology\": [\"diamond\"], \"queue\": \"all\", \"events\": \"1M\",\n"
+                       " \"fanout\": [3, 6], \"ring_size\": 4096, \"oversubscribe\": true}\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char line[256];
+    snprintf(line, sizeof line, "--matrix %s -n 5K", path);
+    assert_int_equal(parse(line, o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->m.topology.n, 1);
+    assert_int_equal(o->m.queue.n, 3);
+    assert_int_equal(o->m.events.v[0], 5000); /* the flag overrides the file */
+    assert_int_equal(o->m.fanout.n, 2);
+    assert_int_equal(o->m.ring_size.v[0], 4096);
+    assert_true(o->m.oversubscribe);
+    unlink(path);
+
+    /* Errors name line and column. */
+    struct qtp_matrix m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(qtp_matrix_from_json_text(&m, "{\n  \"events\": 1,\n  \"evnets\": 2}",
+                                               "f.json", err, sizeof err),
+                     QTP_CLI_BAD);
+    assert_non_null(strstr(err, "f.json:3:3: unknown key \"evnets\""));
+    memset(&m, 0, sizeof m);
+    assert_int_equal(
+        qtp_matrix_from_json_text(&m, "{\"events\": 1,\n\"x\"}", "f.json", err, sizeof err),
+        QTP_CLI_BAD);
+    assert_non_null(strstr(err, "f.json:2:"));
+    free(o);
+}
+
+static void test_json_roundtrip(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    assert_int_equal(parse("-t shard,fanout -q ring -w yield,block -p os,cpus:0 --shards 2,4 "
+                           "-n 3K -r 2 --seed 18446744073709551615 --no-latency",
+                           o, NULL, err, sizeof err),
+                     0);
+    json_t *j = qtp_matrix_to_json(&o->m);
+    assert_non_null(j);
+    char *s = json_dumps(j, 0);
+    struct qtp_matrix *back = calloc(1, sizeof *back);
+    json_t *j2 = json_loads(s, 0, NULL);
+    assert_int_equal(qtp_matrix_from_json(back, j2, "meta", err, sizeof err), 0);
+    qtp_matrix_defaults(back);
+    assert_int_equal(back->topology.n, 2);
+    assert_string_equal(back->placement.v[1], "cpus:0");
+    assert_int_equal(back->shards.n, 2);
+    assert_int_equal(back->seed, UINT64_MAX);
+    assert_true(back->no_latency);
+    assert_int_equal(back->reps, 2);
+    assert_int_equal(back->events.v[0], 3000);
+    assert_int_equal(back->warmup, o->m.warmup);
+    free(s);
+    json_decref(j);
+    json_decref(j2);
+    free(back);
+    free(o);
+}
+
+static const struct qtp_cell *find_cell(const struct qtp_cell *c, size_t n, const char *topo,
+                                        const char *queue, const char *wait, const char *place)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c[i].topo->name, topo) == 0 && strcmp(c[i].queue->name, queue) == 0 &&
+            strcmp(c[i].wait_name, wait) == 0 && strcmp(c[i].placement, place) == 0)
+            return &c[i];
+    return NULL;
+}
+
+static void test_expand(void **state)
+{
+    (void)state;
+    struct qtp_machine *m = synthetic("pack:1 core:2 pu:1");
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    struct qtp_cell *cells;
+    size_t n;
+    assert_int_equal(
+        parse("-t unicast,fanout,diamond -q all -w all -p os --fanout 2,4", o, m, err, sizeof err),
+        0);
+    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    /* Per topology: ring x 3 waits + 2 mutex queues x 1 ("block") = 5; fanout sweeps 2 values
+     * only for the fanout topology. */
+    assert_int_equal(n, 5 + 10 + 5);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cells[i].queue->name, "ring") != 0) {
+            assert_string_equal(cells[i].wait_name, "block");
+            assert_null(cells[i].wait);
+        }
+        if (strcmp(cells[i].topo->name, "fanout") != 0)
+            assert_int_equal(cells[i].params.fanout, 0);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(cells[i].id, cells[j].id);
+    }
+    /* Busy-spin with more threads than the 2 PUs: skipped, with the reason; yield is not. */
+    const struct qtp_cell *c = find_cell(cells, n, "diamond", "ring", "spin", "os");
+    assert_non_null(c);
+    assert_true(c->skip);
+    assert_true(c->reason[0] != 0);
+    c = find_cell(cells, n, "diamond", "ring", "yield", "os");
+    assert_false(c->skip);
+    c = find_cell(cells, n, "unicast", "ring", "spin", "os");
+    assert_false(c->skip);
+    free(cells);
+
+    assert_int_equal(
+        parse("-t diamond -q ring -w spin -p os --oversubscribe", o, m, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_false(cells[0].skip);
+    assert_true(cells[0].oversubscribed);
+    free(cells);
+
+    /* Placements this machine cannot give are skipped cells, not errors. */
+    assert_int_equal(
+        parse("-t unicast -q ring -w block -p smt,cross-numa,compact", o, m, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+    assert_true(cells[0].skip && strstr(cells[0].reason, "smt"));
+    assert_true(cells[1].skip && cells[1].reason[0]);
+    assert_false(cells[2].skip);
+    free(cells);
+
+    /* The default placements: spread = compact here, so spread is skipped as a repeat. */
+    assert_int_equal(parse("-t unicast -q ring -w block", o, m, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    c = find_cell(cells, n, "unicast", "ring", "block", "spread");
+    assert_non_null(c);
+    assert_true(c->skip);
+    assert_non_null(strstr(c->reason, "compact"));
+    assert_false(find_cell(cells, n, "unicast", "ring", "block", "os")->skip);
+    free(cells);
+
+    /* A CPU the machine lacks is bad input. */
+    assert_int_equal(parse("-p cpus:5", o, m, err, sizeof err), QTP_CLI_BAD);
+    assert_non_null(strstr(err, "5"));
+    free(o);
+    qtp_machine_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts),         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_lists),          cmocka_unit_test(test_matrix_file),
+        cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_expand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
