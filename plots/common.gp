@@ -10,7 +10,7 @@ qtp_output(i) = (i == 1) \
 qtp_num(v) = (v != v) ? "" : (v == int(v) ? sprintf("%d", int(v)) : (abs(v) >= 100 ? sprintf("%.0f", v) : (abs(v) >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v))))
 set encoding utf8
 set datafile missing "?"
-set style fill solid 0.9 border rgb "#333333"
+set style fill solid 1.0 border rgb "#333333"
 set border 3 lc rgb "#444444"
 set tics nomirror
 set grid ytics lc rgb "#dddddd" lw 1

@@ -706,8 +706,9 @@ static int chart_latency(struct ctx *x, struct qtp_rpt_chart *c)
                 goto done;
             }
             double unit = hgrm_unit_ns(pts, npts, cell->p50);
-            fprintf(dat, "%s# line %zu: %s %s (%s)\n", nl ? "\n\n" : "", nl + 1, r->topologies[t],
-                    r->variants[v], cell->hist_rel);
+            fprintf(dat, "%s# line %zu: ", nl ? "\n\n" : "", nl + 1);
+            dat_label(dat, r->variants[v]);
+            fprintf(dat, " (%s, %s)\n", r->topologies[t], cell->hist_rel);
             for (size_t i = 0; i < npts; i++) {
                 double inv = 1.0 / (1.0 - pts[i].percentile);
                 if (inv > xmax)
@@ -1111,8 +1112,9 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
             }
             if (n < 2)
                 continue;
-            fprintf(dat, "%s# line %zu: %s %s\n", nl ? "\n\n" : "", nl + 1, sweeps[s].what,
-                    r->variants[v]);
+            fprintf(dat, "%s# line %zu: ", nl ? "\n\n" : "", nl + 1);
+            dat_label(dat, r->variants[v]);
+            fprintf(dat, " (%s)\n", sweeps[s].what);
             for (size_t i = 0; i < n; i++) {
                 uint32_t nv = sweep_value(pts[i]->first, sweeps[s].param);
                 if (nv < nmin)
