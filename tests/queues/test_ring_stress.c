@@ -7,7 +7,7 @@
  * Every consumer checks: nothing lost, nothing duplicated, per-producer order, each value, and a
  * checksum. Producers use random batch sizes and mix try_claim with claim; the run ends with a
  * graceful halt, so the drain is checked too. Options: --long (10x events), --seed N. Counts
- * shrink 10x in sanitizer builds, and 100x (in every build) when pure spinners outnumber the
+ * shrink 10x in sanitizer builds, and 200x (in every build) when pure spinners outnumber the
  * CPUs: that case is slow, not hung, as spinners burn their time slices. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,7 +179,7 @@ static void run_shape(const struct shape *sh)
      * its whole time slice, so the run crawls at about one ring per scheduler tick, whatever
      * the build (so no sanitizer cut there). */
     if (strcmp(g_wait->name, "spin") == 0 && threads > (uint32_t)qt_ncpus())
-        total = g_events / 100;
+        total = g_events / 200;
     uint64_t per = total / sh->nprod;
     total = per * sh->nprod;
 
