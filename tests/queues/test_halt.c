@@ -44,6 +44,7 @@ static void wait_sleepers(struct qtp_ring *r, const char *wait, int n)
 struct consumer {
     struct qtp_processor p;
     int rc;
+    atomic_int in_handler; /* set on entering the handler (test sync) */
     atomic_int handled;
     atomic_int hold;   /* handler waits while set (test controls progress) */
     unsigned delay_ms; /* per event */
@@ -54,6 +55,7 @@ static int consumer_handler(void *ctx, void *slot, int64_t seq, bool eob)
 {
     (void)eob;
     struct consumer *c = ctx;
+    atomic_store(&c->in_handler, 1);
     while (atomic_load(&c->hold))
         qt_sleep_ms(1);
     if (c->delay_ms)
@@ -79,6 +81,17 @@ static void consumer_init(struct consumer *c, struct qtp_ring *r, const struct q
     assert_int_equal(qtp_barrier_init(&b, r, deps, ndeps), 0);
     qtp_processor_init(&c->p, &b, consumer_handler, c, max_batch);
     c->rc = -1;
+}
+
+/* Poll (up to 5 s, the machine may be busy) until *v reaches n. */
+static void wait_count(atomic_int *v, int n, const char *what)
+{
+    double t0 = qt_now();
+    while (atomic_load(v) < n) {
+        if (qt_now() - t0 > 5.0)
+            fail_msg("%s: %d after 5 s, expected %d", what, atomic_load(v), n);
+        qt_sleep_ms(1);
+    }
 }
 
 static void publish_events(struct qtp_ring *r, int n)
@@ -116,8 +129,8 @@ static void test_consumer_waiting_halt(void **state)
                 pthread_t t;
                 assert_int_equal(pthread_create(&t, NULL, consumer_main, &c), 0);
                 publish_events(r, 3);
+                wait_count(&c.handled, 3, "events handled");
                 wait_sleepers(r, waits[w], 1);
-                assert_int_equal(atomic_load(&c.handled), 3);
                 double t0 = qt_now();
                 qtp_ring_halt(r, mode ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL);
                 join_prompt(t, t0, "waiting consumer", waits[w]);
@@ -203,17 +216,13 @@ static void test_dependent_sleeps(void **state)
         assert_int_equal(pthread_create(&t1, NULL, consumer_main, &c1), 0);
         assert_int_equal(pthread_create(&t2, NULL, consumer_main, &c2), 0);
         publish_events(r, 2);
+        wait_count(&c1.in_handler, 1, "C1 in its handler");
         wait_sleepers(r, waits[w], 1); /* C2: C1 is in its handler, not waiting */
         assert_int_equal(atomic_load(&c2.handled), 0);
         atomic_store(&c1.hold, 0);
-        double t0 = qt_now();
-        while (atomic_load(&c2.handled) < 2) {
-            if (qt_now() - t0 > 5.0)
-                fail_msg("C2 (%s) not woken by C1's progress", waits[w]);
-            qt_sleep_ms(1);
-        }
+        wait_count(&c2.handled, 2, "C2 woken by C1's progress");
         wait_sleepers(r, waits[w], 2); /* both now wait for the producer */
-        t0 = qt_now();
+        double t0 = qt_now();
         qtp_ring_halt(r, QTP_HALT_GRACEFUL);
         join_prompt(t1, t0, "C1", waits[w]);
         join_prompt(t2, t0, "C2", waits[w]);
