@@ -10,7 +10,19 @@
  *   create/set_gating/destroy   single thread, before start / after every user has stopped
  *   claim/try_claim/publish     QTP_PRODUCER_SINGLE: one thread; QTP_PRODUCER_MULTI: any number
  *   barrier_wait_for            any number of consumer threads
+ *   processor_run               one thread per processor
  *   halt                        any thread, any time (also from a signal-free watchdog thread)
+ *   published/claimed/halted    any thread, any time (watchdogs)
+ *
+ * Memory order: publish is a release of the slots' contents, barrier_wait_for an acquire; a
+ * processor's sequence store is a release of what its handler wrote into the slots, so a stage
+ * whose barrier names it sees those writes (seed 001: one writer per field). Whoever moves, by
+ * hand, a sequence another thread may wait on calls qtp_ring_signal afterwards (publish and
+ * processor_run do it themselves).
+ *
+ * Every wait (a consumer on its barrier, a producer on its gating sequences) goes through the
+ * ring's wait strategy (qtp_wait.h), so under block both really sleep, and every wait ends
+ * promptly on halt.
  */
 #ifndef QTP_RING_H
 #define QTP_RING_H
@@ -94,8 +106,9 @@ enum { QTP_RING_RUNNING = 0, QTP_RING_DRAINING = 1, QTP_RING_FORCED = 2 };
 /* Test-only planted regression (issue 6's detector check). Always compiled; it costs one
  * predictable branch per publish. It stays 0 unless the library is built with the CMake option
  * QTOPO_PLANTED_REGRESSION=ON, in which case the first qtp_ring_create reads the environment
- * variable QTOPO_PLANTED_NS once, and every published event then busy-waits that many ns in
- * qtp_ring_publish (a batch lo..hi waits (hi - lo + 1) times as long). */
+ * variable QTOPO_PLANTED_NS once (a whole number of ns), and every published event then
+ * busy-waits at least that long in qtp_ring_publish (a batch lo..hi waits hi - lo + 1 times as
+ * long, in one clock-checked spin). */
 extern _Atomic uint64_t qtp_planted_ns;
 
 /* Internal (qtp__*): out-of-line slow paths of the inline functions below. */
