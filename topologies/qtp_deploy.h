@@ -1,13 +1,39 @@
 /* qtp_deploy.h - a topology turned into running threads over one queue kind.
  *
- * Ring: one ring per topology (two for pingpong); every stage a consumer whose barrier names its
- * upstream stages; nothing copied. Mutex queues: one queue per edge; fan-out copies the event into
- * each branch's queue; a join pops one event from each input and merges fields; a shard deals
- * round-robin and is merged back in order. The same stage threads exist in both (distributor and
- * merger logic is fused into the threads on either side of the shard), the same handler functions
- * and the same producer loop run in both.
+ * Threads are identical in both deployments: one per producer and one per stage instance (a shard
+ * copy is an instance); no distributor or merger threads. Only what sits between them differs:
+ *   ring   one ring (multi-producer for the sequencer; two rings for pingpong). Each instance is a
+ *          qtp_processor whose barrier names its upstream instances' sequences (none: the
+ *          cursor); fan-out branches have the same barrier; a join waits on several sequences;
+ *          a shard copy advances over every position but handles only those it owns; the
+ *          producer is gated on the terminals. Events are never copied (pingpong's echo copies
+ *          each event from ping to pong: the round trip needs it).
+ *   mutex  one queue per edge u -> d (per-edge capacity = ring_size). An instance handles the
+ *          positions of its partition in order; for each it pops one event from every in-edge
+ *          whose source owns the position (one queue; a join of K branches, checked to carry the
+ *          same seq, merging the fields each branch wrote; or, after a shard, the one copy that
+ *          owns it: an in-order merge) and pushes a copy into every out-edge whose destination
+ *          owns it (fan-out copies; shard dealing). A terminal shard copy is simply a terminal.
+ * The same stage function, event layout and producer loop run in both.
  *
- * Lifecycle (one thread drives it; halt may come from any thread):
+ * Verification (every run): each terminal checks every event inline - the expected next seq
+ * (order and count; per producer for the sequencer), input == qtp_input_value(seed, producer,
+ * seq), every field it can see == the stage functions recomputed for that event, the payload -
+ * and keeps the first mismatch; it also folds what it sees into an order-sensitive hash. After
+ * the join run() compares with qtp_model_run (count and hash per terminal and producer).
+ *
+ * Latency (record_latency): the producer stamps t_publish once per claimed batch (paced: each
+ * event's intended send time on a fixed schedule, so coordinated omission does not hide stalls);
+ * a ring terminal reads the clock once per batch, when it releases the batch; a mutex terminal
+ * once per event (its batch is one pop); pingpong's producer once per returned batch (the round
+ * trip). Per-terminal histograms are merged into res->latency after the join.
+ *
+ * Shutdown: after its last event the producer halts the ring GRACEFUL (the last of several
+ * producers does), or closes its queues GRACEFUL and each thread closes its own out-queues when
+ * its input is drained: every thread drains and exits; run() joins. qtp_deploy_halt (forced, any
+ * thread, any time) makes every wait return: run() returns ECANCELED soon after.
+ *
+ * Lifecycle (one thread drives it; halt and progress may come from any thread):
  *   qtp_deploy_create -> qtp_deploy_run (once) -> qtp_deploy_destroy
  */
 #ifndef QTP_DEPLOY_H
@@ -45,12 +71,13 @@ struct qtp_deploy_config {
     const struct qtp_wait_ops *wait; /* ring only; NULL: spin */
     uint32_t ring_size;              /* slots (ring) or per-edge capacity (mutex queues) */
     uint32_t batch;                  /* producer claim size (ring) / events per push burst;
-                                        1..ring_size, 0: 1 */
+                                        1..ring_size, 0: 1; pingpong: events in flight (mutex
+                                        queues: at most 64) */
     uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
                                         sequence (qtp_processor max_batch); 0: all available */
-    uint64_t warmup;                 /* events before the measured window */
+    uint64_t warmup;                 /* events before the measured window (per producer) */
     uint64_t events;                 /* measured events (per producer for the sequencer) */
-    double rate;                     /* paced: events/s; 0 = saturated */
+    double rate;                     /* paced: events/s per producer; 0 = saturated */
     uint64_t seed;                   /* input values */
     bool record_latency;             /* false: no timestamps read (to measure the cost of it) */
     qtp_thread_start_fn on_thread_start;
@@ -69,8 +96,13 @@ struct qtp_deploy_config {
 
 /* A snapshot of where every thread is (the watchdog's report). */
 struct qtp_progress {
-    uint64_t done;   /* events finished by the slowest terminal */
-    char text[1024]; /* "producer=1023 s1=1001 s2=998 q[s1->s2]=3 ..." */
+    uint64_t done; /* positions (events of all producers, warmup included) that every terminal
+                      has finished */
+    /* ring:  "producer=<sent> published=<cursor> s1=<seq> s2=<seq> ..." (pingpong adds
+     *        "pong.published=.. producer.pong=..");
+     * mutex: "producer=<sent> s1=<last position handled> ... q[p->s1]=<depth> q[s1->s2]=..".
+     * Truncated with "..." when long. */
+    char text[1024];
 };
 
 struct qtp_deploy_result {
@@ -90,7 +122,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
 int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res);
 /* Forced stop from any thread: every wait returns, run() returns ECANCELED soon after. */
 void qtp_deploy_halt(struct qtp_deploy *d);
-/* Safe from any thread while run() is in progress. */
+/* Safe from any thread between create and destroy (before, during and after run()). */
 void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p);
 /* Buffers for placement checks: up to max (addr, bytes) pairs; returns how many. */
 size_t qtp_deploy_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
