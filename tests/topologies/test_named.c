@@ -83,13 +83,60 @@ NAMED_TEST(2)
 NAMED_TEST(3)
 NAMED_TEST(4)
 
+/* Non-default shapes and many laps of a small ring (yield, block and the mutex queues: 10 to 18
+ * threads would make busy-spin crawl on 2 cores). */
+static void test_named_params(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        struct qtp_topo_params p;
+    } shapes[] = {
+        {"pipeline", {.stages = 8, .payload = 64}},
+        {"fanout", {.fanout = 16}},
+        {"fanout", {.fanout = 1, .payload = 4096}},
+        {"shard", {.shards = 8, .payload = 8}},
+        {"shard", {.shards = 1}},
+        {"diamond", {.work_ns = 200}},
+        {"sequencer", {.payload = 256}},
+        {"pingpong", {.payload = 4096}},
+    };
+    const uint64_t events = TOPO_SANITIZED ? 2000 : 20000;
+    for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        struct qtp_topology t;
+        assert_int_equal(qtp_topology_find(shapes[i].name)->build(&shapes[i].p, &t), 0);
+        for (unsigned cfg = 1; cfg < TOPO_NCONFIGS; cfg++) {
+            struct topo_run r = {0};
+            topo_config(cfg, &r);
+            r.ring_size = 8;
+            r.batch = 1 + (i + cfg) % 8;
+            r.consumer_batch = cfg == 2 ? 3 : 0;
+            r.warmup = 100;
+            r.events = events;
+            r.seed = seed + i;
+            r.record_latency = true;
+            r.timeout_s = 120;
+            double t0 = topo_now();
+            int rc = topo_run(&t, &r);
+            if (rc != 0 || !r.verified || r.events_done != events * t.producers) {
+                print_error("%s (%u threads) over %s: rc %d: %s\nprogress: %s\n", shapes[i].name,
+                            t.nthreads, topo_config_name(cfg), rc, r.reason, r.progress);
+                fail();
+            }
+            printf("  %-9s %2u threads %-12s %llu events in %.2f s\n", shapes[i].name, t.nthreads,
+                   topo_config_name(cfg), (unsigned long long)events, topo_now() - t0);
+        }
+        qtp_topology_fini(&t);
+    }
+}
+
 int main(int argc, char **argv)
 {
     seed = topo_seed(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_named_0), cmocka_unit_test(test_named_1),
         cmocka_unit_test(test_named_2), cmocka_unit_test(test_named_3),
-        cmocka_unit_test(test_named_4),
+        cmocka_unit_test(test_named_4), cmocka_unit_test(test_named_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
