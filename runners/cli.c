@@ -33,6 +33,8 @@
 #define DEFAULT_RING_SIZE 1024
 #define DEFAULT_BATCH 1
 #define DEFAULT_TIMEOUT_S 30
+#define QTP_XSTR(x) #x
+#define QTP_STR(x) QTP_XSTR(x)
 
 enum opt_kind {
     K_TOPOLOGY, /* name lists checked against a registry */
@@ -47,10 +49,11 @@ enum opt_kind {
 };
 
 enum {
-    F_POW2 = 1u << 0,   /* powers of two only */
-    F_BINARY = 1u << 1, /* K/M/G are 1024s */
-    F_RATE = 1u << 2,   /* may end in "/s" */
-    F_PAYLOAD = 1u << 3 /* 0 or min..max */
+    F_POW2 = 1u << 0,    /* powers of two only */
+    F_BINARY = 1u << 1,  /* K/M/G are 1024s */
+    F_RATE = 1u << 2,    /* may end in "/s" */
+    F_PAYLOAD = 1u << 3, /* 0 or min..max */
+    F_PLAIN = 1u << 4    /* small numbers: no suffix note in messages */
 };
 
 enum opt_id {
@@ -99,38 +102,49 @@ struct opt_def {
 
 static const struct opt_def opts[] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", K_TOPOLOGY, 0, 0, 0, M_OFF(topology),
-     "topologies (see `qtopo list`) or all"},
+     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, or all (default "
+     "all; see `qtopo list`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", K_QUEUE, 0, 0, 0, M_OFF(queue),
-     "queue kinds: mutex-array, mutex-linked, ring, or all"},
+     "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", K_WAIT, 0, 0, 0, M_OFF(wait),
-     "ring wait strategies: spin, yield, block, or all (mutex queues always block)"},
+     "ring wait strategies: spin, yield, block, or all (default all; mutex queues always block)"},
     {O_PLACEMENT, "placement", NULL, 'p', "LIST", K_PLACEMENT, 0, 0, 0, M_OFF(placement),
-     "os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3), or all"},
+     "thread placements: os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3,6), or all "
+     "(default all: those this machine cannot give become skipped cells, and so do those that "
+     "would repeat an earlier placement's PUs)"},
     {O_MEMORY, "memory", NULL, 'm', "LIST", K_MEMORY, 0, 0, 0, M_OFF(memory),
-     "where ring/queue storage goes: local, interleave, node:N, or all"},
+     "where ring/queue storage goes: local, interleave, node:N, or all (default local)"},
     {O_EVENTS, "events", NULL, 'n', "N", K_LIST, 0, 1, 10000000000ULL, M_OFF(events),
-     "measured events per rep (per producer for the sequencer)"},
-    {O_REPS, "reps", NULL, 'r', "N", K_U64, 0, 1, 1000, M_OFF(reps), "timed runs per cell"},
+     "measured events per rep, per producer for the sequencer (default " QTP_STR(
+         DEFAULT_EVENTS) "; --quick " QTP_STR(QUICK_EVENTS) ")"},
+    {O_REPS, "reps", NULL, 'r', "N", K_U64, F_PLAIN, 1, 1000, M_OFF(reps),
+     "timed runs per cell, each a fresh deployment (default " QTP_STR(
+         DEFAULT_REPS) "; --quick " QTP_STR(QUICK_REPS) ")"},
     {O_WARMUP, "warmup", NULL, 0, "N", K_U64, 0, 0, 10000000000ULL, M_OFF(warmup),
      "events before the measured window (default: events/10)"},
     {O_RING_SIZE, "ring-size", "ring_size", 0, "N", K_LIST, F_POW2 | F_BINARY, 2, 1u << 24,
-     M_OFF(ring_size), "ring slots, or per-edge capacity of the mutex queues"},
+     M_OFF(ring_size),
+     "ring slots, or per-edge capacity of the mutex queues (default " QTP_STR(
+         DEFAULT_RING_SIZE) ")"},
     {O_BATCH, "batch", NULL, 0, "N", K_LIST, F_BINARY, 1, 65536, M_OFF(batch),
-     "producer claim size (ring) / events per push burst; at most --ring-size"},
+     "producer claim size (ring) or events per push burst, at most --ring-size (default " QTP_STR(
+         DEFAULT_BATCH) ")"},
     {O_PAYLOAD, "payload", NULL, 0, "BYTES", K_LIST, F_BINARY | F_PAYLOAD, 8, 4096, M_OFF(payload),
-     "payload bytes per event: 0, or 8 to 4096"},
+     "payload bytes per event (default 0)"},
     {O_WORK, "work", "work_ns", 0, "NS", K_LIST, 0, 0, 10000000, M_OFF(work_ns),
-     "calibrated busy work per event in every stage, in ns"},
-    {O_FANOUT, "fanout", NULL, 0, "N", K_LIST, 0, 1, 16, M_OFF(fanout),
-     "branches of the fanout topology"},
-    {O_SHARDS, "shards", NULL, 0, "N", K_LIST, F_POW2, 1, 32, M_OFF(shards),
-     "workers of the shard topology"},
-    {O_STAGES, "stages", NULL, 0, "N", K_LIST, 0, 1, 32, M_OFF(stages),
-     "length of the pipeline topology"},
+     "calibrated busy work per event in every stage, in ns (default 0)"},
+    {O_FANOUT, "fanout", NULL, 0, "N", K_LIST, F_PLAIN, 1, 16, M_OFF(fanout),
+     "branches of the fanout topology (default " QTP_STR(DEFAULT_FANOUT) ")"},
+    {O_SHARDS, "shards", NULL, 0, "N", K_LIST, F_POW2 | F_PLAIN, 1, 32, M_OFF(shards),
+     "workers of the shard topology (default " QTP_STR(DEFAULT_SHARDS) ")"},
+    {O_STAGES, "stages", NULL, 0, "N", K_LIST, F_PLAIN, 1, 32, M_OFF(stages),
+     "length of the pipeline topology (default " QTP_STR(DEFAULT_STAGES) ")"},
     {O_RATE, "rate", NULL, 0, "N/s", K_LIST, F_RATE, 0, 1000000000, M_OFF(rate),
-     "paced: events offered per second (0: saturated)"},
-    {O_TIMEOUT, "timeout", "timeout_s", 0, "SEC", K_U64, 0, 1, 86400, M_OFF(timeout_s),
-     "watchdog: a rep with no progress for SEC seconds is stopped and recorded failed"},
+     "paced mode: events offered per second; latency is taken from each event's intended send time "
+     "(default 0: saturated)"},
+    {O_TIMEOUT, "timeout", "timeout_s", 0, "SEC", K_U64, F_PLAIN, 1, 86400, M_OFF(timeout_s),
+     "watchdog: a rep with no progress for SEC seconds is stopped and recorded failed with every "
+     "sequence and queue depth (default " QTP_STR(DEFAULT_TIMEOUT_S) ")"},
     {O_OVERSUBSCRIBE, "oversubscribe", NULL, 0, NULL, K_FLAG, 0, 0, 0, M_OFF(oversubscribe),
      "run busy-spin cells with more spinning threads than PUs (marked oversubscribed)"},
     {O_QUICK, "quick", NULL, 0, NULL, K_FLAG, 0, 0, 0, M_OFF(quick),
@@ -213,18 +227,20 @@ int qtp_parse_count(const char *s, bool binary, uint64_t *v)
 static const char *range_text(const struct opt_def *d, char *buf, size_t len)
 {
     char lo[32], hi[32];
-    const char *unit = d->flags & F_BINARY ? "K/M/G = 1024s" : "K/M/G = 1000s";
+    const char *unit = d->flags & F_PLAIN    ? ""
+                       : d->flags & F_BINARY ? "; K/M/G = 1024s"
+                                             : "; K/M/G = 1000s";
     QTP_FMT(lo, sizeof lo, "%" PRIu64, d->min);
     if (d->max == UINT64_MAX)
         QTP_FMT(hi, sizeof hi, "2^64-1");
     else
         QTP_FMT(hi, sizeof hi, "%" PRIu64, d->max);
     if (d->flags & F_POW2)
-        QTP_FMT(buf, len, "a power of two from %s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "a power of two from %s to %s%s", lo, hi, unit);
     else if (d->flags & F_PAYLOAD)
-        QTP_FMT(buf, len, "0, or %s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "0, or %s to %s%s", lo, hi, unit);
     else
-        QTP_FMT(buf, len, "%s to %s; %s", lo, hi, unit);
+        QTP_FMT(buf, len, "%s to %s%s", lo, hi, unit);
     return buf;
 }
 
@@ -934,22 +950,55 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
     return qtp_matrix_check(&o->m, mach, err, errlen);
 }
 
+/* Print text from column `indent`, wrapped before column 80. */
+static void wrap(FILE *out, const char *text, int indent, int col)
+{
+    const int width = 80;
+    const char *p = text;
+    while (*p) {
+        size_t word = strcspn(p, " ");
+        if (col > indent && col + 1 + (int)word > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", (int)word, p);
+        col += (int)word;
+        p += word;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
 void qtp_cli_print_options(FILE *out)
 {
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt_def *d = &opts[i];
-        char left[64];
+        char left[64], text[768], range[160] = "";
         if (d->short_name)
             QTP_FMT(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->arg ? " " : "",
                     d->arg ? d->arg : "");
         else
             QTP_FMT(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
                     d->arg ? d->arg : "");
-        char range[160] = "";
-        if (d->kind == K_LIST || (d->kind == K_U64 && d->id != O_SEED))
-            QTP_FMT(range, sizeof range, " [%s]", range_text(d, (char[160]){0}, 160));
-        fprintf(out, "    %-26s %s%s%s\n", left, d->help,
-                d->kind == K_LIST ? "; a list sweeps" : "", range);
+        if (d->kind == K_LIST || (d->kind == K_U64 && d->id != O_SEED)) {
+            char r[160];
+            QTP_FMT(range, sizeof range, " Accepted: %s.", range_text(d, r, sizeof r));
+        }
+        QTP_FMT(text, sizeof text, "%s%s.%s", d->help, d->kind == K_LIST ? "; a list sweeps" : "",
+                range);
+        int col = fprintf(out, "    %s", left);
+        if (col >= 30) {
+            fprintf(out, "\n%*s", 12, "");
+            col = 12;
+        } else {
+            fprintf(out, "%*s", 30 - col, "");
+            col = 30;
+        }
+        wrap(out, text, col == 12 ? 12 : 30, col);
     }
 }
 

@@ -87,14 +87,14 @@ static void draw(struct qtp_meter *m)
     times(m, el, left, sizeof el);
     unsigned cols = columns(m->fd);
     double frac = m->total ? (double)m->done / (double)m->total : 1.0;
-    const unsigned barw = 20;
+    const unsigned barw = 16;
     char bar[barw + 1];
     unsigned fill = (unsigned)(frac * barw + 0.5);
     for (unsigned i = 0; i < barw; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[barw] = 0;
-    int n = snprintf(line, sizeof line, "\r[%s] %zu/%zu  %s elapsed  ~%s left  %s rep %d/%d", bar,
-                     m->done, m->total, el, left, m->label, m->rep + 1, m->reps);
+    int n = snprintf(line, sizeof line, "\r[%s] %zu/%zu  %s  ~%s left  rep %d/%d  %s", bar, m->done,
+                     m->total, el, left, m->rep + 1, m->reps, m->label);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

@@ -835,7 +835,7 @@ int qtp_run_main(int argc, char **argv)
         work += cell_work(&cells[i], (int)o->m.reps);
     qtp_meter_init(&meter, STDERR_FILENO, ncells, work);
     const char *tty = getenv("QTOPO_TEST_TTY");
-    if (tty)
+    if (tty && *tty)
         qtp_meter_set_tty(&meter, atoi(tty) != 0);
     {
         char line[PATH_MAX + 128];
