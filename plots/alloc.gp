@@ -2,7 +2,8 @@
 # topology and queue kind (median over the cells and reps). Linear y from 0; every bar carries its
 # value, and a zero is a labelled 0 with a marker in the series' colour on the axis, rather
 # than nothing.
-# Parameters: datafile, ngroups, groups[], nseries, series[] (queue kinds), colors[], barwidth,
+# Parameters: datafile, ngroups, groups[], xtic_rotate (1: many groups, slanted labels),
+#             nseries, series[] (queue kinds), colors[], barwidth,
 #             ymax_calls, ymax_bytes, chart_title.
 # Data: one block per queue kind, rows: x calls_per_event bytes_per_event "group".
 do for [qtp_i=1:2] {
@@ -14,7 +15,12 @@ do for [qtp_i=1:2] {
         set xtics add (groups[g] g)
     }
     set boxwidth barwidth absolute
-    set bmargin 4.5
+    if (xtic_rotate) {
+        set xtics rotate by 30 right
+        set bmargin 9
+    } else {
+        set bmargin 4.5
+    }
     set key top left
     set title "allocation calls per event"
     set ylabel "calls per event"

@@ -8,12 +8,12 @@ do for [qtp_i=1:2] {
     set multiplot layout nrows,ncols title chart_title font ",14"
     set logscale xy
     set xrange [1:xmax]
-    set xtics ("0%%" 1, "50%%" 2, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, "99.999%%" 100000, "99.9999%%" 1000000)
+    set xtics ("50%%" 2, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, "99.999%%" 100000, "99.9999%%" 1000000)
     set format y "%.0s%cs"
     set xlabel "percentile"
     set ylabel "latency (log scale)"
     set grid xtics ytics lc rgb "#dddddd"
-    set key top left
+    set key bottom right
     do for [p=1:npanels] {
         set title panel_title[p]
         plot for [j=pfirst[p]:plast[p]] datafile index (j - 1) using 2:1 with lines lw 2 lc rgb line_color[j] title line_title[j]

@@ -1,6 +1,7 @@
 # placement.gp - throughput (top: median, min-max whiskers) and p99 latency (bottom: median over
 # the reps) of each topology and queue/wait under each placement policy that ran; log y.
-# Parameters: datafile, ngroups, groups[], nseries, series[] (placements), colors[], barwidth,
+# Parameters: datafile, ngroups, groups[], xtic_rotate (1: many groups, slanted labels),
+#             nseries, series[] (placements), colors[], barwidth,
 #             chart_title.
 # Data: one block per placement, rows: x tput_median tput_min tput_max p99_seconds "group".
 do for [qtp_i=1:2] {
@@ -12,7 +13,12 @@ do for [qtp_i=1:2] {
         set xtics add (groups[g] g)
     }
     set boxwidth barwidth absolute
-    set bmargin 4.5
+    if (xtic_rotate) {
+        set xtics rotate by 30 right
+        set bmargin 9
+    } else {
+        set bmargin 4.5
+    }
     set logscale y
     set key outside right top vertical
     set title "throughput"

@@ -400,9 +400,18 @@ static int bars_write_dat(struct ctx *x, const struct bars *b, const char *name,
     return close_out(x, f, name, "dat");
 }
 
+/* Beyond this many groups the tic labels go on one slanted line each. */
+#define ROTATE_GROUPS 8
+
 static void bars_write_params(FILE *f, const struct bars *b)
 {
     fprintf(f, "ngroups = %zu\n", b->ng);
+    if (b->ng > ROTATE_GROUPS)
+        for (size_t g = 0; g < b->ng; g++)
+            for (char *p = b->glabel[g]; *p; p++)
+                if (*p == '\n')
+                    *p = ' ';
+    fprintf(f, "xtic_rotate = %d\n", b->ng > ROTATE_GROUPS);
     gp_strs(f, "groups", b->glabel, b->ng);
     fprintf(f, "nseries = %zu\n", b->ns);
     gp_strs(f, "series", b->slabel, b->ns);
@@ -801,8 +810,13 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
     int rc = 0;
     if (!gs)
         goto oom;
-    /* Groups: topology x queue/wait x everything but the placement, with >= 2 placements. */
-    for (size_t t = 0; t < r->ntopologies; t++)
+    /* Groups: topology x queue/wait, everything but the placement as in the topology's drawn
+     * configuration (the sweeps have their own chart), with >= 2 placements. */
+    for (size_t t = 0; t < r->ntopologies; t++) {
+        if (x->base_cfg[t] < 0)
+            continue;
+        char base_key[512];
+        cfg_without(any_base_cell(x, t)->first, "placement", base_key, sizeof base_key);
         for (size_t v = 0; v < r->nvariants; v++)
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
@@ -810,6 +824,8 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
                     continue;
                 char key[512];
                 cfg_without(cell->first, "placement", key, sizeof key);
+                if (strcmp(key, base_key))
+                    continue;
                 size_t g;
                 for (g = 0; g < ng; g++)
                     if (gs[g].t == t && gs[g].v == v && !strcmp(gs[g].key, key))
@@ -822,6 +838,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
                     ng++;
                 }
             }
+    }
     if ((rc = bars_init(&b, ng, r->nplacements, 4)))
         goto oom;
     size_t kept = 0;

@@ -180,6 +180,40 @@ static char *json_text(const json_t *v)
             return out;
         }
     }
+    if (json_is_object(v)) {
+        /* An object of scalars: "tsc (tsc_ghz: 2.5)" when it has a source or name, else
+         * "k: v, k: v". */
+        const char *k;
+        const json_t *e;
+        bool scalars = true;
+        json_object_foreach((json_t *)v, k, e) scalars =
+            scalars && !json_is_object(e) && !json_is_array(e);
+        const json_t *head = json_object_get(v, "source");
+        if (!json_is_string(head))
+            head = json_object_get(v, "name");
+        if (scalars) {
+            char out[1024];
+            size_t n = 0;
+            out[0] = '\0';
+            if (json_is_string(head))
+                n = (size_t)snprintf(out, sizeof out, "%s", json_string_value(head));
+            bool open = false;
+            json_object_foreach((json_t *)v, k, e)
+            {
+                if (e == head || n >= sizeof out - 8)
+                    continue;
+                char *t = json_text(e);
+                n += (size_t)snprintf(out + n, sizeof out - n, "%s%s: %s",
+                                      open ? ", " : (json_is_string(head) ? " (" : ""), k,
+                                      t ? t : "null");
+                open = true;
+                free(t);
+            }
+            if (open && json_is_string(head) && n < sizeof out - 2)
+                strcat(out, ")");
+            return strdup(out);
+        }
+    }
     char *dump = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (dump && strlen(dump) > 600)
         strcpy(dump + 597, "...");
@@ -236,6 +270,68 @@ static bool was_shown(const struct shown *s, const char *key)
     return false;
 }
 
+/* A list from meta.json: records (objects) as a table with their keys as columns, scalars
+ * joined; a long list is only counted (it is all in meta.json). */
+static void record_table(FILE *f, const char *title, const json_t *list)
+{
+    enum { MAX_ROWS = 24 };
+    const json_t *first = json_array_get(list, 0);
+    fputs("<h3>", f);
+    qtp_rpt_html_escape(f, title);
+    fputs("</h3>\n", f);
+    if (!json_is_object(first) || json_array_size(list) > MAX_ROWS) {
+        char *t = json_is_object(first) ? NULL : json_text(list);
+        fputs("<p>", f);
+        if (t)
+            qtp_rpt_html_escape(f, t);
+        else
+            fprintf(f, "%zu entries (see meta.json)", json_array_size(list));
+        fputs("</p>\n", f);
+        free(t);
+        return;
+    }
+    const char *k;
+    const json_t *v;
+    fputs("<table class=\"records\"><tr>", f);
+    json_object_foreach((json_t *)first, k, v)
+    {
+        fputs("<th>", f);
+        qtp_rpt_html_escape(f, k);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(list, i, rec)
+    {
+        fputs("<tr>", f);
+        json_object_foreach((json_t *)first, k, v)
+        {
+            char *t = json_text(json_object_get(rec, k));
+            fputs("<td>", f);
+            qtp_rpt_html_escape(f, t ? t : "");
+            fputs("</td>", f);
+            free(t);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static const char *record_title(const char *key)
+{
+    static const struct {
+        const char *key, *title;
+    } titles[] = {{"caches", "Caches"},
+                  {"pu_table", "PUs"},
+                  {"placements", "Placements possible here"},
+                  {"memory", "Memory policies possible here"}};
+    for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+        if (!strcmp(titles[i].key, key))
+            return titles[i].title;
+    return key;
+}
+
 static void machine_section(FILE *f, const json_t *meta)
 {
     static const struct {
@@ -269,10 +365,13 @@ static void machine_section(FILE *f, const json_t *meta)
     }
     /* NUMA nodes: count, and the distance matrix when recorded. */
     static const char *const numa_keys[] = {"numa_nodes", "numa", NULL};
+    static const char *const list_keys[] = {"nodes", "numa_nodes", NULL};
     static const char *const dist_keys[] = {"numa_distances", "distances", NULL};
+    static const char *const xml_keys[] = {"hwloc_xml", "hwloc", NULL};
     const char *which = NULL;
     const json_t *numa = meta_any(meta, numa_keys, &which);
     mark(&shown, which);
+    const json_t *nodes = meta_any(meta, list_keys, NULL);
     if (json_is_array(numa) || json_is_integer(numa)) {
         char buf[32];
         snprintf(buf, sizeof buf, "%lld",
@@ -280,14 +379,23 @@ static void machine_section(FILE *f, const json_t *meta)
                                      : (long long)json_integer_value(numa));
         kv_row(f, "NUMA nodes", buf);
     }
-    /* Whatever else the machine object holds. */
+    const json_t *xml = meta_any(meta, xml_keys, NULL);
+    const json_t *dist = meta_any(meta, dist_keys, &which);
+    mark(&shown, which);
+    mark(&shown, "hwloc_xml");
+    mark(&shown, "hwloc");
+    /* The run's own list of NUMA nodes only when there is no hwloc topology to show them. */
+    if (json_is_string(xml)) {
+        mark(&shown, "nodes");
+        mark(&shown, "numa_nodes");
+    }
+    /* Whatever else the machine object holds: scalars here, lists of records as tables. */
     const json_t *machine = json_object_get(meta, "machine");
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)machine, k, v)
     {
-        if (was_shown(&shown, k) || !strcmp(k, "hwloc_xml") || !strcmp(k, "hwloc") ||
-            !strcmp(k, "numa_distances") || !strcmp(k, "distances"))
+        if (was_shown(&shown, k) || json_is_array(v))
             continue;
         char *t = json_text(v);
         if (t)
@@ -296,40 +404,20 @@ static void machine_section(FILE *f, const json_t *meta)
     }
     fputs("</table>\n</div><div>\n", f);
 
-    static const char *const xml_keys[] = {"hwloc_xml", "hwloc", NULL};
-    const json_t *xml = meta_any(meta, xml_keys, NULL);
-    /* The run's own NUMA list only when there is no hwloc topology to show them from. */
-    if (!json_is_string(xml) && json_is_array(numa) && json_array_size(numa) &&
-        json_is_object(json_array_get(numa, 0))) {
-        fputs("<h3>NUMA nodes (as recorded by the run)</h3>\n<table class=\"numa\"><tr>", f);
-        const json_t *first = json_array_get(numa, 0);
-        json_object_foreach((json_t *)first, k, v)
-        {
-            fputs("<th>", f);
-            qtp_rpt_html_escape(f, k);
-            fputs("</th>", f);
-        }
-        fputs("</tr>\n", f);
-        size_t i;
-        const json_t *node;
-        json_array_foreach(numa, i, node)
-        {
-            fputs("<tr>", f);
-            json_object_foreach((json_t *)first, k, v)
-            {
-                char *t = json_text(json_object_get(node, k));
-                fputs("<td>", f);
-                qtp_rpt_html_escape(f, t ? t : "");
-                fputs("</td>", f);
-                free(t);
-            }
-            fputs("</tr>\n", f);
-        }
-        fputs("</table>\n", f);
+    /* Distances: a matrix, or an object holding one ({"source": ..., "matrix": [[...]]}). */
+    const char *dist_source = NULL;
+    if (json_is_object(dist)) {
+        dist_source = json_string_value(json_object_get(dist, "source"));
+        dist = json_object_get(dist, "matrix");
     }
-    const json_t *dist = meta_any(meta, dist_keys, NULL);
     if (json_is_array(dist) && json_array_size(dist)) {
-        fputs("<h3>NUMA distances</h3>\n<table class=\"dist\"><tr><th>from \\ to</th>", f);
+        fputs("<h3>NUMA distances", f);
+        if (dist_source) {
+            fputs(" (", f);
+            qtp_rpt_html_escape(f, dist_source);
+            fputs(")", f);
+        }
+        fputs("</h3>\n<table class=\"dist\"><tr><th>from \\ to</th>", f);
         for (size_t j = 0; j < json_array_size(dist); j++)
             fprintf(f, "<th>%zu</th>", j);
         fputs("</tr>\n", f);
@@ -359,6 +447,13 @@ static void machine_section(FILE *f, const json_t *meta)
         fputs("<p>The run recorded no hwloc topology.</p>\n", f);
     else if (qtp_rpt_hwloc_html(f, json_string_value(xml)) != 0)
         fputs("<p>hwloc could not read the topology XML recorded in meta.json.</p>\n", f);
+    if (!json_is_string(xml) && json_is_array(nodes))
+        record_table(f, "NUMA nodes (as recorded by the run)", nodes);
+    json_object_foreach((json_t *)machine, k, v)
+    {
+        if (!was_shown(&shown, k) && json_is_array(v))
+            record_table(f, record_title(k), v);
+    }
     fputs("</div></div>\n", f);
 }
 

@@ -1,6 +1,7 @@
 # speedup.gp - the ring's throughput divided by each mutex queue's, per topology and ring wait
 # strategy (medians over the reps); log y with the 1x line dashed: above it the ring is faster.
-# Parameters: datafile, ngroups, groups[], nseries, nsolid (series 1..nsolid are over the first
+# Parameters: datafile, ngroups, groups[], xtic_rotate (1: many groups, slanted labels),
+#             nseries, nsolid (series 1..nsolid are over the first
 #             mutex queue and drawn solid, the others hatched), series[], colors[], barwidth,
 #             ymin, ymax, chart_title.
 # Data: one block per series, rows: x ratio "group".
@@ -17,7 +18,12 @@ do for [qtp_i=1:2] {
         set xtics add (groups[g] g)
     }
     set boxwidth barwidth absolute
-    set bmargin 4.5
+    if (xtic_rotate) {
+        set xtics rotate by 30 right
+        set bmargin 9
+    } else {
+        set bmargin 4.5
+    }
     set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" front
     set key outside right top vertical
     plot for [s=1:nsolid] datafile index (s - 1) using 1:2 with boxes fs solid 1.0 lc rgb colors[s] title series[s], \

@@ -1,6 +1,7 @@
 # throughput.gp - events per second for each topology, one bar per queue/wait: the median over the
 # reps, whiskers from the slowest to the fastest rep; log y.
-# Parameters: datafile, ngroups, groups[ngroups], nseries, series[nseries], colors[nseries],
+# Parameters: datafile, ngroups, groups[ngroups], xtic_rotate (1: many groups, slanted
+#             labels), nseries, series[nseries], colors[nseries],
 #             barwidth, chart_title.
 # Data: one block per series (index s-1), rows: x median min max "group".
 do for [qtp_i=1:2] {
@@ -15,7 +16,12 @@ do for [qtp_i=1:2] {
         set xtics add (groups[g] g)
     }
     set boxwidth barwidth absolute
-    set bmargin 4.5
+    if (xtic_rotate) {
+        set xtics rotate by 30 right
+        set bmargin 9
+    } else {
+        set bmargin 4.5
+    }
     set key outside right top vertical
     plot for [s=1:nseries] datafile index (s - 1) using 1:2 with boxes lc rgb colors[s] title series[s], \
          for [s=1:nseries] datafile index (s - 1) using 1:2:3:4 with yerrorbars lc rgb "#111111" lw 1.2 pt 7 ps 0.3 notitle

@@ -156,11 +156,11 @@ CELLS = [
     ("unicast", "ring", "yield", "compact", 0, 0, "ok", ""),
     ("unicast", "mutex-array", "block", "compact", 0, 0, "ok", ""),
     ("unicast", "ring", "spin", "cross-numa", 0, 0, "skipped",
-     "placement cross-numa needs 2 NUMA nodes; this machine has 1"),
+     "cross-numa needs 2 NUMA nodes, this machine has 1"),
     ("diamond", "ring", "yield", "os", 0, 0, "ok", ""),
     ("diamond", "ring", "block", "os", 0, 0, "failed",
-     "watchdog: no progress for 10 s (--timeout 10); cursor 524287; sequences c1 524287, "
-     "c2 524287, c3 261119; ring depth 1024/1024; threads blocked in qtp_wait_block"),
+     "watchdog: no progress for 10.0 s: producer=625664 published=625663 c1=625663 c2=625663 "
+     "c3=624639"),
     ("diamond", "mutex-array", "block", "os", 0, 0, "ok", ""),
     ("diamond", "mutex-linked", "block", "os", 0, 0, "ok", ""),
     ("fanout", "ring", "yield", "os", 3, 0, "ok", ""),
@@ -199,13 +199,13 @@ def med(xs):
 
 def threads_of(topo, placement, fanout, shards):
     if topo == "unicast":
-        roles = ["producer", "stage:c1"]
+        roles = ["producer", "c1"]
     elif topo == "diamond":
-        roles = ["producer", "stage:c1", "stage:c2", "stage:c3"]
+        roles = ["producer", "c1", "c2", "c3"]
     elif topo == "fanout":
-        roles = ["producer"] + [f"stage:c{i + 1}" for i in range(fanout)]
+        roles = ["producer"] + [f"c{i + 1}" for i in range(fanout)]
     else:
-        roles = ["producer"] + [f"shard:w[{i}]" for i in range(shards)] + ["stage:merge"]
+        roles = ["producer"] + [f"w{i}" for i in range(shards)] + ["merge"]
     out = []
     for i, r in enumerate(roles):
         if placement == "compact":
@@ -238,58 +238,92 @@ def main():
         hwloc_xml = subprocess.run(["lstopo-no-graphics", "--of", "xml"], check=True,
                                    capture_output=True, text=True).stdout
 
+    # meta.json in the layout `qtopo run` writes (runners/run.c).
+    u = os.uname()
     meta = {
         "qtopo_version": "0.1.0",
         "start_time": "2024-06-01T09:30:12Z",
-        "end_time": "2024-06-01T09:41:57Z",
         "command_line": ["qtopo", "run", "--matrix", "tests/plots/results-small-matrix.json",
                          "-o", "tests/fixtures/results-small"],
-        "git_commit": "cd8d4cb3f0a1c2e4b5d6e7f8091a2b3c4d5e6f70",
-        "git_dirty": False,
-        "clock_source": "tsc",
-        "seed": SEED,
+        "cwd": "/work/main",
         "machine": {
+            "source": "this machine",
+            "this_system": True,
             "hostname": "vm",
             "cpu_model": "Intel(R) Xeon(R) Processor @ 2.50GHz",
+            "kernel": "%s %s %s" % (u.sysname, u.release, u.machine),
+            "governor": None,
+            "hwloc_version": "2.9.0 (API 2.8)",
+            "numa_available": True,
             "packages": 1,
             "cores": 2,
             "pus": 2,
-            "smt": False,
-            "numa_nodes": [{"node": 0, "cpus": "0-1", "memory_bytes": 5731737600}],
-            "numa_distances": [[10]],
-            "kernel": "%s %s %s" % (os.uname().sysname, os.uname().release, os.uname().machine),
-            "governor": None,
+            "numa_nodes": 1,
+            "smt": 1,
+            "cpus": "0-1",
+            "nodes": [{"os_index": 0, "memory_bytes": 5731737600, "cpus": "0-1"}],
+            "distances": {"source": "libnuma", "matrix": [[10]]},
+            "caches": [
+                {"name": "L1d", "level": 1, "size_bytes": 32768, "line_bytes": 64,
+                 "instances": 2, "pus_per_instance": 1},
+                {"name": "L2", "level": 2, "size_bytes": 1048576, "line_bytes": 64,
+                 "instances": 2, "pus_per_instance": 1},
+                {"name": "L3", "level": 3, "size_bytes": 37486592, "line_bytes": 64,
+                 "instances": 1, "pus_per_instance": 2}],
+            "pu_table": [{"os_index": 0, "core": 0, "package": 0, "node": 0, "smt_rank": 0},
+                         {"os_index": 1, "core": 1, "package": 0, "node": 0, "smt_rank": 0}],
+            "placements": [
+                {"name": "os", "possible": True, "reason": ""},
+                {"name": "compact", "possible": True, "reason": ""},
+                {"name": "spread", "possible": True, "reason": ""},
+                {"name": "smt", "possible": False,
+                 "reason": "smt needs SMT siblings: cores have 1 PU each"},
+                {"name": "cross-numa", "possible": False,
+                 "reason": "cross-numa needs 2 NUMA nodes, this machine has 1"},
+                {"name": "cpus:LIST", "possible": True, "reason": "CPUs 0-1"}],
+            "memory": [
+                {"name": "local", "possible": True, "reason": ""},
+                {"name": "interleave", "possible": True,
+                 "reason": "one NUMA node: the same pages as node:0"},
+                {"name": "node:N", "possible": True, "reason": "N in 0"}],
             "hwloc_xml": hwloc_xml,
         },
-        "build": {
-            "compiler": "GNU 12.2.0",
-            "flags": "-O3 -DNDEBUG -std=c11 -D_GNU_SOURCE",
-            "build_type": "Release",
-        },
+        "clock": {"source": "tsc", "tsc_ghz": 2.4999818671557894},
+        "build": {"compiler": "GNU 12.2.0", "flags": "-O3 -DNDEBUG -Wall -Wextra -Wshadow -Wpedantic",
+                  "build_type": "Release",
+                  "git_commit": "cd8d4cb3f0a1c2e4b5d6e7f8091a2b3c4d5e6f70"},
+        "compiler": "GNU 12.2.0",
+        "compiler_flags": "-O3 -DNDEBUG -Wall -Wextra -Wshadow -Wpedantic",
+        "git_commit": "cd8d4cb3f0a1c2e4b5d6e7f8091a2b3c4d5e6f70",
+        "alloc_counting": True,
+        "latency_recording": True,
         "matrix": {
-            "topologies": ["unicast", "diamond", "fanout", "shard"],
-            "queues": ["ring", "mutex-array", "mutex-linked"],
-            "waits": ["spin", "yield", "block"],
-            "placements": ["os", "compact", "cross-numa"],
+            "topology": ["unicast", "diamond", "fanout", "shard"],
+            "queue": ["ring", "mutex-array", "mutex-linked"],
+            "wait": ["spin", "yield", "block"],
+            "placement": ["os", "compact", "cross-numa"],
             "memory": ["local"],
-            "events": EVENTS,
-            "warmup": 100000,
+            "events": [EVENTS],
             "reps": REPS,
-            "ring_size": 1024,
-            "batch": 64,
-            "payload": 0,
-            "work_ns": 0,
+            "warmup": 100000,
+            "ring-size": [1024],
+            "batch": [64],
+            "payload": [0],
+            "work": [0],
             "fanout": [3, 6],
             "shards": [2, 4],
-            "stages": 3,
-            "rate": 0,
-            "timeout_s": 10,
-            "cells": len(CELLS),
+            "stages": [3],
+            "rate": [0],
+            "timeout": 10,
+            "oversubscribe": False,
+            "quick": False,
+            "no-latency": False,
+            "seed": str(SEED),
         },
+        "cells": [],  # filled below
+        "resumes": [],
+        "rss_peak_source": "vmhwm-reset",
     }
-    with open(os.path.join(out, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
 
     rows = []
     summary = []
@@ -304,6 +338,11 @@ def main():
         nreps = REPS if status == "ok" else 1
         cell_hist = Hist()
         reps = []
+        meta["cells"].append({"cell": cid, "topology": topo, "queue": queue, "wait": wait,
+                              "placement": placement, "memory": memory,
+                              "threads": len(threads_of(topo, placement, fanout, shards)),
+                              "skipped": status == "skipped", "oversubscribed": False,
+                              "reason": reason if status == "skipped" else ""})
         for rep in range(nreps):
             row = dict(base)
             row.update({"rep": rep, "status": status, "reason": reason,
@@ -408,6 +447,9 @@ def main():
             "reason": reason.replace(",", ";").replace('"', "'").replace("\n", " "),
         })
 
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
     with open(os.path.join(out, "results.jsonl"), "w") as f:
         for r in rows:
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
