@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "qtp_results.h"
 #include "report_int.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -21,6 +22,12 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -157,238 +164,34 @@ void qtp_rpt_param_label(const struct qtp_rep_record *row, char *buf, size_t len
 }
 
 /* ---------------------------------------------------------------------------------------------
- * results.jsonl. This reader stands in for qtp_results_load() (results/qtp_results.h) until that
- * lands; it keeps the same rules: blank lines skipped, an unterminated last line (a crash while
- * appending) ignored and reported, any other line that is not a row is an error naming it. */
-
-struct jrow {
-    const char *file;
-    size_t line;
-    char *err;
-    size_t errlen;
-};
-
-static int row_bad(const struct jrow *jr, const char *field, const char *want)
-{
-    seterr(jr->err, jr->errlen, "%s line %zu: field '%s' %s", jr->file, jr->line, field, want);
-    return EINVAL;
-}
-
-static int get_str(const struct jrow *jr, const json_t *o, const char *key, char *dst, size_t len,
-                   bool required)
-{
-    const json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) {
-        dst[0] = '\0';
-        return required ? row_bad(jr, key, "is missing") : 0;
-    }
-    if (!json_is_string(v))
-        return row_bad(jr, key, "is not a string");
-    copy_str(dst, len, json_string_value(v));
-    return 0;
-}
-
-static int get_num(const struct jrow *jr, const json_t *o, const char *prefix, const char *key,
-                   double *dst)
-{
-    const json_t *v = o ? json_object_get(o, key) : NULL;
-    if (!v || json_is_null(v)) {
-        *dst = 0;
-        return 0;
-    }
-    if (!json_is_number(v)) {
-        char f[128];
-        snprintf(f, sizeof f, "%s%s", prefix, key);
-        return row_bad(jr, f, "is not a number");
-    }
-    *dst = json_number_value(v);
-    return 0;
-}
-
-static uint64_t to_u64(double d)
-{
-    return d > 0 && d < 1.8e19 ? (uint64_t)d : 0;
-}
-
-static int row_from_json(const struct jrow *jr, const json_t *j, struct qtp_rep_record *r)
-{
-    int rc;
-    char status[32];
-    double d;
-    memset(r, 0, sizeof *r);
-    if (!json_is_object(j)) {
-        seterr(jr->err, jr->errlen, "%s line %zu: not a JSON object", jr->file, jr->line);
-        return EINVAL;
-    }
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        if ((rc = (x)))                                                                            \
-            return rc;                                                                             \
-    } while (0)
-    TRY(get_str(jr, j, "cell", r->cell, sizeof r->cell, true));
-    TRY(get_str(jr, j, "topology", r->topology, sizeof r->topology, true));
-    TRY(get_str(jr, j, "queue", r->queue, sizeof r->queue, true));
-    TRY(get_str(jr, j, "wait", r->wait, sizeof r->wait, false));
-    TRY(get_str(jr, j, "placement", r->placement, sizeof r->placement, false));
-    TRY(get_str(jr, j, "memory", r->memory, sizeof r->memory, false));
-    TRY(get_str(jr, j, "status", status, sizeof status, true));
-    if (!strcmp(status, "ok"))
-        r->status = QTP_STATUS_OK;
-    else if (!strcmp(status, "failed"))
-        r->status = QTP_STATUS_FAILED;
-    else if (!strcmp(status, "skipped"))
-        r->status = QTP_STATUS_SKIPPED;
-    else
-        return row_bad(jr, "status", "is not one of ok, failed, skipped");
-    TRY(get_str(jr, j, "reason", r->reason, sizeof r->reason, false));
-    TRY(get_str(jr, j, "hist", r->hist_file, sizeof r->hist_file, false));
-    if (!r->hist_file[0])
-        TRY(get_str(jr, j, "hist_file", r->hist_file, sizeof r->hist_file, false));
-    TRY(get_num(jr, j, "", "rep", &d));
-    r->rep = (int)d;
-    const json_t *b = json_object_get(j, "verified");
-    r->verified = b ? json_is_true(b) : r->status == QTP_STATUS_OK;
-    r->oversubscribed = json_is_true(json_object_get(j, "oversubscribed"));
-    if (r->status == QTP_STATUS_OK) {
-        const json_t *t = json_object_get(j, "throughput_eps");
-        if (!json_is_number(t))
-            return row_bad(jr, "throughput_eps", "is missing or not a number in an ok row");
-    }
-    TRY(get_num(jr, j, "", "throughput_eps", &r->throughput_eps));
-    TRY(get_num(jr, j, "", "elapsed_s", &r->elapsed_s));
-    TRY(get_num(jr, j, "", "rss_peak_kb", &d));
-    r->rss_peak_kb = to_u64(d);
-
-    const json_t *p = json_object_get(j, "params");
-    if (p && !json_is_object(p))
-        return row_bad(jr, "params", "is not an object");
-    TRY(get_num(jr, p, "params.", "events", &d));
-    r->params.events = to_u64(d);
-    TRY(get_num(jr, p, "params.", "warmup", &d));
-    r->params.warmup = to_u64(d);
-    TRY(get_num(jr, p, "params.", "ring_size", &d));
-    r->params.ring_size = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "batch", &d));
-    r->params.batch = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "payload", &d));
-    r->params.payload = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "work_ns", &d));
-    r->params.work_ns = to_u64(d);
-    TRY(get_num(jr, p, "params.", "fanout", &d));
-    r->params.fanout = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "shards", &d));
-    r->params.shards = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "stages", &d));
-    r->params.stages = (uint32_t)to_u64(d);
-    TRY(get_num(jr, p, "params.", "rate", &r->params.rate));
-
-    const json_t *l = json_object_get(j, "latency_ns");
-    if (l && !json_is_object(l))
-        return row_bad(jr, "latency_ns", "is not an object");
-    TRY(get_num(jr, l, "latency_ns.", "count", &d));
-    r->latency_ns.count = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "mean", &r->latency_ns.mean));
-    TRY(get_num(jr, l, "latency_ns.", "p50", &d));
-    r->latency_ns.p50 = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "p90", &d));
-    r->latency_ns.p90 = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "p99", &d));
-    r->latency_ns.p99 = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "p999", &d));
-    r->latency_ns.p999 = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "p9999", &d));
-    r->latency_ns.p9999 = to_u64(d);
-    TRY(get_num(jr, l, "latency_ns.", "max", &d));
-    r->latency_ns.max = to_u64(d);
-
-    const json_t *a = json_object_get(j, "alloc");
-    if (a && !json_is_object(a))
-        return row_bad(jr, "alloc", "is not an object");
-    TRY(get_num(jr, a, "alloc.", "calls", &d));
-    r->alloc.calls = to_u64(d);
-    TRY(get_num(jr, a, "alloc.", "bytes", &d));
-    r->alloc.bytes = to_u64(d);
-    TRY(get_num(jr, a, "alloc.", "frees", &d));
-    r->alloc.frees = to_u64(d);
-    TRY(get_num(jr, a, "alloc.", "per_event", &r->alloc.per_event));
-    TRY(get_num(jr, a, "alloc.", "bytes_per_event", &r->alloc.bytes_per_event));
-#undef TRY
-    if (!r->cell[0])
-        return row_bad(jr, "cell", "is empty");
-    return 0;
-}
+ * results.jsonl, through the results module's reader (qtp_results_load): blank lines skipped, an
+ * unterminated last line (a crash while appending) left out and reported, any other line that
+ * is not a row an error naming it. */
 
 static int load_rows(struct qtp_rpt *r, char *err, size_t errlen)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/results.jsonl", r->dir);
-    char *text = NULL;
-    size_t len = 0;
-    int rc = slurp(path, &text, &len);
-    if (rc == ENOENT) {
+    snprintf(path, sizeof path, "%s/" QTP_RESULTS_ROWS, r->dir);
+    if (!file_exists(path)) {
         seterr(err, errlen, "%s: missing (a results directory holds meta.json and results.jsonl)",
                path);
         return EINVAL;
     }
+    struct qtp_rows rows = {0};
+    struct qtp_results_load_info info;
+    int rc = qtp_results_load(r->dir, &rows, &info, err, errlen);
     if (rc) {
-        seterr(err, errlen, "%s: %s", path, strerror(rc));
+        qtp_rows_free(&rows);
         return rc == ENOMEM ? ENOMEM : EINVAL;
     }
-    if (memchr(text, '\0', len)) {
-        free(text);
-        seterr(err, errlen, "results.jsonl: holds a NUL byte (damaged file)");
+    r->rows = rows.v;
+    r->nrows = rows.n;
+    r->truncated_line = info.truncated_line;
+    if (r->nrows == 0) {
+        seterr(err, errlen, "%s: no rows (an empty results directory: did the run start?)", path);
         return EINVAL;
     }
-    size_t cap = 0;
-    struct jrow jr = {"results.jsonl", 0, err, errlen};
-    char *p = text;
-    rc = 0;
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        jr.line++;
-        if (!nl) {
-            /* An unterminated tail is what a crash while appending leaves: not a row. */
-            bool blank = strspn(p, " \t\r") == strlen(p);
-            if (!blank)
-                r->truncated_line = jr.line;
-            break;
-        }
-        *nl = '\0';
-        if (strspn(p, " \t\r") != strlen(p)) {
-            json_error_t je;
-            json_t *j = json_loads(p, JSON_REJECT_DUPLICATES, &je);
-            if (!j) {
-                seterr(err, errlen, "results.jsonl line %zu: not JSON (%s at column %d)", jr.line,
-                       je.text, je.column);
-                rc = EINVAL;
-                break;
-            }
-            if (r->nrows == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                void *nv = realloc(r->rows, ncap * sizeof *r->rows);
-                if (!nv) {
-                    json_decref(j);
-                    seterr(err, errlen, "out of memory reading results.jsonl");
-                    rc = ENOMEM;
-                    break;
-                }
-                r->rows = nv;
-                cap = ncap;
-            }
-            rc = row_from_json(&jr, j, &r->rows[r->nrows]);
-            json_decref(j);
-            if (rc)
-                break;
-            r->nrows++;
-        }
-        p = nl + 1;
-    }
-    free(text);
-    if (!rc && r->nrows == 0) {
-        seterr(err, errlen, "%s: no rows (an empty results directory: did the run start?)", path);
-        rc = EINVAL;
-    }
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -481,12 +284,6 @@ static void cfg_of(const struct qtp_rep_record *row, char *buf, size_t len)
     snprintf(buf, len, "%s|%s|%llu|%u|%u|%u|%llu|%u|%u|%u|%.9g", row->placement, row->memory,
              (unsigned long long)p->events, p->ring_size, p->batch, p->payload,
              (unsigned long long)p->work_ns, p->fanout, p->shards, p->stages, p->rate);
-}
-
-static bool file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int cmp_str(const void *a, const void *b)
