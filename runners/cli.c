@@ -1073,8 +1073,9 @@ static bool busy_spins(const struct qtp_wait_ops *w)
     return w && w->spins && strcmp(w->name, "yield") != 0;
 }
 
-/* Fill cell c of topology td, queue qk, wait w from the parameter indexes ix[] (see expand). */
-static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
+/* Fill cell c of topology td, queue qk, wait w from the parameter indexes ix[] (see expand).
+ * false when its id does not fit. */
+static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                       const struct qtp_machine *mach, const struct qtp_topology_def *td,
                       const struct qtp_queue_kind *qk, const struct qtp_wait_ops *w,
                       const struct qtp_numlist *const *axes, const unsigned *ix)
@@ -1096,8 +1097,9 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     pp->fanout = (uint32_t)axes[8]->v[ix[8]];
     pp->shards = (uint32_t)axes[9]->v[ix[9]];
     pp->stages = (uint32_t)axes[10]->v[ix[10]];
-    qtp_cell_id(cell->id, sizeof cell->id, td->name, qk->name, cell->wait_name, cell->placement,
-                cell->memory, pp);
+    if (qtp_cell_id(cell->id, sizeof cell->id, td->name, qk->name, cell->wait_name, cell->placement,
+                    cell->memory, pp))
+        return false;
 
     struct qtp_topo_params tp;
     struct qtp_topology topo;
@@ -1106,14 +1108,14 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason,
                 "topology %s cannot be built with these parameters", td->name);
-        return;
+        return true;
     }
     cell->nthreads = topo.nthreads;
     unsigned producers = topo.producers;
     qtp_topology_fini(&topo);
     cell->nspinning = busy_spins(w) ? cell->nthreads : 0;
     if (!mach)
-        return;
+        return true;
 
     /* The planner decides both "this machine cannot give it" and the oversubscription rule. */
     static struct qtp_placement_spec ps;
@@ -1122,7 +1124,7 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     if (qtp_placement_parse(cell->placement, mach, &ps, msg, sizeof msg)) {
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
-        return;
+        return true;
     }
     struct qtp_plan_request req = {.nthreads = cell->nthreads,
                                    .producers = producers,
@@ -1131,12 +1133,12 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     if (qtp_placement_plan(mach, &ps, &req, &plan)) {
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason, "cannot plan %u threads", cell->nthreads);
-        return;
+        return true;
     }
     if (plan.verdict == QTP_PLAN_SKIPPED) {
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason, "%s", plan.reason);
-        return;
+        return true;
     }
     cell->oversubscribed = plan.oversubscribed;
     memcpy(cell->pu, plan.pu, sizeof cell->pu);
@@ -1146,6 +1148,7 @@ static void fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         cell->skip = true;
         QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
     }
+    return true;
 }
 
 static bool params_equal(const struct qtp_cell_params *a, const struct qtp_cell_params *b)
@@ -1225,7 +1228,15 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
                         free(cv.v);
                         return ENOMEM;
                     }
-                    fill_cell(cell, m, mach, td, qk, w, axes, ix);
+                    if (!fill_cell(cell, m, mach, td, qk, w, axes, ix)) {
+                        bad(err, errlen,
+                            "the cell id of %s/%s/%s placement %.100s is longer than %zu bytes "
+                            "(accepted: shorter cpus: lists)",
+                            td->name, qk->name, cell->wait_name, cell->placement,
+                            sizeof cell->id - 1);
+                        free(cv.v);
+                        return QTP_CLI_BAD;
+                    }
                     /* Odometer: the last axis turns fastest. */
                     int a = NAX - 1;
                     while (a >= 0 && ++ix[a] == axes[a]->n)
