@@ -25,7 +25,7 @@ do for [qtp_i=1:2] {
     set ylabel "events per second (log)"
     set format y "%.0s%c"
     plot for [s=1:nseries] datafile index (s - 1) using 1:2 with boxes lc rgb colors[s] title series[s], \
-         for [s=1:nseries] datafile index (s - 1) using 1:2:3:4 with yerrorbars lc rgb "#111111" lw 1.2 pt 7 ps 0.3 notitle
+         for [s=1:nseries] datafile index (s - 1) using 1:2:3:4 with yerrorbars lc rgb "#111111" lw 1.2 pt 0 notitle
     set title "p99 latency"
     set ylabel "p99 latency (log)"
     set format y "%.0s%cs"

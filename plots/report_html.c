@@ -35,7 +35,7 @@ static const char css[] =
     ".st-failed{color:#b42318;font-weight:600}\n"
     ".st-skipped{color:#8a5a00}\n"
     ".chart{margin:14px 0 30px}\n"
-    ".chart img{display:block;max-width:100%;height:auto;border:1px solid #e3e6ea}\n"
+    ".chart img{display:block;width:100%;height:auto;border:1px solid #e3e6ea}\n"
     ".caption{margin:6px 0 2px;max-width:1100px}\n"
     ".note{margin:2px 0;color:#8a5a00}\n"
     ".files{font-size:12px;color:#556070;margin:2px 0}\n"
@@ -495,7 +495,7 @@ static void run_section(FILE *f, const struct qtp_rpt *r)
     static const char *const git_keys[] = {"git_commit", "commit", NULL};
     static const char *const seed_keys[] = {"seed", NULL};
     static const char *const ver_keys[] = {"qtopo_version", "version", NULL};
-    fputs("<h2 id=\"run\">Run</h2>\n<pre class=\"cmd\">", f);
+    fputs("<h2 id=\"run\">Run and matrix</h2>\n<pre class=\"cmd\">", f);
     command_text(f, meta_any(r->meta, cmd_keys, NULL));
     fputs("</pre>\n<div class=\"cols\"><div>\n<h3>Run</h3>\n<table class=\"kv\">\n", f);
     struct {
@@ -783,6 +783,29 @@ static void raw_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
     fputs("</ul>\n", f);
 }
 
+/* The page's first lines: what ran and how it went. */
+static void glance(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_chart *charts)
+{
+    static const char *const cmd_keys[] = {"command_line", "command", "argv", NULL};
+    size_t ok = 0, failed = 0, skipped = 0, drawn = 0;
+    for (size_t c = 0; c < r->ncells; c++) {
+        const struct qtp_rpt_cell *cell = &r->cells[c];
+        failed += cell->nfailed > 0;
+        ok += cell->nfailed == 0 && cell->nok > 0;
+        skipped += cell->nfailed == 0 && cell->nok == 0;
+    }
+    for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
+        drawn += charts[i].drawn;
+    fputs("<pre class=\"cmd\">", f);
+    command_text(f, meta_any(r->meta, cmd_keys, NULL));
+    fprintf(f,
+            "</pre>\n<p class=\"stats\"><span><b>%zu</b> cells</span><span><b>%zu</b> reps</span>"
+            "<span class=\"st-ok\"><b>%zu</b> ok</span><span class=\"st-failed\"><b>%zu</b> "
+            "failed</span><span class=\"st-skipped\"><b>%zu</b> skipped</span><span><b>%zu</b> "
+            "of %d charts drawn</span></p>\n",
+            r->ncells, r->nrows, ok, failed, skipped, drawn, QTP_RPT_NCHARTS);
+}
+
 int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS])
 {
@@ -824,9 +847,7 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     }
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
-    fputs("</p>\n<div class=\"toc\"><a href=\"#machine\">Machine</a><a href=\"#run\">Run</a>"
-          "<a href=\"#charts\">Charts</a>",
-          f);
+    fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         if (charts[i].drawn) {
             fprintf(f, "<a href=\"#chart-%s\">", charts[i].name);
@@ -834,17 +855,19 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
             fputs("</a>", f);
         }
     fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
+          "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);
+    glance(f, r, charts);
     free(host);
     free(cpu);
     free(start);
 
-    machine_section(f, r->meta);
-    run_section(f, r);
     charts_section(f, charts);
     cells_section(f, r, raw_rel);
     problems_section(f, r);
+    machine_section(f, r->meta);
+    run_section(f, r);
     raw_section(f, r, raw_rel);
 
     char now[64] = "";

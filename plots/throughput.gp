@@ -24,6 +24,6 @@ do for [qtp_i=1:2] {
     }
     set key outside right top vertical
     plot for [s=1:nseries] datafile index (s - 1) using 1:2 with boxes lc rgb colors[s] title series[s], \
-         for [s=1:nseries] datafile index (s - 1) using 1:2:3:4 with yerrorbars lc rgb "#111111" lw 1.2 pt 7 ps 0.3 notitle
+         for [s=1:nseries] datafile index (s - 1) using 1:2:3:4 with yerrorbars lc rgb "#111111" lw 1.2 pt 0 notitle
     set output
 }

@@ -383,7 +383,7 @@ def main():
             for _ in range(SAMPLES):
                 v = rng.lognormvariate(math.log(p50), sigma)
                 if rng.random() < tail:
-                    v *= rng.paretovariate(1.3) * 4
+                    v *= 1 + rng.paretovariate(1.7) * 3
                 h.record(v, w)
             cell_hist.merge(h)
             elapsed = EVENTS / t
