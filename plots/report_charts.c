@@ -458,7 +458,7 @@ static int chart_throughput(struct ctx *x, struct qtp_rpt_chart *c)
             goto oom;
         for (size_t v = 0; v < r->nvariants; v++) {
             const struct qtp_rpt_cell *cell = find_cell(x, t, x->base_cfg[t], v);
-            if (!cell)
+            if (!cell || !(cell->tput_med > 0)) /* a log axis has no 0 */
                 continue;
             double *p = bar(&b, v, g);
             p[0] = cell->tput_med;
@@ -714,11 +714,24 @@ static int chart_latency(struct ctx *x, struct qtp_rpt_chart *c)
                     rc = EINVAL; /* a damaged results directory */
                 goto done;
             }
+            size_t valid = 0;
+            for (size_t i = 0; i < npts; i++)
+                valid += pts[i].value > 0;
+            if (!valid) { /* an empty histogram: no line */
+                free(pts);
+                size_t n = strlen(missing);
+                if (nmissing++ < 4)
+                    snprintf(missing + n, sizeof missing - n, "%s%s %s", n ? ", " : "",
+                             r->topologies[t], r->variants[v]);
+                continue;
+            }
             double unit = hgrm_unit_ns(pts, npts, cell->p50);
             fprintf(dat, "%s# line %zu: ", nl ? "\n\n" : "", nl + 1);
             dat_label(dat, r->variants[v]);
             fprintf(dat, " (%s, %s)\n", r->topologies[t], cell->hist_rel);
             for (size_t i = 0; i < npts; i++) {
+                if (!(pts[i].value > 0))
+                    continue; /* a log axis has no 0 */
                 double inv = 1.0 / (1.0 - pts[i].percentile);
                 if (inv > xmax)
                     xmax = inv;
@@ -748,7 +761,8 @@ static int chart_latency(struct ctx *x, struct qtp_rpt_chart *c)
     }
     dat = NULL;
     if (nmissing)
-        snprintf(c->note, sizeof c->note, "No histogram (.hgrm) for %zu cell%s: %s%s.", nmissing,
+        snprintf(c->note, sizeof c->note,
+                 "No histogram (.hgrm) or an empty one for %zu cell%s: %s%s.", nmissing,
                  nmissing == 1 ? "" : "s", missing, nmissing > 4 ? ", ..." : "");
     if (np == 0) {
         snprintf(c->why, sizeof c->why,
@@ -806,6 +820,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
     const struct qtp_rpt *r = x->r;
     struct pgroup *gs = calloc(r->ncells + 1, sizeof *gs);
     size_t ng = 0;
+    bool have_p99 = false; /* no latency recorded: the p99 panel is left out */
     struct bars b = {0};
     int rc = 0;
     if (!gs)
@@ -854,11 +869,14 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
                 cfg_without(cell->first, "placement", key, sizeof key);
                 if (strcmp(key, gs[g].key))
                     continue;
+                if (!(cell->tput_med > 0))
+                    break;
                 double *v = bar(&b, p, kept);
                 v[0] = cell->tput_med;
                 v[1] = cell->tput_min;
                 v[2] = cell->tput_max;
-                v[3] = cell->p99 * 1e-9;
+                v[3] = cell->p99 > 0 ? cell->p99 * 1e-9 : NAN;
+                have_p99 = have_p99 || !isnan(v[3]);
                 nplaces++;
                 break;
             }
@@ -912,9 +930,11 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
         rc = EIO;
         goto done;
     }
-    gp_begin(f, c, bars_width(&b, 30, 900, 1800), 780,
-             "Placement: throughput and p99 latency per placement policy");
+    gp_begin(f, c, bars_width(&b, 30, 900, 1800), have_p99 ? 780 : 440,
+             have_p99 ? "Placement: throughput and p99 latency per placement policy"
+                      : "Placement: throughput per placement policy");
     bars_write_params(f, &b);
+    fprintf(f, "have_p99 = %d\n", have_p99);
     gp_end(f, c->name);
     if ((rc = close_out(x, f, c->name, "gp")))
         goto done;
@@ -924,10 +944,9 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
         snprintf(names + n, sizeof names - n, "%s%s", s ? ", " : "", b.slabel[s]);
     }
     snprintf(c->caption, sizeof c->caption,
-             "Throughput (top, median with min–max whiskers) and p99 latency (bottom) of each "
-             "topology and queue that ran under more than one placement, one bar per placement "
-             "policy that ran (%s).",
-             names);
+             "Throughput (%s median with min–max whiskers)%s of each topology and queue that ran "
+             "under more than one placement, one bar per placement policy that ran (%s).",
+             have_p99 ? "top," : "", have_p99 ? " and p99 latency (bottom)" : "", names);
     c->drawn = true;
     goto done;
 oom:
@@ -1113,7 +1132,8 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
                 char key[512];
-                if (!cell->nok || cell->topo != (int)t || cell->variant != (int)v)
+                if (!cell->nok || cell->topo != (int)t || cell->variant != (int)v ||
+                    !(cell->tput_med > 0))
                     continue;
                 cfg_without(cell->first, sweeps[s].param, key, sizeof key);
                 if (strcmp(key, base_key))

@@ -348,14 +348,20 @@ static double f_bytes(const struct qtp_rep_record *x)
     return x->alloc.bytes_per_event;
 }
 
-/* Median of f over the ok rows of cell c. */
+/* Median of f over the ok rows of cell c (with latency: over those that recorded latency, so a
+ * run without latency recording shows none rather than zeros). NAN values are left out. */
 static double ok_median(const struct qtp_rpt *r, const size_t *cell_of, size_t c, double *tmp,
-                        row_field f)
+                        row_field f, bool latency)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->nrows; i++)
-        if (cell_of[i] == c && r->rows[i].status == QTP_STATUS_OK)
-            tmp[n++] = f(&r->rows[i]);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct qtp_rep_record *x = &r->rows[i];
+        if (cell_of[i] != c || x->status != QTP_STATUS_OK || (latency && !x->latency_ns.count))
+            continue;
+        double v = f(x);
+        if (!isnan(v))
+            tmp[n++] = v;
+    }
     return qtp_rpt_median(tmp, n);
 }
 
@@ -442,7 +448,7 @@ static int aggregate(struct qtp_rpt *r)
         size_t n = 0;
         for (size_t i = 0; i < r->nrows; i++) {
             const struct qtp_rep_record *x = &r->rows[i];
-            if (cell_of[i] != c || x->status != QTP_STATUS_OK)
+            if (cell_of[i] != c || x->status != QTP_STATUS_OK || isnan(x->throughput_eps))
                 continue;
             tmp[n++] = x->throughput_eps;
             if (n == 1 || x->throughput_eps < cell->tput_min)
@@ -451,14 +457,14 @@ static int aggregate(struct qtp_rpt *r)
                 cell->tput_max = x->throughput_eps;
         }
         cell->tput_med = qtp_rpt_median(tmp, n);
-        cell->p50 = ok_median(r, cell_of, c, tmp, f_p50);
-        cell->p90 = ok_median(r, cell_of, c, tmp, f_p90);
-        cell->p99 = ok_median(r, cell_of, c, tmp, f_p99);
-        cell->p999 = ok_median(r, cell_of, c, tmp, f_p999);
-        cell->p9999 = ok_median(r, cell_of, c, tmp, f_p9999);
-        cell->lmax = ok_median(r, cell_of, c, tmp, f_max);
-        cell->alloc_pe = ok_median(r, cell_of, c, tmp, f_alloc);
-        cell->bytes_pe = ok_median(r, cell_of, c, tmp, f_bytes);
+        cell->p50 = ok_median(r, cell_of, c, tmp, f_p50, true);
+        cell->p90 = ok_median(r, cell_of, c, tmp, f_p90, true);
+        cell->p99 = ok_median(r, cell_of, c, tmp, f_p99, true);
+        cell->p999 = ok_median(r, cell_of, c, tmp, f_p999, true);
+        cell->p9999 = ok_median(r, cell_of, c, tmp, f_p9999, true);
+        cell->lmax = ok_median(r, cell_of, c, tmp, f_max, true);
+        cell->alloc_pe = ok_median(r, cell_of, c, tmp, f_alloc, false);
+        cell->bytes_pe = ok_median(r, cell_of, c, tmp, f_bytes, false);
         /* Its histogram: the row's hist field, else hist/<cell>.hgrm if it is there. */
         if (cell->nok && !cell->hist_rel[0]) {
             char path[4800];
@@ -607,11 +613,7 @@ int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint
         v[n].percentile = pct;
         n++;
     }
-    if (n == 0) {
-        seterr(err, errlen, "%s: no percentile rows (empty or not a .hgrm file)", name);
-        free(v);
-        return EINVAL;
-    }
+    /* No rows (an empty histogram) is not damage: the caller draws no line for it. */
     *pts = v;
     *npts = n;
     return 0;

@@ -480,6 +480,70 @@ static void test_data_is_escaped(void **state)
     free(rows_p);
 }
 
+/* A run without latency recording (--no-latency): no histograms, latency counts 0. The report
+ * still draws what it can, leaves the latency chart out saying why, and shows no latency
+ * numbers (not zeros). */
+static void test_run_without_latency(void **state)
+{
+    (void)state;
+    char *dir = rt_join(tmp, "nolat");
+    assert_int_equal(rt_copy_tree(fixture, dir), 0);
+    char *hist = rt_join(dir, "hist"), *stale = rt_join(dir, "report");
+    rt_rm_rf(hist);
+    rt_rm_rf(stale);
+    char *rows_p = rt_join(dir, "results.jsonl");
+    char *text = rt_slurp(rows_p, NULL);
+    assert_non_null(text);
+    FILE *f = fopen(rows_p, "w");
+    assert_non_null(f);
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(l, 0, NULL);
+        assert_non_null(j);
+        json_t *lat = json_object_get(j, "latency_ns");
+        const char *k;
+        json_t *v;
+        json_object_foreach(lat, k, v)
+        {
+            json_object_set_new(lat, k, json_integer(0));
+        }
+        json_object_set_new(j, "hist", json_null());
+        char *s = json_dumps(j, JSON_COMPACT);
+        fprintf(f, "%s\n", s);
+        free(s);
+        json_decref(j);
+    }
+    fclose(f);
+    free(text);
+    char *o = rt_join(tmp, "nolat-report");
+    char *argv[] = {(char *)driver, dir, "-o", o, NULL};
+    struct rt_result r = rt_run(argv, NULL, NULL, 300);
+    if (r.status != 0)
+        fail_msg("status %d: %s", r.status, r.err);
+    rt_result_free(&r);
+    char *index = rt_join(o, "index.html");
+    char *page = rt_slurp(index, NULL);
+    assert_non_null(page);
+    const char *lat = strstr(page, "id=\"chart-latency\"");
+    assert_non_null(lat);
+    assert_non_null(strstr(lat, "Left out: "));
+    assert_null(strstr(page, "<img src=\"latency.svg\""));
+    assert_non_null(strstr(page, "<img src=\"throughput.svg\""));
+    assert_null(strstr(page, ">0 ns<")); /* no latency is not zero latency */
+    char names[4096];
+    rt_dir_entries(o, names, sizeof names);
+    if (strstr(names, ".log"))
+        fail_msg("gnuplot complained: %s", names);
+    free(page);
+    free(index);
+    rt_rm_rf(o);
+    rt_rm_rf(dir);
+    free(o);
+    free(dir);
+    free(hist);
+    free(stale);
+    free(rows_p);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -504,6 +568,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scripts_rerun_by_hand),
         cmocka_unit_test(test_rerender_replaces),
         cmocka_unit_test(test_data_is_escaped),
+        cmocka_unit_test(test_run_without_latency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
