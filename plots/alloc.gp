@@ -1,4 +1,4 @@
-# alloc.gp - allocator calls (left) and bytes (right) per event in the measured window, per
+# alloc.gp - allocator calls (top) and bytes (bottom) per event in the measured window, per
 # topology and queue kind (median over the cells and reps). Linear y from 0; every bar carries its
 # value, and a zero is a labelled 0 with a marker in the series' colour on the axis, rather
 # than nothing.
@@ -8,7 +8,7 @@
 # Data: one block per queue kind, rows: x calls_per_event bytes_per_event "group".
 do for [qtp_i=1:2] {
     eval qtp_output(qtp_i)
-    set multiplot layout 1,2 title chart_title font ",14"
+    set multiplot layout 2,1 title chart_title font ",14"
     set xrange [0.5:ngroups + 0.5]
     set xtics () scale 0
     do for [g=1:ngroups] {

@@ -8,6 +8,8 @@ qtp_output(i) = (i == 1) \
     : sprintf("set terminal %s size %d,%d noenhanced font 'sans-serif,10' background rgb 'white'; set output '%s'", pngterm, width, height, pngfile)
 # A number as a short label: 0 exactly as "0" (the allocation chart draws zero as a labelled 0).
 qtp_num(v) = (v != v) ? "" : (v == int(v) ? sprintf("%d", int(v)) : (abs(v) >= 100 ? sprintf("%.0f", v) : (abs(v) >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v))))
+# A ratio as a label: "12×", "3.4×", "0.045×".
+qtp_ratio(v) = v >= 10 ? sprintf("%.0f×", v) : (v >= 1 ? sprintf("%.1f×", v) : sprintf("%.2g×", v))
 set encoding utf8
 set datafile missing "?"
 set style fill solid 1.0 border rgb "#333333"

@@ -511,6 +511,17 @@ done:
 /* ---------------------------------------------------------------------------------------------
  * 2. Ring speed-up over each mutex queue. */
 
+/* As qtp_ratio in common.gp: "12×", "3.4×", "0.045×". */
+static void fmt_ratio(double v, char *buf, size_t len)
+{
+    if (v >= 10)
+        snprintf(buf, len, "%.0f×", v);
+    else if (v >= 1)
+        snprintf(buf, len, "%.1f×", v);
+    else
+        snprintf(buf, len, "%.2g×", v);
+}
+
 static int chart_speedup(struct ctx *x, struct qtp_rpt_chart *c)
 {
     const struct qtp_rpt *r = x->r;
@@ -607,6 +618,9 @@ static int chart_speedup(struct ctx *x, struct qtp_rpt_chart *c)
     gp_end(f, c->name);
     if ((rc = close_out(x, f, c->name, "gp")))
         goto done;
+    char lo_s[32], hi_s[32];
+    fmt_ratio(lo, lo_s, sizeof lo_s);
+    fmt_ratio(hi, hi_s, sizeof hi_s);
     char others[256] = "";
     for (size_t m = first_m + 1; m < nv; m++)
         if (is_mutex(r->variants[m])) {
@@ -617,14 +631,13 @@ static int chart_speedup(struct ctx *x, struct qtp_rpt_chart *c)
         snprintf(c->caption, sizeof c->caption,
                  "The ring's median throughput divided by each mutex queue's, per topology and "
                  "ring wait strategy (solid: over %s, hatched: over %s), above the dashed 1× line "
-                 "the ring is faster: from %.1f× (%s) to %.1f× (%s).",
-                 r->variants[first_m], others, lo, lo_at, hi, hi_at);
+                 "the ring is faster: from %s (%s) to %s (%s).",
+                 r->variants[first_m], others, lo_s, lo_at, hi_s, hi_at);
     else
         snprintf(c->caption, sizeof c->caption,
                  "The ring's median throughput divided by %s's, per topology and ring wait "
-                 "strategy, above the dashed 1× line the ring is faster: from %.1f× (%s) to "
-                 "%.1f× (%s).",
-                 r->variants[first_m], lo, lo_at, hi, hi_at);
+                 "strategy, above the dashed 1× line the ring is faster: from %s (%s) to %s (%s).",
+                 r->variants[first_m], lo_s, lo_at, hi_s, hi_at);
     c->drawn = true;
     goto done;
 oom:
@@ -930,7 +943,8 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
         rc = EIO;
         goto done;
     }
-    gp_begin(f, c, bars_width(&b, 30, 900, 1800), have_p99 ? 780 : 440,
+    gp_begin(f, c, bars_width(&b, 30, 900, 1800),
+             (have_p99 ? 780 : 440) + (b.ng > ROTATE_GROUPS ? 140 : 0),
              have_p99 ? "Placement: throughput and p99 latency per placement policy"
                       : "Placement: throughput per placement policy");
     bars_write_params(f, &b);
@@ -1039,7 +1053,7 @@ static int chart_alloc(struct ctx *x, struct qtp_rpt_chart *c)
         rc = EIO;
         goto done;
     }
-    gp_begin(f, c, bars_width(&b, 40, 1000, 1600), 480, "Allocation per event (measured window)");
+    gp_begin(f, c, bars_width(&b, 34, 900, 1600), 760, "Allocation per event (measured window)");
     bars_write_params(f, &b);
     fprintf(f, "ymax_calls = %.6g\nymax_bytes = %.6g\n", maxc > 0 ? maxc * 1.3 : 1.0,
             maxb > 0 ? maxb * 1.3 : 1.0);
@@ -1060,7 +1074,7 @@ static int chart_alloc(struct ctx *x, struct qtp_rpt_chart *c)
             snprintf(zero + n, sizeof zero - n, "%s%s", n ? ", " : "", b.slabel[k]);
     }
     snprintf(c->caption, sizeof c->caption,
-             "Allocator calls (left) and bytes (right) per event during the measured window, per "
+             "Allocator calls (top) and bytes (bottom) per event during the measured window, per "
              "topology and queue kind (median over its cells and reps), every bar labelled with "
              "its value so that a queue that allocates nothing shows a 0 on the axis%s%s%s.",
              zero[0] ? " (here: " : "", zero, zero[0] ? ")" : "");
@@ -1205,12 +1219,13 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
                 *e = cell->tput_med;
         }
         if (ends[0][0] > 0 && ends[0][1] > 0 && ends[1][0] > 0 && ends[1][1] > 0) {
+            char r0[32], r1[32];
+            fmt_ratio(ends[0][1] / ends[0][0], r0, sizeof r0);
+            fmt_ratio(ends[1][1] / ends[1][0], r1, sizeof r1);
             size_t n = strlen(gaps);
-            snprintf(gaps + n, sizeof gaps - n,
-                     "%sthe ring's lead over the best mutex queue goes from %.1f× at %s N=%u to "
-                     "%.1f× at N=%u",
-                     n ? ", and " : "; ", ends[0][1] / ends[0][0], sweeps[s].what, nmin,
-                     ends[1][1] / ends[1][0], nmax);
+            snprintf(gaps + n, sizeof gaps - n, "%sfrom %s at %s N=%u to %s at N=%u",
+                     n ? ", and " : "; the ring's lead over the best mutex queue goes ", r0,
+                     sweeps[s].what, nmin, r1, nmax);
         }
     }
     if ((rc = close_out(x, dat, c->name, "dat"))) {

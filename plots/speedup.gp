@@ -28,6 +28,6 @@ do for [qtp_i=1:2] {
     set key outside right top vertical
     plot for [s=1:nsolid] datafile index (s - 1) using 1:2 with boxes fs solid 1.0 lc rgb colors[s] title series[s], \
          for [s=nsolid + 1:nseries] datafile index (s - 1) using 1:2 with boxes fs pattern 4 lc rgb colors[s] title series[s], \
-         for [s=1:nseries] datafile index (s - 1) using 1:2:(sprintf("%.1f×", $2)) with labels rotate by 90 left offset 0,0.4 font ",9" notitle
+         for [s=1:nseries] datafile index (s - 1) using 1:2:(qtp_ratio($2)) with labels rotate by 90 left offset 0,0.4 font ",9" notitle
     set output
 }
