@@ -26,10 +26,12 @@
 
 /* The default matrix. Sized so that `qtopo run` takes about 3 minutes on a 2-core machine and
  * `--quick` under one (see the report of issue 4 for the measured times). */
-#define DEFAULT_EVENTS 100000
+#define DEFAULT_EVENTS 200000
 #define DEFAULT_REPS 5
 #define QUICK_EVENTS 20000
 #define QUICK_REPS 3
+#define DEFAULT_RT_EVENTS 20000 /* round trips (pingpong) in the default matrix */
+#define QUICK_RT_EVENTS 4000
 #define DEFAULT_RING_SIZE 1024
 #define DEFAULT_BATCH 1
 #define DEFAULT_TIMEOUT_S 30
@@ -622,7 +624,8 @@ static int matrix_from_object(struct qtp_matrix *m, json_t *obj, const char *tex
     json_t *v;
     char where[PATH_MAX + 128], keys[512];
     if (!json_is_object(obj))
-        return bad(err, len, "%s:1:1: the matrix must be a JSON object (keys: %s)", origin,
+        return bad(err, len,
+                   "%s:1:1: a matrix must be a JSON object, or an array of them (keys: %s)", origin,
                    (matrix_keys(keys, sizeof keys), keys));
     json_object_foreach(obj, key, v)
     {
@@ -660,6 +663,60 @@ int qtp_matrix_from_json(struct qtp_matrix *m, json_t *obj, const char *origin, 
                          size_t errlen)
 {
     return matrix_from_object(m, obj, NULL, origin, err, errlen);
+}
+
+static int parts_from(json_t *j, const char *text, const char *origin, struct qtp_matrix **parts,
+                      size_t *nparts, char *err, size_t errlen)
+{
+    size_t n = json_is_array(j) ? json_array_size(j) : 1;
+    if (json_is_array(j) && n == 0)
+        return bad(err, errlen, "%s:1:1: an empty array of matrices", origin);
+    struct qtp_matrix *v = calloc(n, sizeof *v);
+    if (!v)
+        return ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int rc = matrix_from_object(&v[i], json_is_array(j) ? json_array_get(j, i) : j, text,
+                                    origin, err, errlen);
+        if (rc) {
+            free(v);
+            return rc;
+        }
+    }
+    *parts = v;
+    *nparts = n;
+    return 0;
+}
+
+int qtp_matrix_parts_from_json_text(const char *text, const char *origin, struct qtp_matrix **parts,
+                                    size_t *nparts, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        return bad(err, errlen, "%s:%d:%d: malformed matrix: %s", origin, je.line, je.column,
+                   je.text);
+    int rc = parts_from(j, text, origin, parts, nparts, err, errlen);
+    json_decref(j);
+    return rc;
+}
+
+int qtp_matrix_parts_from_json(json_t *j, const char *origin, struct qtp_matrix **parts,
+                               size_t *nparts, char *err, size_t errlen)
+{
+    return parts_from(j, NULL, origin, parts, nparts, err, errlen);
+}
+
+json_t *qtp_matrix_parts_to_json(const struct qtp_matrix *parts, size_t nparts)
+{
+    if (nparts == 1)
+        return qtp_matrix_to_json(&parts[0]);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < nparts; i++)
+        if (json_array_append_new(a, qtp_matrix_to_json(&parts[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
 }
 
 json_t *qtp_matrix_to_json(const struct qtp_matrix *m)
@@ -856,6 +913,43 @@ static int read_text_file(const char *path, char **text, char *err, size_t len)
     return 0;
 }
 
+static bool round_trip(const struct qtp_topology_def *td)
+{
+    struct qtp_topo_params p = {0};
+    struct qtp_topology t;
+    if (td->build(&p, &t))
+        return false;
+    bool rt = t.pingpong;
+    qtp_topology_fini(&t);
+    return rt;
+}
+
+/* The default matrix with no -t and no -n: round-trip topologies (pingpong) go to a second part
+ * with fewer events, since each of their events is a full wake-up both ways; in one shared count
+ * they would take most of the run. */
+static int split_round_trips(struct qtp_run_opts *o)
+{
+    struct qtp_matrix *m = &o->parts[0];
+    if (o->nparts != 1 || m->given & (1ull << O_TOPOLOGY | 1ull << O_EVENTS))
+        return 0;
+    struct qtp_matrix *two = calloc(2, sizeof *two);
+    if (!two)
+        return ENOMEM;
+    two[0] = two[1] = *m;
+    two[0].topology.n = two[1].topology.n = 0;
+    for (const struct qtp_topology_def *t = qtp_topologies; t->name; t++)
+        strlist_add(round_trip(t) ? &two[1].topology : &two[0].topology, t->name);
+    if (!two[0].topology.n || !two[1].topology.n) {
+        free(two);
+        return 0;
+    }
+    numlist_add(&two[1].events, two[1].quick ? QUICK_RT_EVENTS : DEFAULT_RT_EVENTS);
+    free(o->parts);
+    o->parts = two;
+    o->nparts = 2;
+    return 0;
+}
+
 int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struct qtp_machine *mach,
                       char *err, size_t errlen)
 {
@@ -931,23 +1025,47 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         int rc = read_text_file(o->matrix_file, &text, err, errlen);
         if (rc)
             return rc;
-        rc = qtp_matrix_from_json_text(&o->m, text, o->matrix_file, err, errlen);
+        rc = qtp_matrix_parts_from_json_text(text, o->matrix_file, &o->parts, &o->nparts, err,
+                                             errlen);
         free(text);
         if (rc)
             return rc;
+    } else {
+        if (!(o->parts = calloc(1, sizeof *o->parts)))
+            return ENOMEM;
+        o->nparts = 1;
     }
-    for (size_t i = 0; i < ngiven; i++) {
-        const struct opt_def *d = given[i].d;
-        if (d->short_name)
-            QTP_FMT(where, sizeof where, "-%c/--%s", d->short_name, d->name);
-        else
-            QTP_FMT(where, sizeof where, "--%s", d->name);
-        int rc = apply_text(d, &o->m, where, given[i].arg ? given[i].arg : "", false, err, errlen);
+    for (size_t p = 0; p < o->nparts; p++)
+        for (size_t i = 0; i < ngiven; i++) {
+            const struct opt_def *d = given[i].d;
+            if (d->short_name)
+                QTP_FMT(where, sizeof where, "-%c/--%s", d->short_name, d->name);
+            else
+                QTP_FMT(where, sizeof where, "--%s", d->name);
+            int rc = apply_text(d, &o->parts[p], where, given[i].arg ? given[i].arg : "", false,
+                                err, errlen);
+            if (rc)
+                return rc;
+        }
+    if (!o->matrix_file[0]) {
+        int rc = split_round_trips(o);
         if (rc)
             return rc;
     }
-    qtp_matrix_defaults(&o->m);
-    return qtp_matrix_check(&o->m, mach, err, errlen);
+    for (size_t p = 0; p < o->nparts; p++) {
+        qtp_matrix_defaults(&o->parts[p]);
+        int rc = qtp_matrix_check(&o->parts[p], mach, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void qtp_run_opts_free(struct qtp_run_opts *o)
+{
+    free(o->parts);
+    o->parts = NULL;
+    o->nparts = 0;
 }
 
 /* Print text from column `indent`, wrapped before column 80. */
@@ -1087,6 +1205,10 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     QTP_FMT(cell->placement, sizeof cell->placement, "%s", m->placement.v[ix[0]]);
     QTP_FMT(cell->memory, sizeof cell->memory, "%s", m->memory.v[ix[1]]);
     struct qtp_cell_params *pp = &cell->params;
+    cell->reps = m->reps;
+    cell->timeout_s = m->timeout_s;
+    cell->seed = m->seed;
+    cell->no_latency = m->no_latency;
     pp->events = axes[2]->v[ix[2]];
     pp->warmup = m->warmup;
     pp->ring_size = (uint32_t)axes[3]->v[ix[3]];
@@ -1251,5 +1373,40 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
         skip_same_plans(cv.v, cv.n);
     *cells = cv.v;
     *ncells = cv.n;
+    return 0;
+}
+
+int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
+                            const struct qtp_machine *mach, struct qtp_cell **cells, size_t *ncells,
+                            char *err, size_t errlen)
+{
+    struct qtp_cell *all = NULL;
+    size_t n = 0;
+    for (size_t p = 0; p < nparts; p++) {
+        struct qtp_cell *v;
+        size_t k;
+        int rc = qtp_matrix_expand(&parts[p], mach, &v, &k, err, errlen);
+        if (rc) {
+            free(all);
+            return rc;
+        }
+        struct qtp_cell *na = realloc(all, (n + k + 1) * sizeof *na);
+        if (!na) {
+            free(v);
+            free(all);
+            return ENOMEM;
+        }
+        all = na;
+        for (size_t i = 0; i < k; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = strcmp(all[j].id, v[i].id) == 0;
+            if (!dup)
+                all[n++] = v[i];
+        }
+        free(v);
+    }
+    *cells = all;
+    *ncells = n;
     return 0;
 }

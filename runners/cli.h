@@ -56,20 +56,35 @@ struct qtp_matrix {
     uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
 };
 
+/* A run is the union of one or more matrices ("parts"): a matrix file may hold an array of
+ * matrix objects, and the default matrix is two parts (round-trip topologies such as pingpong
+ * get fewer events: each is a full wake-up both ways). Flags apply to every part. */
 struct qtp_run_opts {
-    struct qtp_matrix m;
+    struct qtp_matrix *parts; /* nparts >= 1 after a successful parse without --resume */
+    size_t nparts;
     char out[PATH_MAX];         /* empty: results/runs/<UTC time>-<host> */
     char resume[PATH_MAX];      /* --resume DIR */
     char matrix_file[PATH_MAX]; /* --matrix FILE */
     bool help;
 };
+void qtp_run_opts_free(struct qtp_run_opts *o);
 
-/* Parse `qtopo run` arguments (argv[0] is "run"). The matrix file, if any, is read first, then
- * flags override its keys; unset keys take the defaults (the default matrix, smaller with
- * --quick). Names are checked against the registries, numbers against their ranges.
- * mach may be NULL (CPU ids and nodes are then checked later by qtp_matrix_check). */
+/* Parse `qtopo run` arguments (argv[0] is "run") into o (zeroed first; free it with
+ * qtp_run_opts_free, also after an error). The matrix file, if any, is read first, then flags
+ * override its keys in every part; unset keys take the defaults (the default matrix, smaller
+ * with --quick). Names are checked against the registries, numbers against their ranges, CPUs
+ * and NUMA nodes against mach (may be NULL: then by qtp_matrix_check later). */
 int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struct qtp_machine *mach,
                       char *err, size_t errlen);
+
+/* A matrix file's text or meta.json's "matrix": one object, or an array of them (the parts).
+ * *parts is malloc'd. origin names the source in messages ("FILE:LINE:COLUMN: ..."). */
+int qtp_matrix_parts_from_json_text(const char *text, const char *origin, struct qtp_matrix **parts,
+                                    size_t *nparts, char *err, size_t errlen);
+int qtp_matrix_parts_from_json(struct json_t *j, const char *origin, struct qtp_matrix **parts,
+                               size_t *nparts, char *err, size_t errlen);
+/* The parts as written to meta.json: one object, or an array when there are several. */
+struct json_t *qtp_matrix_parts_to_json(const struct qtp_matrix *parts, size_t nparts);
 
 /* Load a JSON matrix (object with the option keys) from text into m, over what m holds.
  * `origin` names the source in messages ("FILE:LINE:COLUMN: ..."). */
@@ -97,13 +112,23 @@ struct qtp_cell {
     char placement[QTP_PLACE_MAX];
     char memory[QTP_NAME_MAX];
     struct qtp_cell_params params;
-    unsigned nthreads;       /* threads of the deployment */
-    unsigned nspinning;      /* of them, busy-spinning while they wait */
-    bool skip;               /* not run: reason says why */
-    bool oversubscribed;     /* more spinning threads than PUs, run because of --oversubscribe */
+    unsigned nthreads;   /* threads of the deployment */
+    unsigned nspinning;  /* of them, busy-spinning while they wait */
+    bool skip;           /* not run: reason says why */
+    bool oversubscribed; /* more spinning threads than PUs, run because of --oversubscribe */
+    /* How it is measured, from its part of the matrix. */
+    uint32_t reps;
+    uint32_t timeout_s;
+    uint64_t seed;
+    bool no_latency;
     int pu[QTP_MAX_THREADS]; /* the placement plan: wanted PU per thread, -1 unbound */
     char reason[QTP_REASON_MAX];
 };
+
+/* Expand every part and concatenate; a cell two parts both produce runs once. */
+int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
+                            const struct qtp_machine *mach, struct qtp_cell **cells, size_t *ncells,
+                            char *err, size_t errlen);
 
 /* Expand into cells in a stable order (topology, queue, wait, placement, memory, parameters).
  * The wait axis collapses to one "block" cell for queues that always block; fanout, shards and

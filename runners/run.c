@@ -156,7 +156,6 @@ static bool env_hook(const char *name, const char *topology, long long *a, long 
 }
 
 struct cell_run {
-    const struct qtp_matrix *m;
     const struct qtp_machine *mach;
     const struct qtp_cell *cell;
     struct qtp_topology topo;
@@ -237,8 +236,8 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
         .warmup = c->params.warmup,
         .events = c->params.events,
         .rate = c->params.rate,
-        .seed = cr->m->seed,
-        .record_latency = !cr->m->no_latency,
+        .seed = c->seed,
+        .record_latency = !c->no_latency,
         .on_thread_start = on_thread_start,
         .on_window = on_window,
         .ctx = &rc,
@@ -270,7 +269,7 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
     bool was_reset = qtp_usage_peak_reset() == 0;
     struct qtp_watchdog *wd = NULL;
     struct qtp_watchdog_config wc = {.deploy = d,
-                                     .timeout_ms = (uint64_t)cr->m->timeout_s * 1000,
+                                     .timeout_ms = (uint64_t)c->timeout_s * 1000,
                                      .period_ms = 100,
                                      .interrupt = &interrupted,
                                      .tick = qtp_meter_tick,
@@ -559,18 +558,19 @@ static json_t *cells_json(const struct qtp_cell *cells, size_t n)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct qtp_cell *c = &cells[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s}",
-                                           "cell", c->id, "topology", c->topo->name, "queue",
-                                           c->queue->name, "wait", c->wait_name, "placement",
-                                           c->placement, "memory", c->memory, "threads",
-                                           (int)c->nthreads, "skipped", c->skip, "oversubscribed",
-                                           c->oversubscribed, "reason", c->reason));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s}", "cell", c->id,
+                         "topology", c->topo->name, "queue", c->queue->name, "wait", c->wait_name,
+                         "placement", c->placement, "memory", c->memory, "threads",
+                         (int)c->nthreads, "reps", (int)c->reps, "skipped", c->skip,
+                         "oversubscribed", c->oversubscribed, "reason", c->reason));
     }
     return a;
 }
 
-static json_t *build_meta(const struct qtp_machine *mach, const struct qtp_matrix *m,
-                          const struct qtp_cell *cells, size_t n, int argc, char **argv)
+static json_t *build_meta(const struct qtp_machine *mach, const struct qtp_matrix *parts,
+                          size_t nparts, const struct qtp_cell *cells, size_t n, int argc,
+                          char **argv)
 {
     char now[64];
     utc_now(now, sizeof now, false);
@@ -598,8 +598,11 @@ static json_t *build_meta(const struct qtp_machine *mach, const struct qtp_matri
     struct qtp_alloc_counts ac;
     qtp_alloc_count_snapshot(&ac);
     json_object_set_new(meta, "alloc_counting", json_boolean(ac.available));
-    json_object_set_new(meta, "latency_recording", json_boolean(!m->no_latency));
-    json_object_set_new(meta, "matrix", qtp_matrix_to_json(m));
+    bool latency = true;
+    for (size_t i = 0; i < nparts; i++)
+        latency &= !parts[i].no_latency;
+    json_object_set_new(meta, "latency_recording", json_boolean(latency));
+    json_object_set_new(meta, "matrix", qtp_matrix_parts_to_json(parts, nparts));
     json_object_set_new(meta, "cells", cells_json(cells, n));
     json_object_set_new(meta, "resumes", json_array());
     return meta;
@@ -629,9 +632,10 @@ void qtp_run_usage(FILE *out)
             "\n"
             "    With no options it runs the default matrix: every topology over every queue\n"
             "    kind and wait strategy and every placement policy (those this machine cannot\n"
-            "    give, and busy-spin cells with more spinning threads than PUs, are recorded as\n"
-            "    skipped with the reason), sized to take a few minutes on a 2-core machine;\n"
-            "    --quick runs the same in under a minute.\n"
+            "    give, those that would repeat an earlier placement's PUs, and busy-spin cells\n"
+            "    with more spinning threads than PUs are recorded as skipped with the reason),\n"
+            "    200K events x 5 reps per cell, round trips (pingpong) 20K, about 3 minutes on\n"
+            "    a 2-core machine; --quick (20K x 3, pingpong 4K) takes well under a minute.\n"
             "\n"
             "    LIST is comma-separated; every list-valued option sweeps (--fanout 3,6,12 makes\n"
             "    three cells per fanout cell). fanout, shards and stages sweep only the\n"
@@ -648,7 +652,12 @@ void qtp_run_usage(FILE *out)
             "    \"work_ns\" are accepted too), each a string, a count or an array of them:\n"
             "      {\"topology\": [\"diamond\"], \"queue\": \"all\", \"events\": \"1M\",\n"
             "       \"fanout\": [3, 6], \"oversubscribe\": false}\n"
-            "    Unknown keys are errors; errors name FILE:LINE:COLUMN.\n"
+            "    or an array of such objects, whose cells are run together (each with its own\n"
+            "    counts; a cell two of them give runs once):\n"
+            "      [{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
+            "       {\"topology\": \"pingpong\", \"events\": \"50K\"}]\n"
+            "    Flags given with --matrix override its keys in every object. Unknown keys are\n"
+            "    errors; errors name FILE:LINE:COLUMN.\n"
             "\n"
             "PROGRESS\n"
             "    On stderr: cells done of total, the current cell and rep, elapsed and estimated\n"
@@ -698,8 +707,8 @@ static void default_out(char *buf, size_t len, const struct qtp_machine *mach)
         QTP_FMT(buf, len, "results/runs/%s-%s-%d", now, host, i);
 }
 
-static int load_resume(const char *dir, struct qtp_matrix *m, json_t **meta, struct qtp_rows *rows,
-                       const struct qtp_machine *mach)
+static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
+                       struct qtp_rows *rows, const struct qtp_machine *mach)
 {
     char err[1024], msg[1400];
     struct stat st;
@@ -717,17 +726,19 @@ static int load_resume(const char *dir, struct qtp_matrix *m, json_t **meta, str
         return bad_input(msg);
     }
     json_t *mj = json_object_get(*meta, "matrix");
-    memset(m, 0, sizeof *m);
-    if (!json_is_object(mj) ||
-        qtp_matrix_from_json(m, mj, "meta.json \"matrix\"", err, sizeof err)) {
+    if (!(json_is_object(mj) || json_is_array(mj)) ||
+        qtp_matrix_parts_from_json(mj, "meta.json \"matrix\"", &o->parts, &o->nparts, err,
+                                   sizeof err)) {
         QTP_FMT(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir,
-                json_is_object(mj) ? err : "no \"matrix\" object");
+                mj ? err : "no \"matrix\"");
         return bad_input(msg);
     }
-    qtp_matrix_defaults(m);
-    if (qtp_matrix_check(m, mach, err, sizeof err)) {
-        QTP_FMT(msg, sizeof msg, "--resume %s: %s", dir, err);
-        return bad_input(msg);
+    for (size_t i = 0; i < o->nparts; i++) {
+        qtp_matrix_defaults(&o->parts[i]);
+        if (qtp_matrix_check(&o->parts[i], mach, err, sizeof err)) {
+            QTP_FMT(msg, sizeof msg, "--resume %s: %s", dir, err);
+            return bad_input(msg);
+        }
     }
     struct qtp_results_load_info info = {0};
     rc = qtp_results_load(dir, rows, &info, err, sizeof err);
@@ -768,11 +779,11 @@ int qtp_run_main(int argc, char **argv)
     const char *dir = o->out;
     bool resuming = o->resume[0] != 0;
     if (resuming) {
-        if ((status = load_resume(o->resume, &o->m, &meta, &done, mach)))
+        if ((status = load_resume(o->resume, o, &meta, &done, mach)))
             goto out;
         dir = o->resume;
     }
-    rc = qtp_matrix_expand(&o->m, mach, &cells, &ncells, err, sizeof err);
+    rc = qtp_matrix_expand_parts(o->parts, o->nparts, mach, &cells, &ncells, err, sizeof err);
     if (rc) {
         status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
         goto out;
@@ -803,7 +814,7 @@ int qtp_run_main(int argc, char **argv)
         if (dir != o->out)
             QTP_FMT(o->out, sizeof o->out, "%s", dir);
         dir = o->out;
-        meta = build_meta(mach, &o->m, cells, ncells, argc, argv);
+        meta = build_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     } else {
         qtp_clock_init(0);
         char now[64];
@@ -833,8 +844,12 @@ int qtp_run_main(int argc, char **argv)
 
     struct qtp_meter meter;
     double work = 0;
+    uint32_t max_reps = 1;
     for (size_t i = 0; i < ncells; i++)
-        work += cell_work(&cells[i], (int)o->m.reps);
+        if (cells[i].reps > max_reps)
+            max_reps = cells[i].reps;
+    for (size_t i = 0; i < ncells; i++)
+        work += cell_work(&cells[i], (int)cells[i].reps);
     qtp_meter_init(&meter, STDERR_FILENO, ncells, work);
     const char *tty = getenv("QTOPO_TEST_TTY");
     if (tty && *tty)
@@ -845,13 +860,13 @@ int qtp_run_main(int argc, char **argv)
         for (size_t i = 0; i < ncells; i++)
             skipped += cells[i].skip;
         QTP_FMT(line, sizeof line, "qtopo run: %zu cells (%zu skipped), %u reps each, into %s",
-                ncells, skipped, o->m.reps, dir);
+                ncells, skipped, max_reps, dir);
         qtp_meter_note(&meter, line);
     }
 
     const char *rss_source = "";
     bool any_failed = false;
-    struct qtp_rep_record *recs = calloc(o->m.reps, sizeof *recs);
+    struct qtp_rep_record *recs = calloc(max_reps, sizeof *recs);
     if (!recs) {
         status = QTP_EXIT_FAILED;
         goto out_meter;
@@ -861,7 +876,7 @@ int qtp_run_main(int argc, char **argv)
         char label[192], outcome[256];
         QTP_FMT(label, sizeof label, "%s %s/%s %s %s", c->topo->name, c->queue->name, c->wait_name,
                 c->placement, c->memory);
-        double cw = cell_work(c, (int)o->m.reps);
+        double cw = cell_work(c, (int)c->reps);
         if (c->skip) {
             if (cell_has_rows(&done, c->id)) {
                 qtp_meter_skip_done(&meter, 1, 0);
@@ -882,7 +897,7 @@ int qtp_run_main(int argc, char **argv)
             continue;
         }
         int first_rep = 0, todo = 0;
-        for (int rep = 0; rep < (int)o->m.reps; rep++)
+        for (int rep = 0; rep < (int)c->reps; rep++)
             if (!rep_done(&done, c->id, rep)) {
                 if (!todo)
                     first_rep = rep;
@@ -893,7 +908,7 @@ int qtp_run_main(int argc, char **argv)
             continue;
         }
 
-        struct cell_run cr = {.m = &o->m, .mach = mach, .cell = c, .meter = &meter};
+        struct cell_run cr = {.mach = mach, .cell = c, .meter = &meter};
         struct qtp_topo_params tp;
         qtp_cell_topo_params(c, &tp);
         struct qtp_placement_spec *ps = calloc(1, sizeof *ps);
@@ -903,7 +918,7 @@ int qtp_run_main(int argc, char **argv)
         struct qtp_plan_request req = {.nthreads = c->nthreads,
                                        .producers = ok_setup ? cr.topo.producers : 1,
                                        .spin = c->nspinning > 0,
-                                       .oversubscribe = o->m.oversubscribe};
+                                       .oversubscribe = c->oversubscribed};
         if (!ok_setup)
             QTP_FMT(msg, sizeof msg, "cannot build topology %s", c->topo->name);
         else if (qtp_placement_parse(c->placement, mach, ps, msg, sizeof msg) ||
@@ -915,7 +930,7 @@ int qtp_run_main(int argc, char **argv)
         qtp_meter_begin(&meter, ci, label, cw, todo);
 
         int nrec = 0;
-        for (int rep = first_rep; rep < (int)o->m.reps; rep++) {
+        for (int rep = first_rep; rep < (int)c->reps; rep++) {
             if (rep_done(&done, c->id, rep))
                 continue;
             if (nrec && atomic_load(&interrupted))
@@ -1027,6 +1042,7 @@ out:
     json_decref(meta);
     qtp_rows_free(&done);
     free(cells);
+    qtp_run_opts_free(o);
     free(o);
     qtp_machine_free(mach);
     return status;

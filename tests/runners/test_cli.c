@@ -32,6 +32,7 @@ static int parse(const char *line, struct qtp_run_opts *o, const struct qtp_mach
 {
     static char buf[1024];
     char *argv[64];
+    qtp_run_opts_free(o); /* from the previous parse */
     int argc = 0;
     snprintf(buf, sizeof buf, "run %s", line);
     for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
@@ -65,6 +66,12 @@ static void test_defaults(void **state)
     struct qtp_run_opts *o = calloc(1, sizeof *o);
     char err[1024];
     assert_int_equal(parse("", o, NULL, err, sizeof err), 0);
+    /* Two parts: pingpong (round trips) gets fewer events than the rest. */
+    assert_int_equal(o->nparts, 2);
+    assert_int_equal(o->parts[1].topology.n, 1);
+    assert_string_equal(o->parts[1].topology.v[0], "pingpong");
+    assert_true(o->parts[1].events.v[0] < o->parts[0].events.v[0]);
+    assert_int_equal(o->parts[1].wait.n, o->parts[0].wait.n);
     size_t ntopo = 0, nq = 0, nw = 0;
     while (qtp_topologies[ntopo].name)
         ntopo++;
@@ -72,23 +79,25 @@ static void test_defaults(void **state)
         nq++;
     while (qtp_wait_strategies[nw].name)
         nw++;
-    assert_int_equal(o->m.topology.n, ntopo);
-    assert_int_equal(o->m.queue.n, nq);
-    assert_int_equal(o->m.wait.n, nw);
-    assert_true(o->m.placement.n >= 5); /* every policy but cpus:LIST */
-    assert_string_equal(o->m.memory.v[0], "local");
-    assert_int_equal(o->m.events.n, 1);
-    uint64_t full = o->m.events.v[0];
-    uint32_t reps = o->m.reps;
-    assert_int_equal(o->m.warmup, full / 10);
+    assert_int_equal(o->parts[0].topology.n + o->parts[1].topology.n, ntopo);
+    assert_int_equal(o->parts[0].queue.n, nq);
+    assert_int_equal(o->parts[0].wait.n, nw);
+    assert_true(o->parts[0].placement.n >= 5); /* every policy but cpus:LIST */
+    assert_string_equal(o->parts[0].memory.v[0], "local");
+    assert_int_equal(o->parts[0].events.n, 1);
+    uint64_t full = o->parts[0].events.v[0];
+    uint32_t reps = o->parts[0].reps;
+    assert_int_equal(o->parts[0].warmup, full / 10);
 
     assert_int_equal(parse("--quick", o, NULL, err, sizeof err), 0);
-    assert_true(o->m.events.v[0] < full);
-    assert_true(o->m.reps <= reps);
+    assert_true(o->parts[0].events.v[0] < full);
+    assert_true(o->parts[0].reps <= reps);
     /* Explicit values win over --quick's. */
     assert_int_equal(parse("--quick -n 7K -r 4", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->m.events.v[0], 7000);
-    assert_int_equal(o->m.reps, 4);
+    assert_int_equal(o->nparts, 1); /* an explicit count: one part, the same for every topology */
+    assert_int_equal(o->parts[0].events.v[0], 7000);
+    assert_int_equal(o->parts[0].reps, 4);
+    qtp_run_opts_free(o);
     free(o);
 }
 
@@ -100,24 +109,25 @@ static void test_lists(void **state)
     assert_int_equal(parse("-t unicast,diamond,unicast -p os,cpus:0,1,compact --fanout 3,6,12", o,
                            NULL, err, sizeof err),
                      0);
-    assert_int_equal(o->m.topology.n, 2); /* duplicates dropped */
-    assert_int_equal(o->m.placement.n, 3);
-    assert_string_equal(o->m.placement.v[1], "cpus:0,1"); /* the list keeps its commas */
-    assert_int_equal(o->m.fanout.n, 3);
-    assert_int_equal(o->m.fanout.v[2], 12);
+    assert_int_equal(o->parts[0].topology.n, 2); /* duplicates dropped */
+    assert_int_equal(o->parts[0].placement.n, 3);
+    assert_string_equal(o->parts[0].placement.v[1], "cpus:0,1"); /* the list keeps its commas */
+    assert_int_equal(o->parts[0].fanout.n, 3);
+    assert_int_equal(o->parts[0].fanout.v[2], 12);
 
     assert_int_equal(parse("-q all -w all", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->m.wait.n, 3);
+    assert_int_equal(o->parts[0].wait.n, 3);
     assert_int_equal(parse("--ring-size 64K --rate 100K/s,0", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->m.ring_size.v[0], 65536);
-    assert_int_equal(o->m.rate.v[0], 100000);
-    assert_int_equal(o->m.rate.v[1], 0);
+    assert_int_equal(o->parts[0].ring_size.v[0], 65536);
+    assert_int_equal(o->parts[0].rate.v[0], 100000);
+    assert_int_equal(o->parts[0].rate.v[1], 0);
 
     assert_int_equal(parse("-t diamnd", o, NULL, err, sizeof err), QTP_CLI_BAD);
     assert_non_null(strstr(err, "'diamnd'"));
     assert_non_null(strstr(err, "accepted: unicast"));
     assert_int_equal(parse("--ring-size 1000", o, NULL, err, sizeof err), QTP_CLI_BAD);
     assert_non_null(strstr(err, "power of two"));
+    qtp_run_opts_free(o);
     free(o);
 }
 
@@ -136,12 +146,12 @@ static void test_matrix_file(void **state)
     char line[256];
     snprintf(line, sizeof line, "--matrix %s -n 5K", path);
     assert_int_equal(parse(line, o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->m.topology.n, 1);
-    assert_int_equal(o->m.queue.n, 3);
-    assert_int_equal(o->m.events.v[0], 5000); /* the flag overrides the file */
-    assert_int_equal(o->m.fanout.n, 2);
-    assert_int_equal(o->m.ring_size.v[0], 4096);
-    assert_true(o->m.oversubscribe);
+    assert_int_equal(o->parts[0].topology.n, 1);
+    assert_int_equal(o->parts[0].queue.n, 3);
+    assert_int_equal(o->parts[0].events.v[0], 5000); /* the flag overrides the file */
+    assert_int_equal(o->parts[0].fanout.n, 2);
+    assert_int_equal(o->parts[0].ring_size.v[0], 4096);
+    assert_true(o->parts[0].oversubscribe);
     unlink(path);
 
     /* Errors name line and column. */
@@ -156,7 +166,63 @@ static void test_matrix_file(void **state)
         qtp_matrix_from_json_text(&m, "{\"events\": 1,\n\"x\"}", "f.json", err, sizeof err),
         QTP_CLI_BAD);
     assert_non_null(strstr(err, "f.json:2:"));
+    qtp_run_opts_free(o);
     free(o);
+}
+
+static void test_matrix_parts(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct qtp_matrix *parts = NULL;
+    size_t n = 0;
+    const char *text = "[{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
+                       " {\"topology\": \"pingpong\", \"events\": 5000, \"reps\": 2}]";
+    assert_int_equal(qtp_matrix_parts_from_json_text(text, "p.json", &parts, &n, err, sizeof err),
+                     0);
+    assert_int_equal(n, 2);
+    assert_int_equal(parts[0].events.v[0], 1000000);
+    assert_int_equal(parts[1].reps, 2);
+    for (size_t i = 0; i < n; i++)
+        qtp_matrix_defaults(&parts[i]);
+    json_t *j = qtp_matrix_parts_to_json(parts, n);
+    assert_true(json_is_array(j));
+    struct qtp_matrix *back = NULL;
+    size_t nb = 0;
+    assert_int_equal(qtp_matrix_parts_from_json(j, "meta", &back, &nb, err, sizeof err), 0);
+    assert_int_equal(nb, 2);
+    assert_string_equal(back[1].topology.v[0], "pingpong");
+    assert_int_equal(back[1].events.v[0], 5000);
+
+    /* The union: cells of both parts, each measured as its part says. */
+    struct qtp_cell *cells;
+    size_t nc;
+    assert_int_equal(qtp_matrix_expand_parts(back, nb, NULL, &cells, &nc, err, sizeof err), 0);
+    size_t pp = 0;
+    for (size_t i = 0; i < nc; i++)
+        if (strcmp(cells[i].topo->name, "pingpong") == 0) {
+            pp++;
+            assert_int_equal(cells[i].reps, 2);
+            assert_int_equal(cells[i].params.events, 5000);
+        }
+    assert_true(pp > 0 && pp < nc);
+    /* Overlapping parts: a cell both give runs once. */
+    struct qtp_matrix twice[2] = {back[0], back[0]};
+    struct qtp_cell *c2;
+    size_t n2;
+    assert_int_equal(qtp_matrix_expand_parts(twice, 2, NULL, &c2, &n2, err, sizeof err), 0);
+    assert_int_equal(n2, nc - pp);
+    free(c2);
+    free(cells);
+    json_decref(j);
+    free(back);
+    free(parts);
+
+    /* An element that is not an object names the problem. */
+    assert_int_equal(
+        qtp_matrix_parts_from_json_text("[{}, 3]", "p.json", &parts, &n, err, sizeof err),
+        QTP_CLI_BAD);
+    assert_non_null(strstr(err, "JSON object"));
 }
 
 static void test_json_roundtrip(void **state)
@@ -168,7 +234,7 @@ static void test_json_roundtrip(void **state)
                            "-n 3K -r 2 --seed 18446744073709551615 --no-latency",
                            o, NULL, err, sizeof err),
                      0);
-    json_t *j = qtp_matrix_to_json(&o->m);
+    json_t *j = qtp_matrix_to_json(&o->parts[0]);
     assert_non_null(j);
     char *s = json_dumps(j, 0);
     struct qtp_matrix *back = calloc(1, sizeof *back);
@@ -182,11 +248,12 @@ static void test_json_roundtrip(void **state)
     assert_true(back->no_latency);
     assert_int_equal(back->reps, 2);
     assert_int_equal(back->events.v[0], 3000);
-    assert_int_equal(back->warmup, o->m.warmup);
+    assert_int_equal(back->warmup, o->parts[0].warmup);
     free(s);
     json_decref(j);
     json_decref(j2);
     free(back);
+    qtp_run_opts_free(o);
     free(o);
 }
 
@@ -211,7 +278,7 @@ static void test_expand(void **state)
     assert_int_equal(
         parse("-t unicast,fanout,diamond -q all -w all -p os --fanout 2,4", o, m, err, sizeof err),
         0);
-    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->parts[0], m, &cells, &n, err, sizeof err), 0);
     /* Per topology: ring x 3 waits + 2 mutex queues x 1 ("block") = 5; fanout sweeps 2 values
      * only for the fanout topology. */
     assert_int_equal(n, 5 + 10 + 5);
@@ -238,7 +305,7 @@ static void test_expand(void **state)
 
     assert_int_equal(
         parse("-t diamond -q ring -w spin -p os --oversubscribe", o, m, err, sizeof err), 0);
-    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->parts[0], m, &cells, &n, err, sizeof err), 0);
     assert_int_equal(n, 1);
     assert_false(cells[0].skip);
     assert_true(cells[0].oversubscribed);
@@ -247,7 +314,7 @@ static void test_expand(void **state)
     /* Placements this machine cannot give are skipped cells, not errors. */
     assert_int_equal(
         parse("-t unicast -q ring -w block -p smt,cross-numa,compact", o, m, err, sizeof err), 0);
-    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->parts[0], m, &cells, &n, err, sizeof err), 0);
     assert_int_equal(n, 3);
     assert_true(cells[0].skip && strstr(cells[0].reason, "smt"));
     assert_true(cells[1].skip && cells[1].reason[0]);
@@ -256,7 +323,7 @@ static void test_expand(void **state)
 
     /* The default placements: spread = compact here, so spread is skipped as a repeat. */
     assert_int_equal(parse("-t unicast -q ring -w block", o, m, err, sizeof err), 0);
-    assert_int_equal(qtp_matrix_expand(&o->m, m, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_expand(&o->parts[0], m, &cells, &n, err, sizeof err), 0);
     c = find_cell(cells, n, "unicast", "ring", "block", "spread");
     assert_non_null(c);
     assert_true(c->skip);
@@ -267,6 +334,7 @@ static void test_expand(void **state)
     /* A CPU the machine lacks is bad input. */
     assert_int_equal(parse("-p cpus:5", o, m, err, sizeof err), QTP_CLI_BAD);
     assert_non_null(strstr(err, "5"));
+    qtp_run_opts_free(o);
     free(o);
     qtp_machine_free(m);
 }
@@ -276,7 +344,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_lists),          cmocka_unit_test(test_matrix_file),
-        cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_matrix_parts),
+        cmocka_unit_test(test_expand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,11 +70,11 @@ def check_meta(d):
             bad(f"{w}: machine lacks 'distances'")
         if "governor" not in m:
             bad(f"{w}: machine lacks 'governor'")
-    mx = need(meta, "matrix", dict, w)
-    if mx is not None:
+    mx = need(meta, "matrix", (dict, list), w)
+    for part in (mx if isinstance(mx, list) else [mx] if mx is not None else []):
         for k in ("topology", "queue", "wait", "placement", "memory", "events", "ring-size"):
-            need(mx, k, list, w + " matrix")
-        need(mx, "reps", int, w + " matrix")
+            need(part, k, list, w + " matrix")
+        need(part, "reps", int, w + " matrix")
     cells = need(meta, "cells", list, w)
     if cells is not None:
         ids = [c.get("cell") for c in cells]
@@ -214,7 +214,6 @@ def main():
 
     meta = check_meta(a.dir) or {}
     rows = check_rows(a.dir)
-    reps = meta.get("matrix", {}).get("reps", 1)
     cells = {c["cell"]: c for c in meta.get("cells", [])}
 
     by_cell = {}
@@ -264,7 +263,7 @@ def main():
         bad(f"{skipped} skipped cells, expected at least {a.min_skipped}")
     if a.complete:
         for cid, c in cells.items():
-            want = {0} if c.get("skipped") else set(range(reps))
+            want = {0} if c.get("skipped") else set(range(c["reps"]))
             got = [r["rep"] for r in by_cell.get(cid, [])]
             if sorted(got) != sorted(want):
                 bad(f"{cid}: reps {sorted(got)}, expected {sorted(want)}")

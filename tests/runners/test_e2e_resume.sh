@@ -16,10 +16,9 @@ echo "killed with $before rows written"
 python3 - <<'PY' || die "a half cell after kill -9"
 import json, collections
 m = json.load(open("k/meta.json"))
-reps = m["matrix"]["reps"]
+reps = {c["cell"]: (1 if c["skipped"] else c["reps"]) for c in m["cells"]}
 n = collections.Counter(json.loads(l)["cell"] for l in open("k/results.jsonl"))
-skipped = {c["cell"] for c in m["cells"] if c["skipped"]}
-half = [c for c, k in n.items() if k != (1 if c in skipped else reps)]
+half = [c for c, k in n.items() if k != reps[c]]
 assert not half, half
 PY
 
