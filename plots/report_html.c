@@ -540,26 +540,34 @@ static void run_section(FILE *f, const struct qtp_rpt *r)
     fputs("</table>\n</div><div>\n", f);
 
     const json_t *matrix = qtp_rpt_meta_find(r->meta, "matrix");
-    fputs("<h3>Matrix</h3>\n", f);
-    if (json_is_object(matrix)) {
-        fputs("<table class=\"kv\">\n", f);
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)matrix, k, v)
-        {
-            char *t = json_text(v);
-            kv_row(f, k, t ? t : "null");
+    size_t nparts = json_is_array(matrix) ? json_array_size(matrix) : 1;
+    /* One matrix, or a union of several (an array of them). */
+    for (size_t i = 0; i < nparts; i++) {
+        const json_t *part = json_is_array(matrix) ? json_array_get(matrix, i) : matrix;
+        if (nparts > 1)
+            fprintf(f, "<h3>Matrix, part %zu of %zu</h3>\n", i + 1, nparts);
+        else
+            fputs("<h3>Matrix</h3>\n", f);
+        if (json_is_object(part)) {
+            fputs("<table class=\"kv\">\n", f);
+            const char *k;
+            const json_t *v;
+            json_object_foreach((json_t *)part, k, v)
+            {
+                char *t = json_text(v);
+                kv_row(f, k, t ? t : "null");
+                free(t);
+            }
+            fputs("</table>\n", f);
+        } else if (part) {
+            char *t = json_text(part);
+            fputs("<pre>", f);
+            qtp_rpt_html_escape(f, t ? t : "");
+            fputs("</pre>\n", f);
             free(t);
+        } else {
+            fputs("<p>meta.json holds no matrix; the cells below are what ran.</p>\n", f);
         }
-        fputs("</table>\n", f);
-    } else if (matrix) {
-        char *t = json_text(matrix);
-        fputs("<pre>", f);
-        qtp_rpt_html_escape(f, t ? t : "");
-        fputs("</pre>\n", f);
-        free(t);
-    } else {
-        fputs("<p>meta.json holds no matrix; the cells below are what ran.</p>\n", f);
     }
     fputs("</div></div>\n", f);
 }
