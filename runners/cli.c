@@ -26,11 +26,11 @@
 
 /* The default matrix. Sized so that `qtopo run` takes about 3 minutes on a 2-core machine and
  * `--quick` under one (see the report of issue 4 for the measured times). */
-#define DEFAULT_EVENTS 200000
+#define DEFAULT_EVENTS 400000
 #define DEFAULT_REPS 5
 #define QUICK_EVENTS 20000
 #define QUICK_REPS 3
-#define DEFAULT_RT_EVENTS 20000 /* round trips (pingpong) in the default matrix */
+#define DEFAULT_RT_EVENTS 40000 /* round trips (pingpong) in the default matrix */
 #define QUICK_RT_EVENTS 4000
 #define DEFAULT_RING_SIZE 1024
 #define DEFAULT_BATCH 1

@@ -634,7 +634,7 @@ void qtp_run_usage(FILE *out)
             "    kind and wait strategy and every placement policy (those this machine cannot\n"
             "    give, those that would repeat an earlier placement's PUs, and busy-spin cells\n"
             "    with more spinning threads than PUs are recorded as skipped with the reason),\n"
-            "    200K events x 5 reps per cell, round trips (pingpong) 20K, about 3 minutes on\n"
+            "    400K events x 5 reps per cell, round trips (pingpong) 40K, about 3 minutes on\n"
             "    a 2-core machine; --quick (20K x 3, pingpong 4K) takes well under a minute.\n"
             "\n"
             "    LIST is comma-separated; every list-valued option sweeps (--fanout 3,6,12 makes\n"
