@@ -445,7 +445,14 @@ static void params_label(const struct qtp_rows *rows, const struct qtp_rep_recor
 #define ADD(cond, ...)                                                                             \
     if ((cond) && at < len)                                                                        \
     at += (size_t)snprintf(buf + at, len - at, __VA_ARGS__)
-    ADD(ev, "n=%" PRIu64 " ", p->events);
+    char n[32];
+    if (p->events % 1000000 == 0)
+        QTP_FMT(n, sizeof n, "%" PRIu64 "M", p->events / 1000000);
+    else if (p->events % 1000 == 0)
+        QTP_FMT(n, sizeof n, "%" PRIu64 "K", p->events / 1000);
+    else
+        QTP_FMT(n, sizeof n, "%" PRIu64, p->events);
+    ADD(ev, "n=%s ", n);
     ADD(rs, "ring=%u ", p->ring_size);
     ADD(ba, "batch=%u ", p->batch);
     ADD(pa, "payload=%u ", p->payload);
@@ -462,7 +469,7 @@ static void params_label(const struct qtp_rows *rows, const struct qtp_rep_recor
 /* The compact table at the end: one line per cell that ran; skipped cells counted by reason. */
 static void print_summary(FILE *out, const struct qtp_rows *rows)
 {
-    fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-14s %-8s %9s %9s %8s\n", "topology", "queue",
+    fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-16s %-8s %9s %9s %8s\n", "topology", "queue",
             "wait", "placement", "memory", "params", "status", "events/s", "p99", "alloc/ev");
     size_t nskipped = 0;
     struct {
@@ -523,7 +530,7 @@ static void print_summary(FILE *out, const struct qtp_rows *rows)
         else
             QTP_FMT(a, sizeof a, "%.2f", am);
         params_label(rows, r, params, sizeof params);
-        fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-14s %-8s %9s %9s %8s%s\n", r->topology,
+        fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-16s %-8s %9s %9s %8s%s\n", r->topology,
                 r->queue, r->wait, r->placement, r->memory, params[0] ? params : "-", status, t, l,
                 a, r->oversubscribed ? "  (oversubscribed)" : "");
     }
