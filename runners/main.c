@@ -74,7 +74,10 @@ static void usage(FILE *out)
                  "\n"
                  "SYNOPSIS\n");
     for (const struct subcommand *c = commands; c->name; c++)
-        fprintf(out, "    %-28s %s\n", c->synopsis, c->summary);
+        fprintf(out, "    %s\n", c->synopsis);
+    fprintf(out, "\nCOMMANDS\n");
+    for (const struct subcommand *c = commands; c->name; c++)
+        fprintf(out, "    %-9s %s\n", c->name, c->summary);
     fprintf(out,
             "\n"
             "DESCRIPTION\n"
