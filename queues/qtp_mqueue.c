@@ -271,6 +271,7 @@ static int push(struct qtp_mqueue *q, const void *ev, bool wait)
     if (!item)
         return ENOMEM;
     int rc = 0;
+    bool wake = false;
     pthread_mutex_lock(&q->lock);
     while (q->count == q->capacity && q->closed == OPEN) {
         if (!wait) {
@@ -287,10 +288,14 @@ static int push(struct qtp_mqueue *q, const void *ev, bool wait)
     }
     q->vt->put(q, item);
     q->count++;
-    if (q->waiting_pop)
-        pthread_cond_signal(&q->not_empty);
+    wake = q->waiting_pop != 0;
 out:
     pthread_mutex_unlock(&q->lock);
+    /* Signal after unlocking, so the woken popper does not run straight into our lock. It is
+     * safe: a waiter counted under the lock is already inside cond_wait, and pops re-check
+     * the count in a loop. */
+    if (wake)
+        pthread_cond_signal(&q->not_empty);
     if (rc)
         q->vt->unmake(item);
     return rc;
@@ -321,9 +326,10 @@ int qtp_mqueue_pop(struct qtp_mqueue *q, void *ev)
     }
     void *taken = q->vt->take(q, ev);
     q->count--;
-    if (q->waiting_push)
-        pthread_cond_signal(&q->not_full);
+    bool wake = q->waiting_push != 0;
     pthread_mutex_unlock(&q->lock);
+    if (wake) /* after unlocking: see push */
+        pthread_cond_signal(&q->not_full);
     q->vt->finish(q, ev, taken);
     return 0;
 }
