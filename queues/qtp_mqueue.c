@@ -36,10 +36,10 @@ struct node {
 
 enum { OPEN = 0, CLOSED_GRACEFUL = 1, CLOSED_FORCED = 2 };
 
-/* Layout: what every push and pop touches (the mutex and the state it guards) shares one
- * 128-byte block, so an operation pulls one block from the other core, not three lines; the
- * read-mostly fields sit on their own block and stay shared; the condition variables, touched
- * only when someone waits, on a third. */
+/* Layout: what every push and pop touches (the mutex and the state it guards) fills exactly one
+ * 64-byte line, so an operation pulls one line from the other core, not three; the read-mostly
+ * fields sit on their own block and stay shared; the condition variables, touched only when
+ * someone waits, on another. Counts are 32-bit to fit (capacity <= UINT32_MAX). */
 struct qtp_mqueue {
     alignas(QTP_MQ_BLOCK) const struct mq_vtable *vt;
     size_t capacity;
@@ -48,21 +48,21 @@ struct qtp_mqueue {
     size_t buf_bytes;
     /* Hot, under lock. */
     alignas(QTP_MQ_BLOCK) pthread_mutex_t lock;
-    size_t count;
-    size_t head;           /* mutex-array: next to take */
-    size_t tail;           /* mutex-array: next to put */
-    struct node *first;    /* mutex-linked */
-    struct node *last;     /* mutex-linked */
-    unsigned waiting_pop;  /* threads in cond_wait(not_empty) */
-    unsigned waiting_push; /* threads in cond_wait(not_full) */
-    int closed;
+    uint32_t count;
+    uint32_t head;         /* mutex-array: next to take */
+    uint32_t tail;         /* mutex-array: next to put */
+    uint32_t waiting_pop;  /* threads in cond_wait(not_empty) */
+    uint32_t waiting_push; /* threads in cond_wait(not_full) */
+    uint32_t closed;
+    struct node *first; /* mutex-linked (the next line: linked pays for its nodes anyway) */
+    struct node *last;
     alignas(QTP_MQ_BLOCK) pthread_cond_t not_empty;
     pthread_cond_t not_full;
 };
-_Static_assert(offsetof(struct qtp_mqueue, closed) + sizeof(int) -
+_Static_assert(offsetof(struct qtp_mqueue, closed) + sizeof(uint32_t) -
                        offsetof(struct qtp_mqueue, lock) <=
-                   QTP_MQ_BLOCK,
-               "the lock and the state it guards share one block");
+                   64,
+               "the lock and the state it guards share one line");
 
 /* ---- mutex-array ---- */
 
@@ -185,7 +185,8 @@ static int mq_create(struct qtp_mqueue **out, size_t capacity, size_t event_size
     if (!out)
         return EINVAL;
     *out = NULL;
-    if (capacity == 0 || event_size == 0 || event_size > SIZE_MAX / 2 / capacity)
+    if (capacity == 0 || capacity > UINT32_MAX || event_size == 0 ||
+        event_size > SIZE_MAX / 2 / capacity)
         return EINVAL;
     struct qtp_mqueue *q = qtp_alloc(sizeof(*q), alignof(struct qtp_mqueue));
     if (!q)
