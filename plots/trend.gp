@@ -3,7 +3,8 @@
 # Driven by scripts/trend, which reads the history ci-regress appends to and passes:
 #   datafile  one block per cell (blocks separated by two blank lines), rows:
 #             x  commit  throughput_eps  p99_ns  throughput_relative_to_the_cell's_first_commit
-#   varsfile  sets ncells, cellname(i) (1-based) and the commit labels on the x axis
+#   varsfile  sets ncells, cellname(i) (1-based; the parts of the cell ids that differ), common
+#             (the parts every cell shares) and the commit labels on the x axis
 #   outbase   output path without extension; writes outbase-{throughput,p99,relative}.{svg,png}
 load varsfile
 
@@ -23,19 +24,20 @@ do for [fmt in 'svg png'] {
     }
 
     set output outbase.'-throughput.'.fmt
-    set title 'Throughput per cell (median over reps)'
+    sub = (common eq '') ? '' : "\n{/*0.8 every cell: ".common."}"
+    set title 'Throughput per cell (median over reps)'.sub
     set ylabel 'events/s'
     set logscale y
     set format y '%.0s%c'
     plot for [i=1:ncells] datafile index (i-1) using 1:3 title cellname(i) lw 1.5
 
     set output outbase.'-p99.'.fmt
-    set title 'p99 end-to-end latency per cell (median over reps)'
+    set title 'p99 end-to-end latency per cell (median over reps)'.sub
     set ylabel 'ns'
     plot for [i=1:ncells] datafile index (i-1) using 1:4 title cellname(i) lw 1.5
 
     set output outbase.'-relative.'.fmt
-    set title "Throughput relative to each cell's first commit (below 1: slower)"
+    set title "Throughput relative to each cell's first commit (below 1: slower)".sub
     set ylabel 'ratio'
     unset logscale y
     set format y '%.2f'
