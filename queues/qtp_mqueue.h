@@ -25,7 +25,7 @@ struct qtp_mqueue_ops {
     const char *name;
     const char *summary;
     bool allocates_per_event;
-    /* 0, EINVAL (capacity 0 or event_size 0) or ENOMEM. Buffers via qtp_alloc. */
+    /* 0, EINVAL (capacity 0 or > UINT32_MAX, event_size 0) or ENOMEM. Buffers via qtp_alloc. */
     int (*create)(struct qtp_mqueue **out, size_t capacity, size_t event_size);
 };
 
