@@ -5,6 +5,9 @@
  * naturally, taking all that is available), with the processor calling a handler per event
  * ("event") or once per batch ("batch", walking the slots with qtp_ring_span).
  *
+ * --cpus 0,0 puts both threads on one CPU (no cache-line transfers, but time slicing: spin
+ * rows then measure the scheduler, not the queue).
+ *
  * This measures; it is not a test. Timings taken while other work runs on the machine are
  * noisy: read min/max next to the median. */
 #include <errno.h>
@@ -28,6 +31,7 @@ struct opts {
     uint32_t runs;
     const char *only;
     bool pin;
+    int cpu_prod, cpu_cons;
 };
 
 static uint64_t now_ns(void)
@@ -311,8 +315,8 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     }
     double eps = -1;
     pthread_t tp, tc;
-    if (rc == 0 && spawn(&tc, cons, r, 1, o->pin) == 0) {
-        if (spawn(&tp, prod, r, 0, o->pin) == 0) {
+    if (rc == 0 && spawn(&tc, cons, r, o->cpu_cons, o->pin) == 0) {
+        if (spawn(&tp, prod, r, o->cpu_prod, o->pin) == 0) {
             while (atomic_load(&r->ready) < 2)
                 sched_yield();
             atomic_store_explicit(&r->go, true, memory_order_release);
@@ -394,12 +398,14 @@ static void usage(FILE *f)
             "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
             "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
             "                      ring-block, mutex-array, mutex-linked\n"
+            "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
+            "                      0,0 puts both on one CPU)\n"
             "      --no-pin        do not pin the threads\n");
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = {20000000, 256, 4096, 5, NULL, true};
+    struct opts o = {20000000, 256, 4096, 5, NULL, true, 0, 1};
     static const struct option lo[] = {
         {"events", required_argument, NULL, 'n'},
         {"batch", required_argument, NULL, 'b'},
@@ -407,6 +413,7 @@ int main(int argc, char **argv)
         {"runs", required_argument, NULL, 'r'},
         {"only", required_argument, NULL, 'o'},
         {"no-pin", no_argument, NULL, 'P'},
+        {"cpus", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -431,6 +438,23 @@ int main(int argc, char **argv)
         case 'P':
             o.pin = false;
             break;
+        case 'c': {
+            char *end;
+            long a = strtol(optarg, &end, 10), b = -1;
+            if (*end == ',')
+                b = strtol(end + 1, &end, 10);
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            if (*end || a < 0 || b < 0 || a >= n || b >= n || a >= CPU_SETSIZE ||
+                b >= CPU_SETSIZE) {
+                fprintf(stderr,
+                        "qtopo-bench-queues: bad --cpus '%s' (accepted: P,C with CPU ids 0..%ld)\n",
+                        optarg, n - 1);
+                return 2;
+            }
+            o.cpu_prod = (int)a;
+            o.cpu_cons = (int)b;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -473,7 +497,7 @@ int main(int argc, char **argv)
         free(copy);
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu < 2 && o.pin) {
+    if (ncpu < 2 && o.pin && o.cpu_prod != o.cpu_cons) {
         printf("note: fewer than 2 CPUs online (%ld): threads not pinned; spin figures are "
                "meaningless here\n",
                ncpu);
@@ -482,10 +506,13 @@ int main(int argc, char **argv)
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;
+    char where[64] = "threads not pinned";
+    if (o.pin)
+        snprintf(where, sizeof where, "producer pinned to CPU %d, consumer to CPU %d", o.cpu_prod,
+                 o.cpu_cons);
     printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events; "
            "median of %u runs after a warm-up; load average %.2f\n",
-           o.pin ? "producer pinned to CPU 0, consumer to CPU 1" : "threads not pinned",
-           o.ring_size, o.runs, load[0]);
+           where, o.ring_size, o.runs, load[0]);
     printf("%-13s %-6s %6s %-7s %10s %12s %12s %12s %8s\n", "config", "wait", "batch", "handler",
            "events", "median ev/s", "min", "max", "/stream");
     double stream_median = 0;
