@@ -133,6 +133,9 @@ int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, s
 
 /* ---- claim ---- */
 
+/* A4: pairs with R4 in qtp_ring_halt: once a waiter sees the halt, it also sees every claim
+ * the halting thread knew of (its own, or a joined producer's), so the drain below never stops
+ * short of them. */
 static int ring_state(const struct qtp_ring *r)
 {
     return atomic_load_explicit(&((struct qtp_ring *)r)->state, memory_order_acquire);
@@ -303,6 +306,7 @@ struct qtp_waiter *qtp_ring_waiter(struct qtp_ring *r)
 
 void qtp_ring_halt(struct qtp_ring *r, enum qtp_halt_mode mode)
 {
+    /* R4 (both stores are seq_cst, so releases): pairs with A4 in ring_state. */
     if (mode == QTP_HALT_FORCED) {
         atomic_store_explicit(&r->state, QTP_RING_FORCED, memory_order_seq_cst);
         qtp_waiter_alert(&r->waiter);
