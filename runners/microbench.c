@@ -105,7 +105,7 @@ static void bm_ring_sp_cycle(qtp_gb_state *st, void *ctx)
                 sum += ev->out[0];
             }
             qtp_seq_set(&consumer, avail);
-            qtp_waiter_signal(qtp_ring_waiter(ring));
+            qtp_ring_signal(ring); /* as qtp_processor_run does after each batch */
             next = avail + 1;
         }
     }
