@@ -21,14 +21,16 @@
 #define QTP_HAVE_TSC 0
 #endif
 
-#define FIX_SHIFT 32
+#define FIX_SHIFT QTP__CLK_FIX_SHIFT
 
-enum { SRC_MONO = 0, SRC_TSC = 1 };
+enum { SRC_MONO = QTP__CLK_MONO, SRC_TSC = QTP__CLK_TSC };
 
 /* Written under init_lock, read lock-free with relaxed loads: values only change in
  * qtp_clock_init, which callers must not race with a timed section (the header's contract). */
-static _Atomic int clk_source = SRC_MONO;
-static _Atomic uint64_t clk_t2n = 1ULL << FIX_SHIFT; /* ns = ticks * t2n >> 32 */
+_Atomic int qtp__clk_source = QTP__CLK_MONO;
+_Atomic uint64_t qtp__clk_t2n = 1ULL << FIX_SHIFT; /* ns = ticks * t2n >> 32 */
+#define clk_source qtp__clk_source
+#define clk_t2n qtp__clk_t2n
 static _Atomic uint64_t clk_n2t = 1ULL << FIX_SHIFT; /* ticks = ns * n2t >> 32 */
 static _Atomic double clk_ghz = 0.0;
 static _Atomic int clk_ready = -1; /* -1: never initialised; else the force_monotonic it used */
@@ -139,22 +141,6 @@ const char *qtp_clock_source(void)
 double qtp_clock_tsc_ghz(void)
 {
     return atomic_load_explicit(&clk_ghz, memory_order_relaxed);
-}
-
-uint64_t qtp_clock_ticks(void)
-{
-#if QTP_HAVE_TSC
-    /* Plain rdtsc, not rdtscp or a fence: a few tens of cycles of reordering are noise next to
-     * a queue hop, and a serialising read would cost more than the hop being measured. */
-    if (atomic_load_explicit(&clk_source, memory_order_relaxed) == SRC_TSC)
-        return __rdtsc();
-#endif
-    return qtp_clock_mono_ns();
-}
-
-uint64_t qtp_clock_ticks_to_ns(uint64_t ticks)
-{
-    return mul_shift(ticks, atomic_load_explicit(&clk_t2n, memory_order_relaxed));
 }
 
 uint64_t qtp_clock_ns_to_ticks(uint64_t ns)
