@@ -12,13 +12,15 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define SUB_BUCKET_COUNT_MAG 11 /* log2(2048) */
+/* The layout constants, the struct and the record path are in qtp_hist.h (inline: the
+ * terminals record every event inside the measured window). */
+#define SUB_BUCKET_COUNT_MAG QTP__HIST_SUB_MAG
 #define SUB_BUCKET_HALF_COUNT_MAG (SUB_BUCKET_COUNT_MAG - 1)
 #define SUB_BUCKET_COUNT (1 << SUB_BUCKET_COUNT_MAG)
 #define SUB_BUCKET_HALF_COUNT (1 << SUB_BUCKET_HALF_COUNT_MAG)
 #define SUB_BUCKET_MASK ((uint64_t)SUB_BUCKET_COUNT - 1)
-#define BUCKET_COUNT 32 /* buckets needed to cover QTP_HIST_HIGHEST, see below */
-#define COUNTS_LEN ((BUCKET_COUNT + 1) * SUB_BUCKET_HALF_COUNT)
+#define BUCKET_COUNT QTP__HIST_BUCKETS
+#define COUNTS_LEN QTP__HIST_COUNTS_LEN
 
 /* HdrHistogram's buckets_needed_to_cover_value: the smallest b with 2048 << (b-1) > highest. */
 _Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 1) > QTP_HIST_HIGHEST,
@@ -26,24 +28,8 @@ _Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 1) > QTP_HIST_HIGHE
 _Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 2) <= QTP_HIST_HIGHEST,
                "BUCKET_COUNT larger than HdrHistogram would choose");
 
-struct qtp_hist {
-    uint64_t total;
-    uint64_t clamped;
-    uint64_t counts[COUNTS_LEN];
-};
-
-static inline int bucket_index(uint64_t v)
-{
-    /* 64 - clz(v | mask) is the bit length, at least 11; bucket 0 covers 0..2047. */
-    return 64 - __builtin_clzll(v | SUB_BUCKET_MASK) - SUB_BUCKET_COUNT_MAG;
-}
-
-static inline uint32_t counts_index(uint64_t v)
-{
-    int b = bucket_index(v);
-    uint32_t sub = (uint32_t)(v >> b); /* in [1024, 2048) except in bucket 0 */
-    return ((uint32_t)(b + 1) << SUB_BUCKET_HALF_COUNT_MAG) + sub - SUB_BUCKET_HALF_COUNT;
-}
+#define bucket_index qtp__hist_bucket_index
+#define counts_index qtp__hist_counts_index
 
 static uint64_t value_at_index(uint32_t idx)
 {
@@ -96,22 +82,6 @@ void qtp_hist_reset(struct qtp_hist *h)
         h->counts[i] = 0;
     h->total = 0;
     h->clamped = 0;
-}
-
-void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n)
-{
-    /* One unsigned compare catches both 0 (wraps) and values above 1 h. */
-    if (__builtin_expect(v - QTP_HIST_LOWEST >= QTP_HIST_HIGHEST, 0)) {
-        v = v == 0 ? QTP_HIST_LOWEST : QTP_HIST_HIGHEST;
-        h->clamped += n;
-    }
-    h->counts[counts_index(v)] += n;
-    h->total += n;
-}
-
-void qtp_hist_record(struct qtp_hist *h, uint64_t v)
-{
-    qtp_hist_record_n(h, v, 1);
 }
 
 void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src)

@@ -21,9 +21,49 @@ struct qtp_hist;
 int qtp_hist_create(struct qtp_hist **out);
 void qtp_hist_destroy(struct qtp_hist *h);
 void qtp_hist_reset(struct qtp_hist *h);
-/* Record v ns (clamped into [1 ns, 1 h]; clamped values are counted, see qtp_hist_clamped). */
-void qtp_hist_record(struct qtp_hist *h, uint64_t v);
-void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n);
+/* Internal (qtp__*): the layout, here so that recording is inline. Bucket b holds values
+ * [1024 << b, 2048 << b) in 1024 slots of width 1 << b (bucket 0 also holds 0..1023 at width 1). */
+enum {
+    QTP__HIST_SUB_MAG = 11, /* log2(2048 sub-buckets): 3 significant digits */
+    QTP__HIST_BUCKETS = 32, /* enough to cover 1 h (checked in hist.c) */
+    QTP__HIST_COUNTS_LEN = (32 + 1) * 1024,
+};
+struct qtp_hist {
+    uint64_t total;
+    uint64_t clamped;
+    uint64_t counts[QTP__HIST_COUNTS_LEN];
+};
+
+static inline int qtp__hist_bucket_index(uint64_t v)
+{
+    /* 64 - clz(v | mask) is the bit length, at least 11; bucket 0 covers 0..2047. */
+    return 64 - __builtin_clzll(v | ((1ULL << QTP__HIST_SUB_MAG) - 1)) - QTP__HIST_SUB_MAG;
+}
+
+static inline uint32_t qtp__hist_counts_index(uint64_t v)
+{
+    int b = qtp__hist_bucket_index(v);
+    uint32_t sub = (uint32_t)(v >> b); /* in [1024, 2048) except in bucket 0 */
+    return ((uint32_t)(b + 1) << (QTP__HIST_SUB_MAG - 1)) + sub - (1u << (QTP__HIST_SUB_MAG - 1));
+}
+
+/* Record v ns n times (clamped into [1 ns, 1 h]; clamped values are counted, see
+ * qtp_hist_clamped). */
+static inline void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n)
+{
+    /* One unsigned compare catches both 0 (wraps) and values above 1 h. */
+    if (__builtin_expect(v - QTP_HIST_LOWEST >= QTP_HIST_HIGHEST, 0)) {
+        v = v == 0 ? QTP_HIST_LOWEST : QTP_HIST_HIGHEST;
+        h->clamped += n;
+    }
+    h->counts[qtp__hist_counts_index(v)] += n;
+    h->total += n;
+}
+
+static inline void qtp_hist_record(struct qtp_hist *h, uint64_t v)
+{
+    qtp_hist_record_n(h, v, 1);
+}
 /* Add every count of src into dst. */
 void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src);
 
