@@ -87,6 +87,10 @@ struct inst_rt {
     struct term_state *term; /* &ts when this thread checks a terminal's events, else NULL */
     struct term_state ts;
     struct qtp_hist *hist;
+    /* ring terminal: publish stamps of the batch in progress, recorded at its end (a second walk
+     * over the slots would miss L1 on big batches) */
+    uint64_t *tp;
+    uint32_t ntp;
     unsigned nin, nout;
     struct edge *in[QTP_TOPO_MAX_INSTANCES + 1], *out[QTP_TOPO_MAX_INSTANCES + 1];
     struct qtp_event *buf, *tmp; /* mutex: the event being handled, a join's other input */
@@ -420,25 +424,16 @@ static void producer_mutex(struct qtp_deploy *d, unsigned p)
 
 /* ---- ring stage threads ---- */
 
-static void ring_end_batch(struct inst_rt *ir, int64_t hi)
+static void ring_end_batch(struct inst_rt *ir)
 {
-    struct qtp_deploy *d = ir->d;
-    const struct qtp_ginst *gi = ir->gi;
-    if (d->cfg.record_latency) {
+    if (ir->ntp) {
         /* Released at the end of the batch: one clock read for all of it. */
-        uint64_t now = 0;
-        for (int64_t s = ir->batch_lo; s <= hi; s++) {
-            if (!qtp_part_has(gi->mod, gi->res, (uint64_t)s))
-                continue;
-            const struct qtp_event *ev = qtp_ring_slot(d->ring, s);
-            if (!measured(d, ev))
-                continue;
-            if (!now)
-                now = qtp_clock_ticks();
-            record_latency(ir->hist, now, ev->t_publish);
-        }
+        uint64_t now = qtp_clock_ticks();
+        for (uint32_t k = 0; k < ir->ntp; k++)
+            record_latency(ir->hist, now, ir->tp[k]);
+        ir->ntp = 0;
     }
-    term_countdown(d, ir->term);
+    term_countdown(ir->d, ir->term);
 }
 
 static int ring_handler(void *ctx, void *slot, int64_t seq, bool end_of_batch)
@@ -450,10 +445,12 @@ static int ring_handler(void *ctx, void *slot, int64_t seq, bool end_of_batch)
         int rc = handle(ir, slot);
         if (rc)
             return rc;
+        if (ir->tp && measured(ir->d, slot))
+            ir->tp[ir->ntp++] = ((const struct qtp_event *)slot)->t_publish;
     }
     if (end_of_batch) {
         if (ir->term)
-            ring_end_batch(ir, seq);
+            ring_end_batch(ir);
         ir->batch_lo = -1;
     }
     return 0;
@@ -921,6 +918,10 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
             ir->term = d->t->pingpong ? NULL : ts;
             if (qtp_hist_create(&ir->hist))
                 goto fail;
+            /* A batch is at most the ring's capacity. */
+            if (d->ring_kind && ir->term && cfg->record_latency &&
+                !(ir->tp = calloc(cfg->ring_size, sizeof(*ir->tp))))
+                goto fail;
         }
     }
     atomic_init(&d->terms_left, live_terms);
@@ -951,6 +952,7 @@ void qtp_deploy_destroy(struct qtp_deploy *d)
     if (d->inst) {
         for (unsigned i = 0; i < d->g->ninst; i++) {
             qtp_hist_destroy(d->inst[i].hist);
+            free(d->inst[i].tp);
             free(d->inst[i].buf);
             free(d->inst[i].tmp);
         }
