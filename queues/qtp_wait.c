@@ -134,7 +134,9 @@ static void block_signal(struct qtp_waiter *w)
 const struct qtp_wait_ops qtp_wait_strategies[] = {
     {"spin", "busy-spin with a pause instruction", true, nop_init, nop_destroy, spin_wait,
      nop_signal},
-    {"yield", "spin 100 times with pause, then sched_yield between checks", true, nop_init,
+    /* yield burns its PU while waiting but gives it away to any runnable thread, so it does not
+     * collapse when threads outnumber PUs: not "spins" for the oversubscription rule. */
+    {"yield", "spin 100 times with pause, then sched_yield between checks", false, nop_init,
      nop_destroy, yield_wait, nop_signal},
     {"block", "mutex + condition variable; publishers signal only when someone sleeps", false,
      block_init, block_destroy, block_wait, block_signal},

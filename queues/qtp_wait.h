@@ -43,7 +43,8 @@ typedef bool (*qtp_wait_cond_fn)(void *arg);
 struct qtp_wait_ops {
     const char *name;
     const char *summary;
-    bool spins; /* burns a CPU while waiting (the runner's oversubscription rule) */
+    bool spins; /* never gives its CPU away while waiting: collapses when threads outnumber PUs
+                   (the runner's oversubscription rule) */
     int (*init)(struct qtp_waiter *w);
     void (*destroy)(struct qtp_waiter *w);
     /* Wait until cond(arg) is true (QTP_WAIT_OK) or the waiter is alerted (QTP_WAIT_ALERTED). */

@@ -1182,15 +1182,6 @@ static struct qtp_cell *cell_push(struct cell_vec *cv)
     return c;
 }
 
-/* Threads of this strategy busy-spin (the oversubscription rule). The registry's `spins` also
- * marks yield, which spins briefly and then gives its PU away: DESIGN.md's collapse (a busy-spin
- * diamond on 2 PUs 10-30x slower than yielding) is about spin alone, and so is the planner's
- * `spin` request (placement.h). */
-static bool busy_spins(const struct qtp_wait_ops *w)
-{
-    return w && w->spins && strcmp(w->name, "yield") != 0;
-}
-
 /* Fill cell c of topology td, queue qk, wait w from the parameter indexes ix[] (see expand).
  * false when its id does not fit. */
 static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
@@ -1235,7 +1226,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->nthreads = topo.nthreads;
     unsigned producers = topo.producers;
     qtp_topology_fini(&topo);
-    cell->nspinning = busy_spins(w) ? cell->nthreads : 0;
+    cell->nspinning = w && w->spins ? cell->nthreads : 0;
     if (!mach)
         return true;
 
