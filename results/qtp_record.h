@@ -35,6 +35,7 @@ struct qtp_latency {
     uint64_t count;
     double mean;
     uint64_t p50, p90, p99, p999, p9999, max;
+    uint64_t clamped; /* values outside 1 ns..1 h (e.g. <= 0 from clock skew between CPUs) */
 };
 
 struct qtp_alloc_stats {

@@ -337,10 +337,10 @@ json_t *qtp_rep_to_json(const struct qtp_rep_record *r)
                   (json_int_t)p->batch, "payload", (json_int_t)p->payload, "work_ns",
                   ju64(p->work_ns), "fanout", (json_int_t)p->fanout, "shards",
                   (json_int_t)p->shards, "stages", (json_int_t)p->stages, "rate", jreal(p->rate));
-    json_t *lat =
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "count", ju64(l->count), "mean",
-                  jreal(l->mean), "p50", ju64(l->p50), "p90", ju64(l->p90), "p99", ju64(l->p99),
-                  "p999", ju64(l->p999), "p9999", ju64(l->p9999), "max", ju64(l->max));
+    json_t *lat = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "count", ju64(l->count),
+                            "mean", jreal(l->mean), "p50", ju64(l->p50), "p90", ju64(l->p90), "p99",
+                            ju64(l->p99), "p999", ju64(l->p999), "p9999", ju64(l->p9999), "max",
+                            ju64(l->max), "clamped", ju64(l->clamped));
     json_t *alloc =
         json_pack("{s:o,s:o,s:o,s:o,s:o}", "calls", ju64(r->alloc.calls), "bytes",
                   ju64(r->alloc.bytes), "frees", ju64(r->alloc.frees), "per_event",
@@ -593,6 +593,9 @@ int qtp_rep_from_json(const json_t *j, struct qtp_rep_record *r, char *err, size
     TRY(get_u64(&rd, lat, "p999", UINT64_MAX, &r->latency_ns.p999));
     TRY(get_u64(&rd, lat, "p9999", UINT64_MAX, &r->latency_ns.p9999));
     TRY(get_u64(&rd, lat, "max", UINT64_MAX, &r->latency_ns.max));
+    /* Added after the first results were written: optional on read. */
+    if (json_object_get(lat, "clamped"))
+        TRY(get_u64(&rd, lat, "clamped", UINT64_MAX, &r->latency_ns.clamped));
 
     rd.prefix = "";
     TRY(get_obj(&rd, j, "alloc", &alloc));

@@ -337,6 +337,7 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
             r->latency_ns.p999 = qtp_hist_percentile(h, 99.9);
             r->latency_ns.p9999 = qtp_hist_percentile(h, 99.99);
             r->latency_ns.max = qtp_hist_max(h);
+            r->latency_ns.clamped = qtp_hist_clamped(h);
             qtp_hist_merge(cr->hist, h);
         }
         struct qtp_alloc_counts ad;
