@@ -351,29 +351,39 @@ static uint64_t stamp(struct qtp_deploy *d, const struct pacer *pc, uint64_t k, 
     return pc->on ? pacer_at(pc, k) : batch_t;
 }
 
+/* One batch of the ring producers' loop (shared by producer_ring and pingpong_ring): pace, claim
+ * n events, stamp and fill them in place, open the measured window, publish. false when halted. */
+static bool ring_publish_batch(struct qtp_deploy *d, unsigned p, struct pacer *pc, uint64_t next,
+                               uint32_t n)
+{
+    if (pc->on && !pacer_wait(d, pc, next + n - 1))
+        return false;
+    int64_t hi;
+    if (qtp_ring_claim(d->ring, n, &hi) != 0)
+        return false;
+    int64_t lo = hi - n + 1;
+    uint64_t bt = d->cfg.record_latency && !pc->on ? qtp_clock_ticks() : 0;
+    for (uint32_t k = 0; k < n; k++)
+        fill(d, qtp_ring_slot(d->ring, lo + k), p, (int64_t)(next + k), stamp(d, pc, next + k, bt));
+    if (d->cfg.events && next <= d->cfg.warmup && d->cfg.warmup < next + n)
+        window_start(d);
+    qtp_ring_publish(d->ring, lo, hi);
+    atomic_store_explicit(&d->prod[p].sent, next + n, memory_order_relaxed);
+    return true;
+}
+
+static uint32_t batch_at(const struct qtp_deploy *d, uint64_t next)
+{
+    return (uint32_t)(d->total - next < d->batch ? d->total - next : d->batch);
+}
+
 static void producer_ring(struct qtp_deploy *d, unsigned p)
 {
     struct pacer pc;
     pacer_init(d, &pc);
-    uint64_t next = 0;
-    while (next < d->total) {
-        uint32_t n = (uint32_t)(d->total - next < d->batch ? d->total - next : d->batch);
-        if (pc.on && !pacer_wait(d, &pc, next + n - 1))
+    for (uint64_t next = 0; next < d->total; next += batch_at(d, next))
+        if (!ring_publish_batch(d, p, &pc, next, batch_at(d, next)))
             break;
-        int64_t hi;
-        if (qtp_ring_claim(d->ring, n, &hi) != 0)
-            break;
-        int64_t lo = hi - n + 1;
-        uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
-        for (uint32_t k = 0; k < n; k++)
-            fill(d, qtp_ring_slot(d->ring, lo + k), p, (int64_t)(next + k),
-                 stamp(d, &pc, next + k, bt));
-        if (d->cfg.events && next <= d->cfg.warmup && d->cfg.warmup < next + n)
-            window_start(d);
-        qtp_ring_publish(d->ring, lo, hi);
-        next += n;
-        atomic_store_explicit(&d->prod[p].sent, next, memory_order_relaxed);
-    }
     if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !halted(d))
         qtp_ring_halt(d->ring, QTP_HALT_GRACEFUL);
 }
@@ -398,7 +408,7 @@ static void producer_mutex(struct qtp_deploy *d, unsigned p)
     uint64_t next = 0, bt = 0;
     bool stop = false;
     while (next < d->total && !stop) {
-        uint32_t n = (uint32_t)(d->total - next < d->batch ? d->total - next : d->batch);
+        uint32_t n = batch_at(d, next);
         if (pc.on && !pacer_wait(d, &pc, next + n - 1))
             break;
         bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
@@ -490,21 +500,9 @@ static void pingpong_ring(struct qtp_deploy *d)
     uint64_t next = 0;
     int64_t pong_next = 0;
     while (next < d->total) {
-        uint32_t n = (uint32_t)(d->total - next < d->batch ? d->total - next : d->batch);
-        if (pc.on && !pacer_wait(d, &pc, next + n - 1))
+        uint32_t n = batch_at(d, next);
+        if (!ring_publish_batch(d, 0, &pc, next, n))
             break;
-        int64_t hi;
-        if (qtp_ring_claim(d->ring, n, &hi) != 0)
-            break;
-        int64_t lo = hi - n + 1;
-        uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
-        for (uint32_t k = 0; k < n; k++)
-            fill(d, qtp_ring_slot(d->ring, lo + k), 0, (int64_t)(next + k),
-                 stamp(d, &pc, next + k, bt));
-        if (d->cfg.events && next <= d->cfg.warmup && d->cfg.warmup < next + n)
-            window_start(d);
-        qtp_ring_publish(d->ring, lo, hi);
-        atomic_store_explicit(&d->prod[0].sent, next + n, memory_order_relaxed);
         /* Wait for the whole batch to come back: the round trip. */
         int64_t want = pong_next + n - 1, avail = pong_next - 1;
         bool ok = true;
@@ -612,7 +610,7 @@ static void pingpong_mutex(struct qtp_deploy *d)
     uint64_t next = 0;
     bool stop = false;
     while (next < d->total && !stop) {
-        uint32_t n = (uint32_t)(d->total - next < d->batch ? d->total - next : d->batch);
+        uint32_t n = batch_at(d, next);
         if (pc.on && !pacer_wait(d, &pc, next + n - 1))
             break;
         uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
