@@ -36,11 +36,13 @@
 #include "../results/qtp_hist.h"
 
 const struct qtp_queue_kind qtp_queue_kinds[] = {
-    {"ring", "one Disruptor-style ring per topology, sequence barriers, zero copies", true},
-    {"mutex-array", "one bounded mutex/condvar array queue per edge, events copied", false},
+    {"ring", "one Disruptor-style ring per topology, sequence barriers, zero copies",
+     QTP_FAMILY_RING, true},
+    {"mutex-array", "one bounded mutex/condvar array queue per edge, events copied",
+     QTP_FAMILY_MUTEX, false},
     {"mutex-linked", "one bounded mutex/condvar linked queue per edge, a node malloc'd per event",
-     false},
-    {NULL, NULL, false},
+     QTP_FAMILY_MUTEX, false},
+    {NULL, NULL, QTP_FAMILY_RING, false},
 };
 
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name)

@@ -49,10 +49,19 @@
 struct qtp_hist;
 struct qtp_deploy; /* opaque */
 
-/* The queue kinds: ring, mutex-array, mutex-linked. */
+/* Queue families: what a kind shares with others of its family, and what the report compares
+ * (the ring over each per-edge family; a lock-free per-edge family over the mutex one). */
+enum qtp_queue_family {
+    QTP_FAMILY_RING,     /* one ring per topology, sequence barriers, zero copies */
+    QTP_FAMILY_LOCKFREE, /* a lock-free queue per edge, events copied */
+    QTP_FAMILY_MUTEX,    /* a mutex/condvar queue per edge, events copied */
+};
+
+/* The queue kinds, in display order: ring, mutex-array, mutex-linked. */
 struct qtp_queue_kind {
     const char *name;
     const char *summary;
+    enum qtp_queue_family family;
     bool uses_wait; /* the wait axis applies (ring); mutex queues always block */
 };
 extern const struct qtp_queue_kind qtp_queue_kinds[]; /* {NULL}-terminated */
