@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "lang_util.h"
+#include "qtp_lang.h"
 #include "qtp_topo_internal.h"
+#include "topo_util.h"
 
 #define DIFF(cond, ...)                                                                            \
     do {                                                                                           \
@@ -50,4 +52,113 @@ bool lang_graph_equal(const struct qtp_topology *a, const struct qtp_topology *b
     DIFF(memcmp(g->terms, h->terms, g->nterms) != 0, "terminal order differs");
     DIFF(memcmp(g->roots, h->roots, g->nroots) != 0, "root order differs");
     return true;
+}
+
+static unsigned pick(uint64_t *rs, unsigned n)
+{
+    return (unsigned)(topo_rand(rs) % n);
+}
+
+/* Durations in every unit, some exact in a larger one. */
+static uint64_t random_time(uint64_t *rs)
+{
+    static const uint64_t unit[] = {1, 1000, 1000000, 1000000000};
+    switch (pick(rs, 6)) {
+    case 0:
+        return 0;
+    case 1:
+        return QTP_STAGE_TIME_MAX_NS;
+    default: {
+        uint64_t u = unit[pick(rs, 3)], v = (1 + pick(rs, 1000)) * u;
+        return v > QTP_STAGE_TIME_MAX_NS ? QTP_STAGE_TIME_MAX_NS : v;
+    }
+    }
+}
+
+static struct qtp_node *gen(uint64_t *rs, unsigned depth, bool shards, unsigned *names)
+{
+    if (depth == 0 || pick(rs, 100) < 30) {
+        char name[QTP_NAME_MAX];
+        struct qtp_stage_params p = {NULL, 0, 0};
+        switch (pick(rs, 4)) {
+        case 0: /* a name that may be some stage's default */
+            snprintf(name, sizeof(name), "s%u", 1 + pick(rs, 12));
+            p.name = name;
+            break;
+        case 1:
+            snprintf(name, sizeof(name), "%s%u", pick(rs, 2) ? "g" : "Stage_x-", ++*names);
+            p.name = name;
+            break;
+        }
+        if (pick(rs, 3) == 0)
+            p.work_ns = random_time(rs);
+        if (pick(rs, 5) == 0)
+            p.sleep_ns = random_time(rs);
+        return qtp_stage(&p);
+    }
+    struct qtp_node *v[5];
+    switch (pick(rs, shards ? 3 : 2)) {
+    case 0: {
+        unsigned n = 1 + pick(rs, 4);
+        for (unsigned i = 0; i < n; i++)
+            v[i] = gen(rs, depth - 1, shards, names);
+        return qtp_seqv(n, v);
+    }
+    case 1: {
+        unsigned n = 1 + pick(rs, 4);
+        for (unsigned i = 0; i < n; i++)
+            v[i] = gen(rs, depth - 1, shards, names);
+        return qtp_fanout(n, v);
+    }
+    default:
+        return qtp_shard(gen(rs, depth - 1, shards, names), 1u << pick(rs, 4));
+    }
+}
+
+/* Stage names are unique (the language refuses duplicates; the constructors do not check). */
+static bool names_unique(const struct qtp_topology *t)
+{
+    const struct qtp_graph *g = t->graph;
+    for (unsigned i = 0; i < g->nfields; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(g->stage[i].name, g->stage[j].name) == 0)
+                return false;
+    return true;
+}
+
+static unsigned count_nodes(const struct qtp_node *x)
+{
+    unsigned n = 1, kids = x->kind == QTP_NODE_STAGE ? 0 : x->kind == QTP_NODE_SHARD ? 1 : x->n;
+    for (unsigned i = 0; i < kids; i++)
+        n += count_nodes(x->kids[i]);
+    return n;
+}
+
+void lang_random_topology(uint64_t *rs, unsigned max_inst, struct qtp_topology *t)
+{
+    static const size_t payloads[] = {0, 0, 0, 0, 8, 16, 100, 4096};
+    for (;;) {
+        unsigned names = 0, producers = 1;
+        bool pingpong = false;
+        struct qtp_node *root;
+        switch (pick(rs, 8)) {
+        case 0: /* several producers: one first stage, no shard */
+            producers = 2 + pick(rs, QTP_TOPO_MAX_PRODUCERS - 1);
+            root = qtp_seq(gen(rs, 0, false, &names), gen(rs, 3, false, &names));
+            break;
+        case 1:
+            pingpong = true;
+            root = gen(rs, 0, false, &names);
+            break;
+        default:
+            root = gen(rs, 1 + pick(rs, 5), true, &names);
+        }
+        if (qtp_topology_init(t, NULL, root, producers, payloads[pick(rs, 8)]) != 0)
+            continue;
+        if (t->ninstances <= max_inst && names_unique(t) &&
+            count_nodes(t->root) <= QTP_TOPO_MAX_NODES &&
+            (!pingpong || qtp_topology_set_pingpong(t) == 0))
+            return;
+        qtp_topology_fini(t);
+    }
 }
