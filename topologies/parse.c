@@ -209,8 +209,8 @@ static int number(struct parser *p, const char *what, uint64_t *v, size_t *digit
         x = x * 10 + (uint64_t)(s[i] - '0');
         if (x > QTP_TOPO_NUMBER_MAX) {
             char b[48];
-            return fail_at(p, &p->t, "number above the limit of %u: %s", QTP_TOPO_NUMBER_MAX,
-                           cur(p, b, sizeof(b)));
+            return fail_at(p, &p->t, "number above the limit of %llu: %s",
+                           (unsigned long long)QTP_TOPO_NUMBER_MAX, cur(p, b, sizeof(b)));
         }
     }
     *v = x;
@@ -772,7 +772,10 @@ int qtp_topology_resolve(const char *text, const struct qtp_topo_params *p,
     size_t n = 0;
     while (is_word(text[n]))
         n++;
-    if (n && text[n] == 0 && strcmp(text, "stage") != 0) {
+    bool keyword = strcmp(text, "topo") == 0;
+    for (size_t k = 0; k < NCOMBINATORS; k++)
+        keyword |= strcmp(text, combinators[k].name) == 0;
+    if (n && text[n] == 0 && !keyword) {
         if (err) {
             struct out o = {err->msg, sizeof(err->msg), 0, false};
             put(&o, "unknown topology '%.32s' (accepted: ", text);
@@ -835,6 +838,9 @@ size_t qtp_topo_list_item(const char *list)
 
 /* ---- the grammar ---- */
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 const char qtp_topo_grammar[] =
     "TOPOLOGY EXPRESSIONS\n"
     "  A topology is a name (qtopo list) or an expression built from four combinators:\n"
@@ -845,43 +851,69 @@ const char qtp_topo_grammar[] =
     "                          p with p % N == i; what follows merges them in order\n"
     "\n"
     "GRAMMAR (EBNF; spaces, tabs and newlines may go between any two tokens)\n"
-    "  topology     = term | \"topo\" \"(\" term \",\" topo-option { \",\" topo-option } \")\" ;\n"
+    "  topology     = term | \"topo\" \"(\" term \",\" topo-option { \",\" topo-option } "
+    "\")\" ;\n"
     "  term         = stage | seq | fanout | shard ;\n"
     "  stage        = \"stage\" [ \"(\" stage-option { \",\" stage-option } \")\" ] ;\n"
     "  seq          = \"seq\" \"(\" term { \",\" term } \")\" ;\n"
     "  fanout       = \"fanout\" \"(\" term { \",\" term } \")\" ;\n"
     "  shard        = \"shard\" \"(\" term \",\" integer \")\" ;\n"
-    "  stage-option = \"name\" \"=\" name | \"work\" \"=\" duration | \"sleep\" \"=\" duration ;\n"
-    "  topo-option  = \"producers\" \"=\" integer | \"payload\" \"=\" integer | \"pingpong\" ;\n"
+    "  stage-option = \"name\" \"=\" name | \"work\" \"=\" duration | \"sleep\" \"=\" "
+    "duration ;\n"
+    "  topo-option  = \"producers\" \"=\" integer | \"payload\" \"=\" integer | "
+    "\"pingpong\" ;\n"
     "  duration     = integer ( \"ns\" | \"us\" | \"ms\" | \"s\" ) ;\n"
-    "  name         = letter { letter | digit | \"_\" | \"-\" } ;      (letter includes \"_\")\n"
+    "  name         = ( letter | \"_\" ) { letter | digit | \"_\" | \"-\" } ;\n"
     "  integer      = digit { digit } ;\n"
     "  Each option at most once, in any order.\n"
     "\n"
     "MEANING OF THE OPTIONS\n"
-    "  name=NAME     the stage's name in roles and reports (default s<stage number>, counted\n"
+    "  name=NAME     the stage's name in roles and reports (default s<stage number>, "
+    "counted\n"
     "                depth-first from 1); names must differ\n"
-    "  work=DUR      calibrated busy work per event; sleep=DUR: a sleep per event (0..1s each)\n"
-    "  producers=N   1..4 producers sharing the first queue (per-producer order only); needs one\n"
-    "                first stage and no shard\n"
-    "  payload=N     bytes carried after the fields: 0 or 8..4096\n"
-    "  pingpong      round trip: the producer takes each batch back (a single stage)\n"
-    "\n"
-    "LIMITS\n"
-    "  64 stage instances (a shard copy counts once per copy; so 64 stages, one field each),\n"
-    "  nesting depth 16, 128 nodes as written, shard count 64, stage names 23 characters,\n"
-    "  integers up to 4294967295. Breaking one is an error naming it.\n"
-    "\n"
-    "CANONICAL FORM (what results, reports and qtopo describe print)\n"
-    "  One space after each comma, none elsewhere; seq inside seq and fanout inside fanout\n"
-    "  flattened, seq and fanout of one part replaced by the part; stage options in the order\n"
-    "  name, work, sleep, a name left out when it is the default, durations in the largest unit\n"
-    "  that divides them exactly, zero values left out, stage without options written bare;\n"
-    "  topo(...) only when an option differs from its default (producers=1, payload=0), its\n"
-    "  options in the order producers, payload, pingpong. Printing a parsed canonical form gives\n"
-    "  it back unchanged.\n"
-    "\n"
-    "EXAMPLES (single quotes keep the shell away)\n"
-    "  qtopo run -t 'seq(stage, fanout(seq(stage, stage), stage), shard(stage, 4), stage)'\n"
-    "  qtopo run -t 'seq(stage(name=parse, work=200ns), shard(stage(sleep=20ms), 2), stage)'\n"
-    "  qtopo run -t 'topo(seq(stage, stage), producers=3, payload=256)'\n";
+    "  work=DUR      calibrated busy work per event; sleep=DUR: a sleep per event (0..1s "
+    "each)\n"
+    "  producers=N   1.." XSTR(
+        QTP_TOPO_MAX_PRODUCERS) " producers sharing the first queue (per-producer order "
+                                "only); needs one\n"
+                                "                first stage and no shard\n"
+                                "  payload=N     bytes carried after the fields: 0 "
+                                "or " XSTR(QTP_PAYLOAD_MIN) ".." XSTR(
+                                    QTP_PAYLOAD_MAX) "\n"
+                                                     "  pingpong      round trip: the "
+                                                     "producer takes each batch back (a "
+                                                     "single stage)\n"
+                                                     "\n"
+                                                     "LIMITS\n"
+                                                     "  " XSTR(
+                                                         QTP_TOPO_MAX_INSTANCES) " stage "
+                                                                                 "instance"
+                                                                                 "s (a "
+                                                                                 "shard "
+                                                                                 "copy "
+                                                                                 "counts "
+                                                                                 "once "
+                                                                                 "per "
+                                                                                 "copy),"
+                                                                                 " " XSTR(
+                                                                                     QTP_TOPO_MAX_FIELDS) " stages (one field each),\n"
+                                                                                                          "  nesting depth " XSTR(QTP_TOPO_MAX_DEPTH) ", " XSTR(
+                                                                                                              QTP_TOPO_MAX_NODES) " nodes as written, "
+                                                                                                                                  "shard count " XSTR(QTP_TOPO_MAX_SHARD) ", stage names " XSTR(
+                                                                                                                                      QTP_TOPO_NAME_LEN) " characters,\n"
+                                                                                                                                                         "  integers up to " XSTR(
+                                                                                                                                                             QTP_TOPO_NUMBER_MAX) ". Breaking one is an error naming it.\n"
+                                                                                                                                                                                  "\n"
+                                                                                                                                                                                  "CANONICAL FORM (what results, reports and qtopo describe print)\n"
+                                                                                                                                                                                  "  One space after each comma, none elsewhere; seq inside seq and fanout inside fanout\n"
+                                                                                                                                                                                  "  flattened, seq and fanout of one part replaced by the part; stage options in the order\n"
+                                                                                                                                                                                  "  name, work, sleep, a name left out when it is the default, durations in the largest unit\n"
+                                                                                                                                                                                  "  that divides them exactly, zero values left out, stage without options written bare;\n"
+                                                                                                                                                                                  "  topo(...) only when an option differs from its default (producers=1, payload=0), its\n"
+                                                                                                                                                                                  "  options in the order producers, payload, pingpong. Printing a parsed canonical form gives\n"
+                                                                                                                                                                                  "  it back unchanged.\n"
+                                                                                                                                                                                  "\n"
+                                                                                                                                                                                  "EXAMPLES (single quotes keep the shell away)\n"
+                                                                                                                                                                                  "  qtopo run -t 'seq(stage, fanout(seq(stage, stage), stage), shard(stage, 4), stage)'\n"
+                                                                                                                                                                                  "  qtopo run -t 'seq(stage(name=parse, work=200ns), shard(stage(sleep=20ms), 2), stage)'\n"
+                                                                                                                                                                                  "  qtopo run -t 'topo(seq(stage, stage), producers=3, payload=256)'\n";

@@ -19,11 +19,11 @@
 #include "qtp_topo.h"
 
 /* Limits of the language, beyond those of qtp_topo.h (instances, fields, producers, payload). */
-#define QTP_TOPO_MAX_DEPTH 16  /* nested seq/fanout/shard */
-#define QTP_TOPO_MAX_NODES 128 /* stages and combinators as written */
-#define QTP_TOPO_MAX_SHARD 64  /* shard count (a power of two) */
-#define QTP_TOPO_NAME_LEN 23   /* characters of a stage name */
-#define QTP_TOPO_NUMBER_MAX 4294967295u
+#define QTP_TOPO_MAX_DEPTH 16          /* nested seq/fanout/shard */
+#define QTP_TOPO_MAX_NODES 128         /* stages and combinators as written */
+#define QTP_TOPO_MAX_SHARD 64          /* shard count (a power of two) */
+#define QTP_TOPO_NAME_LEN 23           /* characters of a stage name */
+#define QTP_TOPO_NUMBER_MAX 4294967295 /* UINT32_MAX */
 /* Room for the canonical form of any topology within the limits, NUL included. */
 #define QTP_TOPO_EXPR_MAX 8192
 

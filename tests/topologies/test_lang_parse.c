@@ -386,6 +386,9 @@ static void test_resolve(void **state)
                                "seq(stage, stage))");
     assert_int_equal(e.column, 1);
     assert_int_equal(e.length, 7);
+    /* A bare combinator is parsed, for the message that says what it lacks. */
+    assert_int_equal(qtp_topology_resolve("seq", NULL, &t, &e), EINVAL);
+    assert_string_equal(e.msg, "expected '(' after seq, found the end");
     /* Bad parameters of a named topology. */
     p = (struct qtp_topo_params){.shards = 3};
     assert_int_equal(qtp_topology_resolve("shard", &p, &t, &e), EINVAL);
