@@ -38,7 +38,7 @@ _Static_assert(QTP_TOPO_MAX_FIELDS *(LONGEST_STAGE + 2) + QTP_TOPO_MAX_NODES * L
                    QTP_TOPO_EXPR_MAX,
                "QTP_TOPO_EXPR_MAX holds the canonical form of any topology within the limits");
 
-/* ---- growable-free text buffer over a caller's array ---- */
+/* ---- text into a caller's array ---- */
 
 struct out {
     char *p;
