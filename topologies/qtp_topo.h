@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Limits: stage instances (threads other than producers) and therefore fields and terminals. */
 #define QTP_TOPO_MAX_INSTANCES 64
@@ -31,6 +32,7 @@
 #define QTP_MAX_TERMINALS QTP_TOPO_MAX_INSTANCES
 #define QTP_PAYLOAD_MIN 8
 #define QTP_PAYLOAD_MAX 4096
+#define QTP_STAGE_TIME_MAX_NS 1000000000ull /* work or sleep per event */
 
 enum qtp_node_kind { QTP_NODE_STAGE, QTP_NODE_SEQ, QTP_NODE_FANOUT, QTP_NODE_SHARD };
 
@@ -44,6 +46,8 @@ struct qtp_node; /* opaque tree node; a node is owned by the node it is passed t
 
 /* Constructors return NULL on bad arguments or ENOMEM (and free what they were given). */
 struct qtp_node *qtp_stage(const struct qtp_stage_params *p); /* p NULL: defaults */
+/* seq flattens the seqs and fanout the fanouts it is given, and either of one part is the part
+ * itself: the same graph, and the tree is already in the language's canonical form. */
 struct qtp_node *qtp_seq(struct qtp_node *a, struct qtp_node *b);
 struct qtp_node *qtp_seqv(size_t n, struct qtp_node *const *parts);      /* n >= 1 */
 struct qtp_node *qtp_fanout(size_t n, struct qtp_node *const *branches); /* n >= 1 */
@@ -114,19 +118,48 @@ int qtp_topology_init(struct qtp_topology *t, const char *name, struct qtp_node 
  * unless the description is one stage and there is one producer. */
 int qtp_topology_set_pingpong(struct qtp_topology *t);
 void qtp_topology_fini(struct qtp_topology *t);
-/* The tree, one line per node, then the instances ("w#1: field 0, owns p%2==1, after producer"),
- * into buf. 0, or ENOSPC when truncated. */
+/* What `qtopo describe` prints: the canonical expression, the tree (one line per node), the
+ * threads in start order with what each instance owns ("1 w#1: field 0, owns p%2==1, after
+ * producer"), the ring wiring (what each waits on, who gates the producer) and the per-edge
+ * wiring (every queue q[src->dst] with the positions it carries, what each thread pops and
+ * pushes). Into buf: 0, ENOSPC when cut, ENOMEM; to f: 0, EIO or ENOMEM. */
 int qtp_topology_describe(const struct qtp_topology *t, char *buf, size_t len);
+int qtp_topology_describe_write(const struct qtp_topology *t, FILE *f);
+/* The same as Graphviz DOT: one digraph, the ring wiring and the per-edge wiring as two clusters
+ * side by side (`dot -Tsvg`). Same returns. */
+int qtp_topology_dot(const struct qtp_topology *t, char *buf, size_t len);
+int qtp_topology_dot_write(const struct qtp_topology *t, FILE *f);
 
-/* ---- named topologies: the registry `qtopo list` and the runner walk ---- */
+/* ---- named topologies: the registry `qtopo list` and the runner walk ----
+ * A named topology is defined by an expression of the language (qtp_lang.h), written as a
+ * template over the shape parameters: {fanout}, {shards} and {stages} stand for the parameter's
+ * value (default when 0), and X*{param} for X repeated that many times, comma-separated, with
+ * {i} in X the copy's number from 1. So the parameters a topology takes are the ones its template
+ * names (qtp_topology_takes). work_ns/sleep_ns go to every stage, payload to the topology. */
+enum qtp_topo_param { QTP_PARAM_FANOUT = 1, QTP_PARAM_SHARDS = 2, QTP_PARAM_STAGES = 4 };
+
 struct qtp_topology_def {
     const char *name;
     const char *summary; /* one line: shape and parameters */
-    const char *wiring;  /* how it is wired on a ring and over mutex queues */
+    const char *expr;    /* the definition: a template of an expression */
+    const char *wiring;  /* how it is wired on a ring and over per-edge queues */
+    /* d->build(p, out) is qtp_topology_build(d, p, out). */
     int (*build)(const struct qtp_topo_params *p, struct qtp_topology *out);
 };
 extern const struct qtp_topology_def qtp_topologies[]; /* {NULL}-terminated */
 const struct qtp_topology_def *qtp_topology_find(const char *name);
+/* Build d with p (checked: EINVAL on bad parameters), named d->name. 0, EINVAL or ENOMEM. */
+int qtp_topology_build(const struct qtp_topology_def *d, const struct qtp_topo_params *p,
+                       struct qtp_topology *out);
+/* d's expression with p substituted (p NULL: defaults), in canonical form, as `qtopo list`
+ * shows it for a user to copy. 0, EINVAL (bad p) or ENOSPC. */
+int qtp_topology_def_expr(const struct qtp_topology_def *d, const struct qtp_topo_params *p,
+                          char *buf, size_t len);
+/* The QTP_PARAM_* d's template takes. */
+unsigned qtp_topology_takes(const struct qtp_topology_def *d);
+/* Those parameters for help text: "--fanout N: branches, 1..16, default 3" ("" when none),
+ * "; "-separated. 0 or ENOSPC. */
+int qtp_topology_params_text(const struct qtp_topology_def *d, char *buf, size_t len);
 
 /* ---- the sequential model and the check ----
  * Each terminal folds, in the order it sees them, every event it handles (seq, producer, input

@@ -1,6 +1,5 @@
-/* topo.c - descriptions: constructors, finalizing into the compiled graph, the named registry. */
+/* topo.c - descriptions: constructors, events, finalizing into the compiled graph. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,9 @@ static void free_all(size_t n, struct qtp_node *const *v)
         qtp_node_free(v[i]);
 }
 
-/* seq and fanout nodes over n children; seq flattens nested seqs (seq is associative). */
+/* seq and fanout nodes over n children. Both are associative, so a seq in a seq and a fanout in
+ * a fanout are flattened, and one child is the node itself: the compiled graph is the same (fields
+ * and instances are numbered depth-first either way) and there is one tree per graph. */
 static struct qtp_node *nary(enum qtp_node_kind kind, size_t n, struct qtp_node *const *v)
 {
     if (n == 0 || !v)
@@ -63,12 +64,14 @@ static struct qtp_node *nary(enum qtp_node_kind kind, size_t n, struct qtp_node 
         if (!v[i])
             ok = false;
         else
-            total += (kind == QTP_NODE_SEQ && v[i]->kind == QTP_NODE_SEQ) ? v[i]->n : 1;
+            total += v[i]->kind == kind ? v[i]->n : 1;
     }
     if (!ok || total > 4096) {
         free_all(n, v);
         return NULL;
     }
+    if (n == 1)
+        return v[0];
     struct qtp_node *x = node_new(kind, (unsigned)total);
     struct qtp_node **kids = calloc(total, sizeof(*kids));
     if (!x || !kids) {
@@ -79,7 +82,7 @@ static struct qtp_node *nary(enum qtp_node_kind kind, size_t n, struct qtp_node 
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (kind == QTP_NODE_SEQ && v[i]->kind == QTP_NODE_SEQ) {
+        if (v[i]->kind == kind) {
             for (unsigned j = 0; j < v[i]->n; j++)
                 kids[k++] = v[i]->kids[j];
             free(v[i]->kids);
@@ -359,242 +362,4 @@ void qtp_topology_fini(struct qtp_topology *t)
     qtp_node_free(t->root);
     free(t->graph);
     memset(t, 0, sizeof(*t));
-}
-
-/* ---- describe ---- */
-
-struct sbuf {
-    char *p;
-    size_t len, used;
-    bool trunc;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    if (b->used >= b->len) {
-        b->trunc = true;
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->len - b->used) {
-        b->used = b->len;
-        b->trunc = true;
-    } else {
-        b->used += (size_t)n;
-    }
-}
-
-static void describe_node(struct sbuf *b, const struct qtp_topology *t, const struct qtp_node *x,
-                          int depth)
-{
-    sb_printf(b, "%*s", depth * 2, "");
-    switch (x->kind) {
-    case QTP_NODE_STAGE: {
-        const struct qtp_gstage *s = &t->graph->stage[x->field];
-        sb_printf(b, "stage %s (stage %d, field %d", s->name, x->field + 1, x->field);
-        if (s->work_ns)
-            sb_printf(b, ", work %llu ns", (unsigned long long)s->work_ns);
-        if (s->sleep_ns)
-            sb_printf(b, ", sleep %llu ns", (unsigned long long)s->sleep_ns);
-        sb_printf(b, ")\n");
-        return;
-    }
-    case QTP_NODE_SEQ:
-        sb_printf(b, "seq\n");
-        break;
-    case QTP_NODE_FANOUT:
-        sb_printf(b, "fanout %u\n", x->n);
-        break;
-    case QTP_NODE_SHARD:
-        sb_printf(b, "shard %u\n", x->n);
-        describe_node(b, t, x->kids[0], depth + 1);
-        return;
-    }
-    for (unsigned i = 0; i < x->n; i++)
-        describe_node(b, t, x->kids[i], depth + 1);
-}
-
-int qtp_topology_describe(const struct qtp_topology *t, char *buf, size_t len)
-{
-    struct sbuf b = {buf, len, 0, false};
-    if (len)
-        buf[0] = 0;
-    if (!t->graph)
-        return EINVAL;
-    const struct qtp_graph *g = t->graph;
-    sb_printf(&b, "%s: %u producer%s%s, %u stage instance%s, %u terminal%s, event %zu bytes\n",
-              t->name, t->producers, t->producers == 1 ? "" : "s",
-              t->pingpong ? " (round trip)" : "", g->ninst, g->ninst == 1 ? "" : "s", g->nterms,
-              g->nterms == 1 ? "" : "s", t->event_size);
-    describe_node(&b, t, t->root, 1);
-    for (unsigned i = 0; i < g->ninst; i++) {
-        const struct qtp_ginst *in = &g->inst[i];
-        sb_printf(&b, "  %s: field %u", in->role, in->field);
-        if (in->mod > 1)
-            sb_printf(&b, ", owns p%%%u==%u", in->mod, in->res);
-        sb_printf(&b, ", after ");
-        if (in->ndeps == 0)
-            sb_printf(&b, "producer");
-        for (unsigned k = 0; k < in->ndeps; k++)
-            sb_printf(&b, "%s%s", k ? "+" : "", g->inst[in->deps[k]].role);
-        sb_printf(&b, "%s\n", in->terminal >= 0 ? " (terminal)" : "");
-    }
-    return b.trunc ? ENOSPC : 0;
-}
-
-/* ---- named topologies ---- */
-
-int qtp_topo_params_check(const struct qtp_topo_params *p, char *err, size_t len)
-{
-    if (p->fanout > 16) {
-        snprintf(err, len, "fanout %u out of range (accepted: 1..16)", p->fanout);
-        return EINVAL;
-    }
-    if (p->shards > 32 || (p->shards & (p->shards - 1)) != 0) {
-        snprintf(err, len, "shards %u is not a power of two in 1..32", p->shards);
-        return EINVAL;
-    }
-    if (p->stages > 32) {
-        snprintf(err, len, "stages %u out of range (accepted: 1..32)", p->stages);
-        return EINVAL;
-    }
-    if (p->payload != 0 && (p->payload < QTP_PAYLOAD_MIN || p->payload > QTP_PAYLOAD_MAX)) {
-        snprintf(err, len, "payload %zu out of range (accepted: 0 or %d..%d bytes)", p->payload,
-                 QTP_PAYLOAD_MIN, QTP_PAYLOAD_MAX);
-        return EINVAL;
-    }
-    if (p->work_ns > 1000000000ULL || p->sleep_ns > 1000000000ULL) {
-        snprintf(err, len, "work/sleep per event above 1 s (accepted: 0..1000000000 ns)");
-        return EINVAL;
-    }
-    return 0;
-}
-
-static struct qtp_node *named_stage(const struct qtp_topo_params *p, const char *fmt, unsigned i)
-{
-    char name[QTP_NAME_MAX];
-    snprintf(name, sizeof(name), fmt, i);
-    struct qtp_stage_params sp = {name, p->work_ns, p->sleep_ns};
-    return qtp_stage(&sp);
-}
-
-static int finish(struct qtp_topology *out, const char *name, struct qtp_node *root,
-                  unsigned producers, const struct qtp_topo_params *p)
-{
-    if (!root)
-        return ENOMEM;
-    return qtp_topology_init(out, name, root, producers, p->payload);
-}
-
-static int build_unicast(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    return finish(out, "unicast", named_stage(p, "c%u", 1), 1, p);
-}
-
-static int build_pipeline(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    unsigned n = p->stages ? p->stages : 3;
-    struct qtp_node *v[32];
-    for (unsigned i = 0; i < n; i++)
-        v[i] = named_stage(p, "s%u", i + 1);
-    return finish(out, "pipeline", qtp_seqv(n, v), 1, p);
-}
-
-static int build_fanout(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    unsigned n = p->fanout ? p->fanout : 3;
-    struct qtp_node *v[16];
-    for (unsigned i = 0; i < n; i++)
-        v[i] = named_stage(p, "c%u", i + 1);
-    return finish(out, "fanout", qtp_fanout(n, v), 1, p);
-}
-
-static int build_diamond(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    struct qtp_node *br[2] = {named_stage(p, "c%u", 1), named_stage(p, "c%u", 2)};
-    return finish(out, "diamond", qtp_seq(qtp_fanout(2, br), named_stage(p, "c%u", 3)), 1, p);
-}
-
-static int build_shard(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    unsigned n = p->shards ? p->shards : 2;
-    struct qtp_node *w = qtp_shard(named_stage(p, "w", 0), n);
-    struct qtp_stage_params mp = {"merge", p->work_ns, p->sleep_ns};
-    return finish(out, "shard", qtp_seq(w, qtp_stage(&mp)), 1, p);
-}
-
-static int build_sequencer(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    return finish(out, "sequencer", named_stage(p, "c%u", 1), 3, p);
-}
-
-static int build_pingpong(const struct qtp_topo_params *p, struct qtp_topology *out)
-{
-    if (qtp_topo_params_check(p, NULL, 0))
-        return EINVAL;
-    struct qtp_stage_params sp = {"echo", p->work_ns, p->sleep_ns};
-    int rc = finish(out, "pingpong", qtp_stage(&sp), 1, p);
-    if (rc)
-        return rc;
-    return qtp_topology_set_pingpong(out);
-}
-
-const struct qtp_topology_def qtp_topologies[] = {
-    {"unicast", "1P -> c1: stage(c1)",
-     "ring: c1 waits on the cursor; producer gated on c1. "
-     "mutex: producer -> q -> c1.",
-     build_unicast},
-    {"pipeline", "1P -> s1 -> s2 -> ... -> sN: seq(stage, ..) (--stages N, default 3)",
-     "ring: s1 waits on the cursor, s(i+1) on s(i); producer gated on sN. "
-     "mutex: one queue per edge, producer -> q -> s1 -> q -> s2 ... sN.",
-     build_pipeline},
-    {"fanout", "1P -> {c1..cN}: fanout(c1, .., cN) (--fanout N, 1..16, default 3), multicast",
-     "ring: every ci waits on the cursor (one shared barrier), producer gated on all ci. "
-     "mutex: the producer copies each event into N queues, one per ci.",
-     build_fanout},
-    {"diamond", "1P -> {c1, c2} -> c3: seq(fanout(c1, c2), c3), c3 reads c1's and c2's fields",
-     "ring: c1, c2 wait on the cursor, c3 on min(c1, c2); producer gated on c3. "
-     "mutex: producer copies into q1, q2; c1 -> q -> c3, c2 -> q -> c3; c3 pops one from each "
-     "and merges the fields (same seq checked).",
-     build_diamond},
-    {"shard",
-     "1P -> w#0..w#(N-1) -> merge: seq(shard(w, N), merge) (--shards N, power of two, default 2)",
-     "ring: every w#i waits on the cursor and advances over every event but handles only "
-     "seq%N==i; merge waits on min(w#*); producer gated on merge. mutex: the producer deals "
-     "round-robin into N queues; merge takes from w#(seq%N)'s queue, in order.",
-     build_shard},
-    {"sequencer", "3P -> c1: stage(c1) with 3 producers (per-producer order only)",
-     "ring: multi-producer ring (CAS claim, per-slot availability), c1 waits on the cursor; "
-     "producers gated on c1. mutex: the 3 producers push into one queue.",
-     build_sequencer},
-    {"pingpong", "P <-> echo: round trip of each batch (--batch events in flight)",
-     "ring: two rings; echo consumes ping, writes pong; the producer waits for the batch on pong "
-     "before sending the next. mutex: two queues, same loop. Latency is the round trip.",
-     build_pingpong},
-    {NULL, NULL, NULL, NULL},
-};
-
-const struct qtp_topology_def *qtp_topology_find(const char *name)
-{
-    if (!name)
-        return NULL;
-    for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++)
-        if (strcmp(d->name, name) == 0)
-            return d;
-    return NULL;
 }
