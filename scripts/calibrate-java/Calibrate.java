@@ -52,10 +52,12 @@ public final class Calibrate
 
     /** The registry: shape name, then its Disruptor pass and its ArrayBlockingQueue pass. */
     private static final Object[][] SHAPES = {
-        {"unicast", (Pass) Calibrate::disruptorUnicast, (Pass) Calibrate::abqUnicast},
+        {"unicast", (Pass) (n, size, wait) -> disruptorValues(n, size, wait, Operation.ADDITION),
+         (Pass) Calibrate::abqUnicast},
         {"pipeline", (Pass) Calibrate::disruptorPipeline, (Pass) Calibrate::abqPipeline},
         {"sequencer", (Pass) Calibrate::disruptorSequencer, (Pass) Calibrate::abqSequencer},
-        {"fanout", (Pass) Calibrate::disruptorFanout, (Pass) Calibrate::abqFanout},
+        {"fanout", (Pass) (n, size, wait) -> disruptorValues(n, size, wait, Operation.values()),
+         (Pass) Calibrate::abqFanout},
         {"diamond", (Pass) Calibrate::disruptorDiamond, (Pass) Calibrate::abqDiamond},
     };
 
@@ -258,21 +260,7 @@ public final class Calibrate
         }
     }
 
-    static final class ValueAdditionEventHandler extends LatchHandler<ValueEvent>
-    {
-        ValueAdditionEventHandler(final CountDownLatch latch, final long last)
-        {
-            super(latch, last);
-        }
-
-        @Override
-        public void onEvent(final ValueEvent event, final long sequence, final boolean endOfBatch)
-        {
-            value.value = value.value + event.value;
-            reached(sequence);
-        }
-    }
-
+    /** ValueMutationEventHandler; with ADDITION it is the perf tests' ValueAdditionEventHandler. */
     static final class ValueMutationEventHandler extends LatchHandler<ValueEvent>
     {
         private final Operation operation;
@@ -391,14 +379,15 @@ public final class Calibrate
         return temp;
     }
 
-    private static long[] expectedFanout(final long events)
+    private static long[] expectedValues(final long events, final Operation... ops)
     {
-        final long[] r = new long[3];
+        final long[] r = new long[ops.length];
         for (long i = 0; i < events; i++)
         {
-            r[0] = Operation.ADDITION.op(r[0], i);
-            r[1] = Operation.SUBTRACTION.op(r[1], i);
-            r[2] = Operation.AND.op(r[2], i);
+            for (int k = 0; k < ops.length; k++)
+            {
+                r[k] = ops[k].op(r[k], i);
+            }
         }
         return r;
     }
@@ -439,33 +428,6 @@ public final class Calibrate
     }
 
     // ---- Disruptor passes ----
-
-    /** OneToOneSequencedThroughputTest: 1P -> ValueAdditionEventHandler, single-producer ring. */
-    private static long disruptorUnicast(final long events, final int size, final Supplier<WaitStrategy> wait)
-        throws Exception
-    {
-        final RingBuffer<ValueEvent> rb = RingBuffer.createSingleProducer(ValueEvent::new, size, wait.get());
-        final CountDownLatch latch = new CountDownLatch(1);
-        final ValueAdditionEventHandler handler = new ValueAdditionEventHandler(latch, events - 1);
-        final BatchEventProcessor<ValueEvent> processor =
-            new BatchEventProcessor<>(rb, rb.newBarrier(), handler);
-        rb.addGatingSequences(processor.getSequence());
-        final List<Thread> threads = start(processor);
-
-        final long t0 = System.nanoTime();
-        for (long i = 0; i < events; i++)
-        {
-            final long next = rb.next();
-            rb.get(next).value = i;
-            rb.publish(next);
-        }
-        latch.await();
-        final long nanos = System.nanoTime() - t0;
-
-        halt(threads, processor);
-        check("unicast sum", sumBelow(events), handler.value.value);
-        return nanos;
-    }
 
     /** OneToThreePipelineSequencedThroughputTest: 1P -> step one -> step two -> step three. */
     private static long disruptorPipeline(final long events, final int size, final Supplier<WaitStrategy> wait)
@@ -511,7 +473,7 @@ public final class Calibrate
         final long each = events / PUBLISHERS;
         final RingBuffer<ValueEvent> rb = RingBuffer.createMultiProducer(ValueEvent::new, size, wait.get());
         final CountDownLatch latch = new CountDownLatch(1);
-        final ValueAdditionEventHandler handler = new ValueAdditionEventHandler(latch, each * PUBLISHERS - 1);
+        final ValueMutationEventHandler handler = new ValueMutationEventHandler(Operation.ADDITION, latch, each * PUBLISHERS - 1);
         final BatchEventProcessor<ValueEvent> processor =
             new BatchEventProcessor<>(rb, rb.newBarrier(), handler);
         rb.addGatingSequences(processor.getSequence());
@@ -549,18 +511,19 @@ public final class Calibrate
         return nanos;
     }
 
-    /** OneToThreeSequencedThroughputTest: 1P -> {ADDITION, SUBTRACTION, AND} on one barrier. */
-    private static long disruptorFanout(final long events, final int size, final Supplier<WaitStrategy> wait)
-        throws Exception
+    /** OneToOneSequencedThroughputTest (unicast: ADDITION, the perf tests' ValueAdditionEventHandler)
+     *  and OneToThreeSequencedThroughputTest (fanout: ADDITION, SUBTRACTION, AND): 1P -> one
+     *  ValueMutationEventHandler per operation, all on the cursor's barrier, single-producer ring. */
+    private static long disruptorValues(final long events, final int size, final Supplier<WaitStrategy> wait,
+                                        final Operation... ops) throws Exception
     {
-        final long[] expected = expectedFanout(events);
+        final long[] expected = expectedValues(events, ops);
         final RingBuffer<ValueEvent> rb = RingBuffer.createSingleProducer(ValueEvent::new, size, wait.get());
         final SequenceBarrier barrier = rb.newBarrier();
-        final CountDownLatch latch = new CountDownLatch(3);
-        final Operation[] ops = Operation.values();
-        final ValueMutationEventHandler[] handlers = new ValueMutationEventHandler[3];
-        final BatchEventProcessor<?>[] processors = new BatchEventProcessor<?>[3];
-        for (int i = 0; i < 3; i++)
+        final CountDownLatch latch = new CountDownLatch(ops.length);
+        final ValueMutationEventHandler[] handlers = new ValueMutationEventHandler[ops.length];
+        final BatchEventProcessor<?>[] processors = new BatchEventProcessor<?>[ops.length];
+        for (int i = 0; i < ops.length; i++)
         {
             handlers[i] = new ValueMutationEventHandler(ops[i], latch, events - 1);
             final BatchEventProcessor<ValueEvent> p = new BatchEventProcessor<>(rb, barrier, handlers[i]);
@@ -580,9 +543,9 @@ public final class Calibrate
         final long nanos = System.nanoTime() - t0;
 
         halt(threads, processors);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < ops.length; i++)
         {
-            check("fanout " + ops[i], expected[i], handlers[i].value.value);
+            check("handler " + ops[i], expected[i], handlers[i].value.value);
         }
         return nanos;
     }
@@ -807,7 +770,7 @@ public final class Calibrate
     private static long abqFanout(final long events, final int size, final Supplier<WaitStrategy> unused)
         throws Exception
     {
-        final long[] expected = expectedFanout(events);
+        final long[] expected = expectedValues(events, Operation.values());
         final CountDownLatch latch = new CountDownLatch(3);
         final Operation[] ops = Operation.values();
         final List<BlockingQueue<Long>> queues = new ArrayList<>();
