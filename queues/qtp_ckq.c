@@ -30,8 +30,9 @@
  *     before its copy out (H2); the consumer releases after its copy out (H3) and the next filler
  *     of that buffer acquires before it writes (H4). Each acquire runs after the thread saw, in
  *     a ck counter, the move that followed the matching release, so TSan's order is the real one.
- * The queues_ckq_tsan_control tests build this file with QTP_CKQ_WEAKEN set to drop H2, or to
- * move H1 before the copy, and pass only if TSan then reports the race on the event buffer.
+ * The queues_ckq_tsan_control tests build this file with QTP_CKQ_WEAKEN set to drop H2 or H4,
+ * or to move H1 before the copy, and pass only if TSan then reports the race on the event
+ * buffer; and with ck's memory checked, passing only if TSan reports inside ck_ring.
  */
 #include "qtp_ckq.h"
 
@@ -58,11 +59,12 @@ _Static_assert(offsetof(struct ck_ring, size) - offsetof(struct ck_ring, p_head)
                "ck_ring's read-mostly size/mask do not share the producer counters' block");
 
 #ifndef QTP_CKQ_WEAKEN
-#define QTP_CKQ_WEAKEN 0 /* test only: 1 drops H2, 2 releases H1 before the copy in */
+/* Test only: 1 drops H2, 2 releases H1 before the copy in, 3 lets TSan check ck's memory,
+ * 4 drops H4. */
+#define QTP_CKQ_WEAKEN 0
 #endif
 
-#ifdef QTOPO_TSAN
-#include <sanitizer/tsan_interface.h>
+#if defined(QTOPO_TSAN) && QTP_CKQ_WEAKEN != 3
 /* TSan's dynamic annotations (exported by the GCC and Clang runtimes; no header declares them). */
 void AnnotateIgnoreReadsBegin(const char *file, int line);
 void AnnotateIgnoreReadsEnd(const char *file, int line);
@@ -72,11 +74,15 @@ void AnnotateIgnoreWritesEnd(const char *file, int line);
     (AnnotateIgnoreReadsBegin(__FILE__, __LINE__), AnnotateIgnoreWritesBegin(__FILE__, __LINE__))
 #define CK_END()                                                                                   \
     (AnnotateIgnoreWritesEnd(__FILE__, __LINE__), AnnotateIgnoreReadsEnd(__FILE__, __LINE__))
-#define HB_RELEASE(p) __tsan_release(p)
-#define HB_ACQUIRE(p) __tsan_acquire(p)
 #else
 #define CK_BEGIN() ((void)0)
 #define CK_END() ((void)0)
+#endif
+#ifdef QTOPO_TSAN
+#include <sanitizer/tsan_interface.h>
+#define HB_RELEASE(p) __tsan_release(p)
+#define HB_ACQUIRE(p) __tsan_acquire(p)
+#else
 #define HB_RELEASE(p) ((void)(p))
 #define HB_ACQUIRE(p) ((void)(p))
 #endif
@@ -147,7 +153,9 @@ static unsigned char *buffer(const struct qtp_ckq *q, uint32_t i)
 
 static void copy_in(unsigned char *buf, const void *ev, size_t n)
 {
+#if QTP_CKQ_WEAKEN != 4
     HB_ACQUIRE(buf); /* H4: the last copy out of buf (H3) */
+#endif
 #if QTP_CKQ_WEAKEN == 2
     HB_RELEASE(buf); /* weakened H1: before the copy, so the copy is unordered */
     memcpy(buf, ev, n);
