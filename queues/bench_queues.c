@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qtp_ckq.h"
 #include "qtp_mqueue.h"
 #include "qtp_ring.h"
 
@@ -56,6 +57,7 @@ struct run {
     /* kind-specific */
     struct qtp_ring *ring;
     struct qtp_mqueue *q;
+    struct qtp_ckq *ck;
     /* stream baseline */
     uint64_t *buf;
     uint32_t chunks;
@@ -227,9 +229,40 @@ static void *mq_consumer(void *arg)
     return NULL;
 }
 
+/* ck-ring: the spsc variant (one producer, one consumer), waiting through `what`. */
+static void *ck_producer(void *arg)
+{
+    struct run *r = arg;
+    start_line(r);
+    r->t0 = now_ns();
+    for (uint64_t i = 0; i < r->n; i++)
+        if (qtp_ckq_push(r->ck, &i) != 0) {
+            r->err = 1;
+            break;
+        }
+    return NULL;
+}
+
+static void *ck_consumer(void *arg)
+{
+    struct run *r = arg;
+    start_line(r);
+    uint64_t sum = 0, v;
+    for (uint64_t i = 0; i < r->n; i++) {
+        if (qtp_ckq_pop(r->ck, &v) != 0) {
+            r->err = 1;
+            break;
+        }
+        sum += v;
+    }
+    r->t1 = now_ns();
+    r->sum = sum;
+    return NULL;
+}
+
 /* ---- configurations ---- */
 
-enum kind { STREAM, RING, MQUEUE };
+enum kind { STREAM, RING, MQUEUE, CKQ };
 
 struct config {
     const char *name;
@@ -253,6 +286,9 @@ static const struct config configs[] = {
     {"ring-block", RING, "block", true, true, 1},
     {"mutex-array", MQUEUE, "mutex-array", false, false, 10},
     {"mutex-linked", MQUEUE, "mutex-linked", false, false, 10},
+    {"ck-ring", CKQ, "spin", false, false, 1},
+    {"ck-ring", CKQ, "yield", false, false, 1},
+    {"ck-ring", CKQ, "block", false, false, 10},
     {NULL, STREAM, NULL, false, false, 0},
 };
 
@@ -312,6 +348,12 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
         prod = mq_producer;
         cons = mq_consumer;
         break;
+    case CKQ:
+        rc = qtp_ckq_find(c->name)->create(&r->ck, o->ring_size, sizeof(uint64_t), 1, 1,
+                                           qtp_wait_find(c->what));
+        prod = ck_producer;
+        cons = ck_consumer;
+        break;
     }
     double eps = -1;
     pthread_t tp, tc;
@@ -327,6 +369,8 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
                 qtp_ring_halt(r->ring, QTP_HALT_FORCED);
             if (r->q)
                 qtp_mqueue_close(r->q, QTP_CLOSE_FORCED);
+            if (r->ck)
+                qtp_ckq_close(r->ck, QTP_CLOSE_FORCED);
         }
         pthread_join(tc, NULL);
         uint64_t want = r->n * (r->n - 1) / 2;
@@ -338,6 +382,7 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     }
     qtp_ring_destroy(r->ring);
     qtp_mqueue_destroy(r->q);
+    qtp_ckq_destroy(r->ck);
     free(r->buf);
     free(r);
     return eps;
@@ -397,7 +442,7 @@ static void usage(FILE *f)
             "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
             "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
             "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
-            "                      ring-block, mutex-array, mutex-linked\n"
+            "                      ring-block, mutex-array, mutex-linked, ck-ring\n"
             "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
             "                      0,0 puts both on one CPU)\n"
             "      --no-pin        do not pin the threads\n");
@@ -488,7 +533,7 @@ int main(int argc, char **argv)
             if (!known) {
                 fprintf(stderr,
                         "qtopo-bench-queues: bad --only '%s' (accepted: stream-copy, ring-spin, "
-                        "ring-yield, ring-block, mutex-array, mutex-linked)\n",
+                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring)\n",
                         tok);
                 free(copy);
                 return 2;
@@ -544,7 +589,7 @@ int main(int argc, char **argv)
         char ratio[16] = "-";
         if (stream_median > 0)
             snprintf(ratio, sizeof ratio, "%.3f", med / stream_median);
-        const char *wait = c->kind == RING ? c->what : (c->kind == MQUEUE ? "block" : "spin");
+        const char *wait = c->kind == MQUEUE ? "block" : (c->kind == STREAM ? "spin" : c->what);
         const char *h = c->kind == RING ? (c->batch_handler ? "batch" : "event") : "-";
         printf("%-13s %-6s %6u %-7s %10" PRIu64 " %12.4g %12.4g %12.4g %8s\n", c->name, wait,
                c->big_batch ? o.batch : 1, h, n, med, v[0], v[o.runs - 1], ratio);
