@@ -58,6 +58,8 @@ struct run {
     struct qtp_ring *ring;
     struct qtp_mqueue *q;
     struct qtp_ckq *ck;
+    int (*push)(struct run *r, const void *ev); /* per-edge kinds */
+    int (*pop)(struct run *r, void *ev);
     /* stream baseline */
     uint64_t *buf;
     uint32_t chunks;
@@ -199,57 +201,45 @@ static void *ring_consumer(void *arg)
     return NULL;
 }
 
-static void *mq_producer(void *arg)
+/* Per-edge queues (mutex-array, mutex-linked, ck-ring): one producer and one consumer loop
+ * for all, each kind's push and pop behind the run's pair of calls. */
+static int mq_push(struct run *r, const void *ev)
+{
+    return qtp_mqueue_push(r->q, ev);
+}
+static int mq_pop(struct run *r, void *ev)
+{
+    return qtp_mqueue_pop(r->q, ev);
+}
+static int ck_push(struct run *r, const void *ev)
+{
+    return qtp_ckq_push(r->ck, ev);
+}
+static int ck_pop(struct run *r, void *ev)
+{
+    return qtp_ckq_pop(r->ck, ev);
+}
+
+static void *edge_producer(void *arg)
 {
     struct run *r = arg;
     start_line(r);
     r->t0 = now_ns();
     for (uint64_t i = 0; i < r->n; i++)
-        if (qtp_mqueue_push(r->q, &i) != 0) {
+        if (r->push(r, &i) != 0) {
             r->err = 1;
             break;
         }
     return NULL;
 }
 
-static void *mq_consumer(void *arg)
+static void *edge_consumer(void *arg)
 {
     struct run *r = arg;
     start_line(r);
     uint64_t sum = 0, v;
     for (uint64_t i = 0; i < r->n; i++) {
-        if (qtp_mqueue_pop(r->q, &v) != 0) {
-            r->err = 1;
-            break;
-        }
-        sum += v;
-    }
-    r->t1 = now_ns();
-    r->sum = sum;
-    return NULL;
-}
-
-/* ck-ring: the spsc variant (one producer, one consumer), waiting through `what`. */
-static void *ck_producer(void *arg)
-{
-    struct run *r = arg;
-    start_line(r);
-    r->t0 = now_ns();
-    for (uint64_t i = 0; i < r->n; i++)
-        if (qtp_ckq_push(r->ck, &i) != 0) {
-            r->err = 1;
-            break;
-        }
-    return NULL;
-}
-
-static void *ck_consumer(void *arg)
-{
-    struct run *r = arg;
-    start_line(r);
-    uint64_t sum = 0, v;
-    for (uint64_t i = 0; i < r->n; i++) {
-        if (qtp_ckq_pop(r->ck, &v) != 0) {
+        if (r->pop(r, &v) != 0) {
             r->err = 1;
             break;
         }
@@ -345,14 +335,18 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     }
     case MQUEUE:
         rc = qtp_mqueue_find(c->what)->create(&r->q, o->ring_size, sizeof(uint64_t));
-        prod = mq_producer;
-        cons = mq_consumer;
+        r->push = mq_push;
+        r->pop = mq_pop;
+        prod = edge_producer;
+        cons = edge_consumer;
         break;
     case CKQ:
         rc = qtp_ckq_find(c->name)->create(&r->ck, o->ring_size, sizeof(uint64_t), 1, 1,
                                            qtp_wait_find(c->what));
-        prod = ck_producer;
-        cons = ck_consumer;
+        r->push = ck_push;
+        r->pop = ck_pop;
+        prod = edge_producer;
+        cons = edge_consumer;
         break;
     }
     double eps = -1;
