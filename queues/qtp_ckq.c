@@ -3,21 +3,22 @@
  *
  * ---- Why no wake-up is lost ----
  * A queue has two conditions to wait for, so it has two waiters: consumers wait on not_empty and
- * every push signals it; producers wait on not_full and every pop signals it; close signals
- * (graceful) or alerts (forced) both. One waiter would also be correct (block broadcasts, and
- * every woken thread re-checks its own condition), but then a push would take the lock and wake
- * the producers sleeping on a full queue whenever any sleep, for nothing; with two, each
- * operation only ever pays for the other side's sleepers.
- * For one waiter, the argument is qtp_wait.c's: a sleeper S counts itself in `sleepers`, then
- * (seq_cst fence) re-checks its condition, which reads ck's counters (c_head, p_tail) and the
- * queue state; a thread T that moves a counter (ck's store inside enqueue/dequeue) or the state
- * calls signal, which (seq_cst fence) then reads `sleepers`. Whichever fence comes first, S sees
- * T's move or T sees S counted and broadcasts under the lock S holds until it sleeps. ck's
- * counter accesses are inline asm with "memory" clobbers, so the compiler keeps them on their
- * side of the fences, and the fences (mfence / a locked RMW on x86-64) order them in hardware.
- * The condition a thread waits for is only ever made true by a move that is followed by a
- * signal on that waiter: not-empty by a push's commit (signal not_empty) or a close; not-full
- * (spsc: ck's c_head; mpmc: the free list's p_tail) by a pop (signal not_full) or a close.
+ * every push signals it; producers wait on not_full and every pop signals it; a close (either
+ * mode) alerts both, since after it no call has anything left to wait for. One waiter would also be
+ * correct (block broadcasts, and every woken thread re-checks its own condition), but then a push
+ * would take the lock and wake the producers sleeping on a full queue whenever any sleep, for
+ * nothing; with two, each operation only ever pays for the other side's sleepers. For one waiter,
+ * the argument is qtp_wait.c's: a sleeper S counts itself in `sleepers`, then (seq_cst fence)
+ * re-checks its condition, which reads ck's counters (c_head, p_tail) and the queue state; a thread
+ * T that moves a counter (ck's store inside enqueue/dequeue) or the state calls signal, which
+ * (seq_cst fence) then reads `sleepers`. Whichever fence comes first, S sees T's move or T sees S
+ * counted and broadcasts under the lock S holds until it sleeps. ck's counter accesses are inline
+ * asm with "memory" clobbers, so the compiler keeps them on their side of the fences, and the
+ * fences (mfence / a locked RMW on x86-64) order them in hardware. The condition a thread waits for
+ * is only ever made true by a move that is followed by a signal on that waiter: not-empty by a
+ * push's commit (signal not_empty), not-full (spsc: ck's c_head; mpmc: the free list's p_tail) by a
+ * pop (signal not_full). A close stores the state, then alerts, which every strategy's wait checks
+ * (under block's lock too, after the alert's signal), so a close is never slept through either.
  *
  * ---- ThreadSanitizer ----
  * ck_pr_* on x86-64 are inline asm: TSan sees neither the counters' synchronisation nor, as a
@@ -395,7 +396,7 @@ static int push(struct qtp_ckq *q, const void *ev, bool wait)
         }
         if (!wait)
             return EAGAIN;
-        /* OK or ALERTED (forced close): either way the loop re-checks. */
+        /* OK or ALERTED (closed): either way the loop re-checks. */
         q->not_full.ops->wait_until(&q->not_full, can_push, q);
     }
 }
@@ -429,18 +430,18 @@ int qtp_ckq_pop(struct qtp_ckq *q, void *ev)
 
 void qtp_ckq_close(struct qtp_ckq *q, enum qtp_close_mode mode)
 {
-    if (mode == QTP_CLOSE_FORCED) {
-        atomic_store_explicit(&q->state, FORCED, memory_order_seq_cst); /* R4 */
-        qtp_waiter_alert(&q->not_empty);
-        qtp_waiter_alert(&q->not_full);
-        return;
-    }
-    int open = OPEN;
     /* R4: release (seq_cst); pairs with A4. A forced close is not undone. */
-    atomic_compare_exchange_strong(&q->state, &open, DRAINING);
-    /* The state is in every wait condition: a signal is enough (qtp_wait.c's protocol). */
-    qtp_waiter_signal(&q->not_empty);
-    qtp_waiter_signal(&q->not_full);
+    if (mode == QTP_CLOSE_FORCED) {
+        atomic_store_explicit(&q->state, FORCED, memory_order_seq_cst);
+    } else {
+        int open = OPEN;
+        atomic_compare_exchange_strong(&q->state, &open, DRAINING);
+    }
+    /* Closed either way, nothing will wait again: pushes fail, pops take what is queued or
+     * fail. So the alert (every current and later wait returns at once), not just a signal:
+     * it also reaches waiters that do not sleep on the condition variable. */
+    qtp_waiter_alert(&q->not_empty);
+    qtp_waiter_alert(&q->not_full);
 }
 
 size_t qtp_ckq_depth(const struct qtp_ckq *q)

@@ -20,7 +20,8 @@
  *
  * Waiting goes through the wait strategy (qtp_wait.h): a consumer that finds its queue empty
  * waits on the queue's not-empty waiter, a producer that finds it full on the not-full waiter;
- * a push signals not-empty, a pop not-full (skipped when the strategy polls).
+ * a push signals not-empty, a pop not-full (skipped when the strategy polls); a close alerts
+ * both, so no wait outlives it.
  *
  * Concurrency contract:
  *   create/destroy       single thread, before the users start / after they have all stopped
