@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qtp_ckq.h"
 #include "qtp_mqueue.h"
 #include "qtp_ring.h"
 
@@ -56,6 +57,9 @@ struct run {
     /* kind-specific */
     struct qtp_ring *ring;
     struct qtp_mqueue *q;
+    struct qtp_ckq *ck;
+    int (*push)(struct run *r, const void *ev); /* per-edge kinds */
+    int (*pop)(struct run *r, void *ev);
     /* stream baseline */
     uint64_t *buf;
     uint32_t chunks;
@@ -197,26 +201,45 @@ static void *ring_consumer(void *arg)
     return NULL;
 }
 
-static void *mq_producer(void *arg)
+/* Per-edge queues (mutex-array, mutex-linked, ck-ring): one producer and one consumer loop
+ * for all, each kind's push and pop behind the run's pair of calls. */
+static int mq_push(struct run *r, const void *ev)
+{
+    return qtp_mqueue_push(r->q, ev);
+}
+static int mq_pop(struct run *r, void *ev)
+{
+    return qtp_mqueue_pop(r->q, ev);
+}
+static int ck_push(struct run *r, const void *ev)
+{
+    return qtp_ckq_push(r->ck, ev);
+}
+static int ck_pop(struct run *r, void *ev)
+{
+    return qtp_ckq_pop(r->ck, ev);
+}
+
+static void *edge_producer(void *arg)
 {
     struct run *r = arg;
     start_line(r);
     r->t0 = now_ns();
     for (uint64_t i = 0; i < r->n; i++)
-        if (qtp_mqueue_push(r->q, &i) != 0) {
+        if (r->push(r, &i) != 0) {
             r->err = 1;
             break;
         }
     return NULL;
 }
 
-static void *mq_consumer(void *arg)
+static void *edge_consumer(void *arg)
 {
     struct run *r = arg;
     start_line(r);
     uint64_t sum = 0, v;
     for (uint64_t i = 0; i < r->n; i++) {
-        if (qtp_mqueue_pop(r->q, &v) != 0) {
+        if (r->pop(r, &v) != 0) {
             r->err = 1;
             break;
         }
@@ -229,7 +252,7 @@ static void *mq_consumer(void *arg)
 
 /* ---- configurations ---- */
 
-enum kind { STREAM, RING, MQUEUE };
+enum kind { STREAM, RING, MQUEUE, CKQ };
 
 struct config {
     const char *name;
@@ -253,6 +276,9 @@ static const struct config configs[] = {
     {"ring-block", RING, "block", true, true, 1},
     {"mutex-array", MQUEUE, "mutex-array", false, false, 10},
     {"mutex-linked", MQUEUE, "mutex-linked", false, false, 10},
+    {"ck-ring", CKQ, "spin", false, false, 1},
+    {"ck-ring", CKQ, "yield", false, false, 1},
+    {"ck-ring", CKQ, "block", false, false, 10},
     {NULL, STREAM, NULL, false, false, 0},
 };
 
@@ -309,8 +335,18 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     }
     case MQUEUE:
         rc = qtp_mqueue_find(c->what)->create(&r->q, o->ring_size, sizeof(uint64_t));
-        prod = mq_producer;
-        cons = mq_consumer;
+        r->push = mq_push;
+        r->pop = mq_pop;
+        prod = edge_producer;
+        cons = edge_consumer;
+        break;
+    case CKQ:
+        rc = qtp_ckq_find(c->name)->create(&r->ck, o->ring_size, sizeof(uint64_t), 1, 1,
+                                           qtp_wait_find(c->what));
+        r->push = ck_push;
+        r->pop = ck_pop;
+        prod = edge_producer;
+        cons = edge_consumer;
         break;
     }
     double eps = -1;
@@ -327,6 +363,8 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
                 qtp_ring_halt(r->ring, QTP_HALT_FORCED);
             if (r->q)
                 qtp_mqueue_close(r->q, QTP_CLOSE_FORCED);
+            if (r->ck)
+                qtp_ckq_close(r->ck, QTP_CLOSE_FORCED);
         }
         pthread_join(tc, NULL);
         uint64_t want = r->n * (r->n - 1) / 2;
@@ -338,6 +376,7 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     }
     qtp_ring_destroy(r->ring);
     qtp_mqueue_destroy(r->q);
+    qtp_ckq_destroy(r->ck);
     free(r->buf);
     free(r);
     return eps;
@@ -397,7 +436,7 @@ static void usage(FILE *f)
             "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
             "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
             "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
-            "                      ring-block, mutex-array, mutex-linked\n"
+            "                      ring-block, mutex-array, mutex-linked, ck-ring\n"
             "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
             "                      0,0 puts both on one CPU)\n"
             "      --no-pin        do not pin the threads\n");
@@ -488,7 +527,7 @@ int main(int argc, char **argv)
             if (!known) {
                 fprintf(stderr,
                         "qtopo-bench-queues: bad --only '%s' (accepted: stream-copy, ring-spin, "
-                        "ring-yield, ring-block, mutex-array, mutex-linked)\n",
+                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring)\n",
                         tok);
                 free(copy);
                 return 2;
@@ -544,7 +583,7 @@ int main(int argc, char **argv)
         char ratio[16] = "-";
         if (stream_median > 0)
             snprintf(ratio, sizeof ratio, "%.3f", med / stream_median);
-        const char *wait = c->kind == RING ? c->what : (c->kind == MQUEUE ? "block" : "spin");
+        const char *wait = c->kind == MQUEUE ? "block" : (c->kind == STREAM ? "spin" : c->what);
         const char *h = c->kind == RING ? (c->batch_handler ? "batch" : "event") : "-";
         printf("%-13s %-6s %6u %-7s %10" PRIu64 " %12.4g %12.4g %12.4g %8s\n", c->name, wait,
                c->big_batch ? o.batch : 1, h, n, med, v[0], v[o.runs - 1], ratio);
