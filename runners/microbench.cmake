@@ -8,12 +8,10 @@ add_library(qtp_gbench_shim STATIC ${CMAKE_CURRENT_LIST_DIR}/gbench_shim.cc)
 target_include_directories(qtp_gbench_shim PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(qtp_gbench_shim PUBLIC benchmark::benchmark)
 
-if(TARGET qtp_queues AND TARGET qtp_results)
+if(TARGET qtp_queues AND TARGET qtp_measure)
   add_executable(qtopo-microbench ${CMAKE_CURRENT_LIST_DIR}/microbench.c)
-  target_link_libraries(qtopo-microbench PRIVATE qtp_gbench_shim qtp_queues qtp_results
+  target_link_libraries(qtopo-microbench PRIVATE qtp_gbench_shim qtp_queues qtp_measure
                                                  Threads::Threads)
-  target_include_directories(qtopo-microbench PRIVATE ${PROJECT_SOURCE_DIR}/queues
-                                                      ${PROJECT_SOURCE_DIR}/results)
   # The allocation counter's interposer, linked as into qtopo, so malloc_free/counted measures
   # it (without it, that row measures glibc like malloc_free/libc).
   if(TARGET qtp_alloc_count)

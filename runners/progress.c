@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../results/qtp_clock.h"
+#include "qtp_clock.h"
 #include "cli.h"
 
 void qtp_format_duration(double s, char *buf, size_t len)

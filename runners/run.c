@@ -17,8 +17,8 @@
 #include <jansson.h>
 
 #include "../queues/qtp_alloc.h"
-#include "../results/qtp_clock.h"
-#include "../results/qtp_hist.h"
+#include "qtp_clock.h"
+#include "qtp_hist.h"
 #include "../results/qtp_results.h"
 #include "../topologies/qtp_deploy.h"
 #include "../topologies/qtp_topo.h"

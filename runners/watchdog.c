@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../results/qtp_clock.h"
+#include "qtp_clock.h"
 #include "cli.h"
 #include "../topologies/qtp_deploy.h"
 

@@ -9,7 +9,7 @@
 
 #include "qtp_topo.h"
 #include "qtp_topo_internal.h"
-#include "../results/qtp_clock.h"
+#include "qtp_clock.h"
 
 uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq)
 {
