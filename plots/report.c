@@ -13,22 +13,11 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "qtp_text.h"
 #include "report_int.h"
 
 /* A report directory holds this file; only such a directory is ever replaced. */
 #define MARKER ".qtopo-report"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* snprintf that says whether it fitted (paths here come from the user). */
 static bool fits(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -122,15 +111,15 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     int rc;
 
     if (!opts || !opts->results_dir || !opts->results_dir[0]) {
-        seterr(err, errlen, "no results directory given");
+        qtp_set_err(err, errlen, "no results directory given");
         return EINVAL;
     }
     if ((rc = qtp_rpt_load(&r, opts->results_dir, err, errlen)))
         return rc;
     if (!find_gnuplot(gnuplot, sizeof gnuplot)) {
-        seterr(err, errlen,
-               "gnuplot not found in PATH: install the Debian package gnuplot-nox "
-               "(scripts/setup does)");
+        qtp_set_err(err, errlen,
+                    "gnuplot not found in PATH: install the Debian package gnuplot-nox "
+                    "(scripts/setup does)");
         rc = ENOEXEC;
         goto done;
     }
@@ -151,13 +140,13 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         snprintf(base, sizeof base, "%s", out);
     }
     if (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")) {
-        seterr(err, errlen, "%s: not a usable report directory name (give -o a new directory)",
-               out);
+        qtp_set_err(err, errlen, "%s: not a usable report directory name (give -o a new directory)",
+                    out);
         rc = ENOTDIR;
         goto done;
     }
     if (!is_dir(parent) || !realpath(parent, real_parent)) {
-        seterr(err, errlen, "%s: the directory %s does not exist", out, parent);
+        qtp_set_err(err, errlen, "%s: the directory %s does not exist", out, parent);
         rc = ENOTDIR;
         goto done;
     }
@@ -167,17 +156,17 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         char marker[PATH_MAX + 32];
         snprintf(marker, sizeof marker, "%s/" MARKER, out);
         if (!S_ISDIR(st.st_mode) || access(marker, F_OK) != 0) {
-            seterr(err, errlen,
-                   "%s exists and is not a qtopo report: give -o a new directory (an earlier "
-                   "report there would be replaced)",
-                   out);
+            qtp_set_err(err, errlen,
+                        "%s exists and is not a qtopo report: give -o a new directory (an earlier "
+                        "report there would be replaced)",
+                        out);
             rc = EEXIST;
             goto done;
         }
         replace = true;
     }
     if (!realpath(opts->results_dir, real_dir)) {
-        seterr(err, errlen, "%s: %s", opts->results_dir, strerror(errno));
+        qtp_set_err(err, errlen, "%s: %s", opts->results_dir, strerror(errno));
         rc = EINVAL;
         goto done;
     }
@@ -185,14 +174,14 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if (!fits(final, sizeof final, "%s%s%s", real_parent, strcmp(real_parent, "/") ? "/" : "",
               base) ||
         !fits(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", parent, base)) {
-        seterr(err, errlen, "%s: path too long", out);
+        qtp_set_err(err, errlen, "%s: path too long", out);
         rc = ENOTDIR;
         goto done;
     }
     relpath(final, real_dir, raw_rel, sizeof raw_rel);
     if (!mkdtemp(tmp)) {
         rc = errno;
-        seterr(err, errlen, "cannot create a directory in %s: %s", parent, strerror(rc));
+        qtp_set_err(err, errlen, "cannot create a directory in %s: %s", parent, strerror(rc));
         goto done;
     }
     have_tmp = true;
@@ -204,7 +193,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)))
         goto done;
     if ((rc = qtp_rpt_html(&r, tmp, raw_rel, charts))) {
-        seterr(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
+        qtp_set_err(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
         goto done;
     }
     char marker[PATH_MAX + 32];
@@ -213,7 +202,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if (!m || fprintf(m, "qtopo report %s of %s\n", QTOPO_REPORT_VERSION, real_dir) < 0 ||
         fclose(m) != 0) {
         rc = EIO;
-        seterr(err, errlen, "%s: cannot write", marker);
+        qtp_set_err(err, errlen, "%s: cannot write", marker);
         goto done;
     }
 
@@ -224,7 +213,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
             snprintf(old, sizeof old, "%s.old", tmp);
             if (rename(out, old) != 0 || rename(tmp, out) != 0) {
                 rc = errno;
-                seterr(err, errlen, "cannot replace %s: %s", out, strerror(rc));
+                qtp_set_err(err, errlen, "cannot replace %s: %s", out, strerror(rc));
                 rename(old, out);
                 goto done;
             }
@@ -233,7 +222,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         }
     } else if (rename(tmp, out) != 0) {
         rc = errno;
-        seterr(err, errlen, "cannot create %s: %s", out, strerror(rc));
+        qtp_set_err(err, errlen, "cannot create %s: %s", out, strerror(rc));
         goto done;
     } else {
         have_tmp = false;

@@ -14,22 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qtp_format.h"
+#include "qtp_stats.h"
+#include "qtp_text.h"
 #include "report_int.h"
 
 /* A gnuplot run that takes longer than this is stuck (the charts take well under a second). */
 #define GNUPLOT_TIMEOUT_S 120
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const char *qtp_rpt_template(const char *name)
 {
@@ -80,7 +71,7 @@ static FILE *open_out(struct ctx *x, const char *name, const char *ext)
     snprintf(path, sizeof path, "%s/%s.%s", x->outdir, name, ext);
     FILE *f = fopen(path, "w");
     if (!f)
-        seterr(x->err, x->errlen, "%s: %s", path, strerror(errno));
+        qtp_set_err(x->err, x->errlen, "%s: %s", path, strerror(errno));
     return f;
 }
 
@@ -90,7 +81,7 @@ static int close_out(struct ctx *x, FILE *f, const char *name, const char *ext)
     if (fclose(f) != 0)
         bad = 1;
     if (bad) {
-        seterr(x->err, x->errlen, "%s/%s.%s: write failed", x->outdir, name, ext);
+        qtp_set_err(x->err, x->errlen, "%s/%s.%s: write failed", x->outdir, name, ext);
         return EIO;
     }
     return 0;
@@ -201,7 +192,7 @@ static void choose_base(struct ctx *x)
     if (!n)
         return; /* cannot happen in practice; base_cfg stays computable below */
     for (size_t c = 0; c < r->ncells; c++)
-        if (r->cells[c].nok)
+        if (r->cells[c].s->ok)
             n[r->cells[c].place]++;
     for (size_t p = 1; p < r->nplacements; p++)
         if (n[p] > n[x->base_place])
@@ -214,7 +205,7 @@ static void choose_base(struct ctx *x)
                 size_t cnt = 0;
                 for (size_t c = 0; c < r->ncells; c++) {
                     const struct qtp_rpt_cell *cell = &r->cells[c];
-                    if (cell->nok && cell->topo == (int)t && cell->cfg == (int)k &&
+                    if (cell->s->ok && cell->topo == (int)t && cell->cfg == (int)k &&
                         (pass == 1 || cell->place == x->base_place))
                         cnt++;
                 }
@@ -232,7 +223,7 @@ static const struct qtp_rpt_cell *find_cell(const struct ctx *x, size_t t, int c
 {
     for (size_t c = 0; c < x->r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &x->r->cells[c];
-        if (cell->nok && cell->topo == (int)t && cell->cfg == cfg && cell->variant == (int)v)
+        if (cell->s->ok && cell->topo == (int)t && cell->cfg == cfg && cell->variant == (int)v)
             return cell;
     }
     return NULL;
@@ -242,7 +233,7 @@ static const struct qtp_rpt_cell *any_base_cell(const struct ctx *x, size_t t)
 {
     for (size_t c = 0; c < x->r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &x->r->cells[c];
-        if (cell->nok && cell->topo == (int)t && cell->cfg == x->base_cfg[t])
+        if (cell->s->ok && cell->topo == (int)t && cell->cfg == x->base_cfg[t])
             return cell;
     }
     return NULL;
@@ -254,7 +245,7 @@ static void topo_label(const struct ctx *x, size_t t, const char *sep, char *buf
     const struct qtp_rpt_cell *cell = any_base_cell(x, t);
     char pl[64] = "";
     if (cell)
-        qtp_rpt_param_label(cell->first, pl, sizeof pl);
+        qtp_params_shape_label(&cell->first->params, pl, sizeof pl);
     int n = snprintf(buf, len, "%s%s%s", x->r->topologies[t], pl[0] ? sep : "", pl);
     if (cell && cell->place != x->base_place && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " (%s)", x->r->placements[cell->place]);
@@ -458,14 +449,15 @@ static int chart_throughput(struct ctx *x, struct qtp_rpt_chart *c)
             goto oom;
         for (size_t v = 0; v < r->nvariants; v++) {
             const struct qtp_rpt_cell *cell = find_cell(x, t, x->base_cfg[t], v);
-            if (!cell || !(cell->tput_med > 0)) /* a log axis has no 0 */
+            if (!cell ||
+                !(cell->s->stat[QTP_METRIC_THROUGHPUT].median > 0)) /* a log axis has no 0 */
                 continue;
             double *p = bar(&b, v, g);
-            p[0] = cell->tput_med;
-            p[1] = cell->tput_min;
-            p[2] = cell->tput_max;
-            if (cell->tput_med > best) {
-                best = cell->tput_med;
+            p[0] = cell->s->stat[QTP_METRIC_THROUGHPUT].median;
+            p[1] = cell->s->stat[QTP_METRIC_THROUGHPUT].min;
+            p[2] = cell->s->stat[QTP_METRIC_THROUGHPUT].max;
+            if (cell->s->stat[QTP_METRIC_THROUGHPUT].median > best) {
+                best = cell->s->stat[QTP_METRIC_THROUGHPUT].median;
                 best_cell = cell;
             }
         }
@@ -491,7 +483,7 @@ static int chart_throughput(struct ctx *x, struct qtp_rpt_chart *c)
     if ((rc = close_out(x, f, c->name, "gp")))
         goto done;
     char rate[32];
-    qtp_rpt_fmt_rate(best, rate, sizeof rate);
+    qtp_format_rate(best, QTP_STYLE_PAGE, rate, sizeof rate);
     snprintf(c->caption, sizeof c->caption,
              "Events per second for each topology (placement %s), one bar per queue and wait "
              "strategy: the median over the reps with whiskers from the slowest to the fastest "
@@ -502,7 +494,7 @@ static int chart_throughput(struct ctx *x, struct qtp_rpt_chart *c)
     goto done;
 oom:
     rc = ENOMEM;
-    seterr(x->err, x->errlen, "out of memory");
+    qtp_set_err(x->err, x->errlen, "out of memory");
 done:
     bars_free(&b);
     return rc;
@@ -548,13 +540,14 @@ static int chart_speedup(struct ctx *x, struct qtp_rpt_chart *c)
         for (size_t m = 0; m < nv; m++) {
             const struct qtp_rpt_cell *mc;
             if (!is_mutex(r->variants[m]) || !(mc = find_cell(x, t, x->base_cfg[t], m)) ||
-                !(mc->tput_med > 0))
+                !(mc->s->stat[QTP_METRIC_THROUGHPUT].median > 0))
                 continue;
             for (size_t w = 0; w < nv; w++) {
                 const struct qtp_rpt_cell *wc;
                 if (!is_ring(r->variants[w]) || !(wc = find_cell(x, t, x->base_cfg[t], w)))
                     continue;
-                double ratio = wc->tput_med / mc->tput_med;
+                double ratio = wc->s->stat[QTP_METRIC_THROUGHPUT].median /
+                               mc->s->stat[QTP_METRIC_THROUGHPUT].median;
                 if (!isfinite(ratio) || ratio <= 0)
                     continue;
                 bar(&b, m * nv + w, g)[0] = ratio;
@@ -642,7 +635,7 @@ static int chart_speedup(struct ctx *x, struct qtp_rpt_chart *c)
     goto done;
 oom:
     rc = ENOMEM;
-    seterr(x->err, x->errlen, "out of memory");
+    qtp_set_err(x->err, x->errlen, "out of memory");
 done:
     bars_free(&b);
     return rc;
@@ -692,7 +685,7 @@ static int chart_latency(struct ctx *x, struct qtp_rpt_chart *c)
     FILE *dat = NULL;
     if (!ptitle || !pfirst || !plast || !ltitle || !lcolor) {
         rc = ENOMEM;
-        seterr(x->err, x->errlen, "out of memory");
+        qtp_set_err(x->err, x->errlen, "out of memory");
         goto done;
     }
     if (!(dat = open_out(x, c->name, "dat"))) {
@@ -738,7 +731,7 @@ static int chart_latency(struct ctx *x, struct qtp_rpt_chart *c)
                              r->topologies[t], r->variants[v]);
                 continue;
             }
-            double unit = hgrm_unit_ns(pts, npts, cell->p50);
+            double unit = hgrm_unit_ns(pts, npts, cell->s->stat[QTP_METRIC_P50].median);
             fprintf(dat, "%s# line %zu: ", nl ? "\n\n" : "", nl + 1);
             dat_label(dat, r->variants[v]);
             fprintf(dat, " (%s, %s)\n", r->topologies[t], cell->hist_rel);
@@ -848,7 +841,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
         for (size_t v = 0; v < r->nvariants; v++)
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
-                if (!cell->nok || cell->topo != (int)t || cell->variant != (int)v)
+                if (!cell->s->ok || cell->topo != (int)t || cell->variant != (int)v)
                     continue;
                 char key[512];
                 cfg_without(cell->first, "placement", key, sizeof key);
@@ -876,19 +869,21 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
                 char key[512];
-                if (!cell->nok || cell->topo != (int)gs[g].t || cell->variant != (int)gs[g].v ||
+                if (!cell->s->ok || cell->topo != (int)gs[g].t || cell->variant != (int)gs[g].v ||
                     cell->place != (int)p)
                     continue;
                 cfg_without(cell->first, "placement", key, sizeof key);
                 if (strcmp(key, gs[g].key))
                     continue;
-                if (!(cell->tput_med > 0))
+                if (!(cell->s->stat[QTP_METRIC_THROUGHPUT].median > 0))
                     break;
                 double *v = bar(&b, p, kept);
-                v[0] = cell->tput_med;
-                v[1] = cell->tput_min;
-                v[2] = cell->tput_max;
-                v[3] = cell->p99 > 0 ? cell->p99 * 1e-9 : NAN;
+                v[0] = cell->s->stat[QTP_METRIC_THROUGHPUT].median;
+                v[1] = cell->s->stat[QTP_METRIC_THROUGHPUT].min;
+                v[2] = cell->s->stat[QTP_METRIC_THROUGHPUT].max;
+                v[3] = cell->s->stat[QTP_METRIC_P99].median > 0
+                           ? cell->s->stat[QTP_METRIC_P99].median * 1e-9
+                           : NAN;
                 have_p99 = have_p99 || !isnan(v[3]);
                 nplaces++;
                 break;
@@ -900,7 +895,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
             continue;
         }
         char pl[64] = "", lab[256];
-        qtp_rpt_param_label(gs[g].first->first, pl, sizeof pl);
+        qtp_params_shape_label(&gs[g].first->first->params, pl, sizeof pl);
         snprintf(lab, sizeof lab, "%s%s%s\n%s", r->topologies[gs[g].t], pl[0] ? " " : "", pl,
                  r->variants[gs[g].v]);
         if (!(b.glabel[kept] = strdup(lab)))
@@ -912,7 +907,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
         for (size_t p = 0; p < r->nplacements; p++) {
             bool any = false;
             for (size_t ci = 0; ci < r->ncells; ci++)
-                any = any || (r->cells[ci].nok && r->cells[ci].place == (int)p);
+                any = any || (r->cells[ci].s->ok && r->cells[ci].place == (int)p);
             size_t n = strlen(ran);
             if (any)
                 snprintf(ran + n, sizeof ran - n, "%s%s", n ? ", " : "", r->placements[p]);
@@ -965,7 +960,7 @@ static int chart_placement(struct ctx *x, struct qtp_rpt_chart *c)
     goto done;
 oom:
     rc = ENOMEM;
-    seterr(x->err, x->errlen, "out of memory");
+    qtp_set_err(x->err, x->errlen, "out of memory");
 done:
     bars_free(&b);
     free(gs);
@@ -1021,18 +1016,18 @@ static int chart_alloc(struct ctx *x, struct qtp_rpt_chart *c)
             size_t n = 0;
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
-                if (cell->nok && cell->topo == (int)t && cell->cfg == x->base_cfg[t] &&
+                if (cell->s->ok && cell->topo == (int)t && cell->cfg == x->base_cfg[t] &&
                     !strcmp(cell->first->queue, kinds[k])) {
-                    tmp[n] = cell->alloc_pe;
-                    tmpb[n] = cell->bytes_pe;
+                    tmp[n] = cell->s->stat[QTP_METRIC_ALLOC].median;
+                    tmpb[n] = cell->s->stat[QTP_METRIC_BYTES].median;
                     n++;
                 }
             }
             if (!n)
                 continue;
             double *v = bar(&b, k, g);
-            v[0] = qtp_rpt_median(tmp, n);
-            v[1] = qtp_rpt_median(tmpb, n);
+            v[0] = qtp_stats_median(tmp, n);
+            v[1] = qtp_stats_median(tmpb, n);
             if (v[0] > maxc)
                 maxc = v[0];
             if (v[1] > maxb)
@@ -1082,7 +1077,7 @@ static int chart_alloc(struct ctx *x, struct qtp_rpt_chart *c)
     goto done;
 oom:
     rc = ENOMEM;
-    seterr(x->err, x->errlen, "out of memory");
+    qtp_set_err(x->err, x->errlen, "out of memory");
 done:
     bars_free(&b);
     free(kinds);
@@ -1120,7 +1115,7 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
     FILE *dat = NULL;
     if (!ltitle || !lcolor || !pts) {
         rc = ENOMEM;
-        seterr(x->err, x->errlen, "out of memory");
+        qtp_set_err(x->err, x->errlen, "out of memory");
         goto done;
     }
     if (!(dat = open_out(x, c->name, "dat"))) {
@@ -1146,8 +1141,8 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
             for (size_t ci = 0; ci < r->ncells; ci++) {
                 const struct qtp_rpt_cell *cell = &r->cells[ci];
                 char key[512];
-                if (!cell->nok || cell->topo != (int)t || cell->variant != (int)v ||
-                    !(cell->tput_med > 0))
+                if (!cell->s->ok || cell->topo != (int)t || cell->variant != (int)v ||
+                    !(cell->s->stat[QTP_METRIC_THROUGHPUT].median > 0))
                     continue;
                 cfg_without(cell->first, sweeps[s].param, key, sizeof key);
                 if (strcmp(key, base_key))
@@ -1173,9 +1168,9 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
                 if (nv > nmax)
                     nmax = nv;
                 fprintf(dat, "%u", nv);
-                dat_num(dat, pts[i]->tput_med);
-                dat_num(dat, pts[i]->tput_min);
-                dat_num(dat, pts[i]->tput_max);
+                dat_num(dat, pts[i]->s->stat[QTP_METRIC_THROUGHPUT].median);
+                dat_num(dat, pts[i]->s->stat[QTP_METRIC_THROUGHPUT].min);
+                dat_num(dat, pts[i]->s->stat[QTP_METRIC_THROUGHPUT].max);
                 fputc('\n', dat);
             }
             ltitle[nl] = r->variants[v];
@@ -1205,7 +1200,7 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
         for (size_t ci = 0; ci < r->ncells; ci++) {
             const struct qtp_rpt_cell *cell = &r->cells[ci];
             char key[512];
-            if (!cell->nok || cell->topo != (int)t)
+            if (!cell->s->ok || cell->topo != (int)t)
                 continue;
             cfg_without(cell->first, sweeps[s].param, key, sizeof key);
             uint32_t nv = sweep_value(cell->first, sweeps[s].param);
@@ -1215,8 +1210,8 @@ static int chart_scaling(struct ctx *x, struct qtp_rpt_chart *c)
             if (!ring && !is_mutex(r->variants[cell->variant]))
                 continue;
             double *e = &ends[nv == nmax][ring];
-            if (cell->tput_med > *e)
-                *e = cell->tput_med;
+            if (cell->s->stat[QTP_METRIC_THROUGHPUT].median > *e)
+                *e = cell->s->stat[QTP_METRIC_THROUGHPUT].median;
         }
         if (ends[0][0] > 0 && ends[0][1] > 0 && ends[1][0] > 0 && ends[1][1] > 0) {
             char r0[32], r1[32];
@@ -1285,7 +1280,7 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
     snprintf(log, sizeof log, "%s/%s.log", dir, script);
     pid_t pid = fork();
     if (pid < 0) {
-        seterr(err, errlen, "cannot start gnuplot: %s", strerror(errno));
+        qtp_set_err(err, errlen, "cannot start gnuplot: %s", strerror(errno));
         return EIO;
     }
     if (pid == 0) {
@@ -1306,14 +1301,14 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
         if (w == pid)
             break;
         if (w < 0 && errno != EINTR) {
-            seterr(err, errlen, "waiting for gnuplot: %s", strerror(errno));
+            qtp_set_err(err, errlen, "waiting for gnuplot: %s", strerror(errno));
             return EIO;
         }
         if (waited_ms >= GNUPLOT_TIMEOUT_S * 1000L) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            seterr(err, errlen, "gnuplot %s: no result after %d s, stopped", script,
-                   GNUPLOT_TIMEOUT_S);
+            qtp_set_err(err, errlen, "gnuplot %s: no result after %d s, stopped", script,
+                        GNUPLOT_TIMEOUT_S);
             return EIO;
         }
         nanosleep(&step, NULL);
@@ -1337,7 +1332,8 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
             snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
         else
             snprintf(how, sizeof how, "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        seterr(err, errlen, "gnuplot %s failed (%s)%s%s", script, how, first[0] ? ": " : "", first);
+        qtp_set_err(err, errlen, "gnuplot %s failed (%s)%s%s", script, how, first[0] ? ": " : "",
+                    first);
         return EIO;
     }
     if (size == 0)
@@ -1361,7 +1357,7 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
     };
     struct ctx x = {r, outdir, calloc(r->ntopologies + 1, sizeof(int)), 0, err, errlen};
     if (!x.base_cfg) {
-        seterr(err, errlen, "out of memory");
+        qtp_set_err(err, errlen, "out of memory");
         return ENOMEM;
     }
     choose_base(&x);

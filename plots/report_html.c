@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "qtp_format.h"
 #include "report_int.h"
 
 static const char css[] =
@@ -620,32 +621,6 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
     }
 }
 
-/* Parameters that set a cell apart: the topology's own (N=3) and any that differ from the
- * first row's (events, ring size, batch, payload, work, stages, rate). */
-static void params_text(const struct qtp_rep_record *row, const struct qtp_rep_record *ref,
-                        char *buf, size_t len)
-{
-    qtp_rpt_param_label(row, buf, len);
-    const struct qtp_cell_params *p = &row->params, *q = &ref->params;
-    size_t n;
-#define ADD(cond, ...)                                                                             \
-    do {                                                                                           \
-        if ((cond) && (n = strlen(buf)) < len - 1) {                                               \
-            if (n)                                                                                 \
-                buf[n++] = ' ';                                                                    \
-            snprintf(buf + n, len - n, __VA_ARGS__);                                               \
-        }                                                                                          \
-    } while (0)
-    ADD(p->events != q->events, "events=%llu", (unsigned long long)p->events);
-    ADD(p->ring_size != q->ring_size, "ring=%u", p->ring_size);
-    ADD(p->batch != q->batch, "batch=%u", p->batch);
-    ADD(p->payload != q->payload, "payload=%u", p->payload);
-    ADD(p->work_ns != q->work_ns, "work=%lluns", (unsigned long long)p->work_ns);
-    ADD(p->stages != q->stages && strcmp(row->topology, "pipeline"), "stages=%u", p->stages);
-    ADD(p->rate != q->rate, "rate=%g/s", p->rate);
-#undef ADD
-}
-
 static void num_td(FILE *f, const char *text)
 {
     fputs("<td class=\"n\">", f);
@@ -653,17 +628,35 @@ static void num_td(FILE *f, const char *text)
     fputs("</td>", f);
 }
 
+/* The statistics columns of the table of every cell (the median, min and max of a cell are over
+ * its ok reps: NAN, shown as "–", when it has none). */
+static const struct {
+    const char *head;
+    enum qtp_metric_id metric;
+    enum qtp_stat_kind stat;
+    void (*format)(double v, enum qtp_style style, char *buf, size_t len);
+} cell_columns[] = {
+    {"throughput median", QTP_METRIC_THROUGHPUT, QTP_STAT_MEDIAN, qtp_format_rate},
+    {"min", QTP_METRIC_THROUGHPUT, QTP_STAT_MIN, qtp_format_rate},
+    {"max", QTP_METRIC_THROUGHPUT, QTP_STAT_MAX, qtp_format_rate},
+    {"p50", QTP_METRIC_P50, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"p99", QTP_METRIC_P99, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"p99.9", QTP_METRIC_P999, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num},
+    {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
+};
+
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 {
     fputs("<h2 id=\"cells\">Every cell</h2>\n"
           "<p>Statistics over the ok reps of each cell: throughput median, min and max; latency "
           "percentiles and allocation are medians over the reps.</p>\n"
           "<table class=\"cells\">\n<tr><th>topology</th><th>params</th><th>queue</th>"
-          "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>"
-          "<th>throughput median</th><th>min</th><th>max</th><th>p50</th><th>p99</th>"
-          "<th>p99.9</th><th>allocs / event</th><th>bytes / event</th><th>status</th>"
-          "<th>cell</th></tr>\n",
+          "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>",
           f);
+    for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
+        fprintf(f, "<th>%s</th>", cell_columns[k].head);
+    fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
         const struct qtp_rep_record *row = cell->first;
@@ -671,7 +664,7 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
         fputs("<tr><td>", f);
         qtp_rpt_html_escape(f, row->topology);
         fputs("</td><td>", f);
-        params_text(row, &r->rows[0], buf, sizeof buf);
+        qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
         qtp_rpt_html_escape(f, buf);
         fputs("</td><td>", f);
         qtp_rpt_html_escape(f, row->queue);
@@ -682,32 +675,21 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
         fputs("</td><td>", f);
         qtp_rpt_html_escape(f, row->memory);
         fputs("</td>", f);
-        snprintf(buf, sizeof buf, "%d/%d", cell->nok, cell->nreps);
+        snprintf(buf, sizeof buf, "%zu/%zu", cell->s->ok, cell->s->reps);
         num_td(f, buf);
-        bool ok = cell->nok > 0;
-        qtp_rpt_fmt_rate(ok ? cell->tput_med : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_rate(ok ? cell->tput_min : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_rate(ok ? cell->tput_max : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p50 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p99 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p999 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_num(ok ? cell->alloc_pe : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_num(ok ? cell->bytes_pe : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        const char *cls = cell->nfailed ? "failed" : (cell->nok ? "ok" : "skipped");
-        if (cell->nfailed)
-            snprintf(buf, sizeof buf, "failed (%d of %d rep%s)", cell->nfailed, cell->nreps,
-                     cell->nreps == 1 ? "" : "s");
-        else if (cell->nok)
-            snprintf(buf, sizeof buf, "ok%s%s", cell->nskipped ? ", some reps skipped" : "",
-                     cell->oversubscribed ? ", oversubscribed" : "");
+        for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++) {
+            cell_columns[k].format(
+                qtp_cell_stat(cell->s, cell_columns[k].metric, cell_columns[k].stat),
+                QTP_STYLE_PAGE, buf, sizeof buf);
+            num_td(f, buf);
+        }
+        const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
+        if (cell->s->failed)
+            snprintf(buf, sizeof buf, "failed (%zu of %zu rep%s)", cell->s->failed, cell->s->reps,
+                     cell->s->reps == 1 ? "" : "s");
+        else if (cell->s->ok)
+            snprintf(buf, sizeof buf, "ok%s%s", cell->s->skipped ? ", some reps skipped" : "",
+                     cell->s->oversubscribed ? ", oversubscribed" : "");
         else
             snprintf(buf, sizeof buf, "skipped");
         fprintf(f, "<td class=\"st-%s\">", cls);
@@ -754,7 +736,7 @@ static void problems_section(FILE *f, const struct qtp_rpt *r)
         fputs("</td><td>", f);
         qtp_rpt_html_escape(f, row->memory);
         fputs("</td><td>", f);
-        params_text(row, &r->rows[0], buf, sizeof buf);
+        qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
         qtp_rpt_html_escape(f, buf);
         fprintf(f, "</td><td class=\"n\">%d</td><td class=\"reason\">", row->rep);
         qtp_rpt_html_escape(f, row->reason[0] ? row->reason : "(no reason recorded)");
@@ -798,9 +780,9 @@ static void glance(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_chart 
     size_t ok = 0, failed = 0, skipped = 0, drawn = 0;
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
-        failed += cell->nfailed > 0;
-        ok += cell->nfailed == 0 && cell->nok > 0;
-        skipped += cell->nfailed == 0 && cell->nok == 0;
+        failed += cell->s->failed > 0;
+        ok += cell->s->failed == 0 && cell->s->ok > 0;
+        skipped += cell->s->failed == 0 && cell->s->ok == 0;
     }
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         drawn += charts[i].drawn;

@@ -8,20 +8,15 @@
 #include <stdio.h>
 
 #include "qtp_record.h"
+#include "qtp_summary.h"
 
 #define QTP_RPT_ERR 1024
 
-/* One cell of the matrix, aggregated over its reps (statistics over the ok reps only: a failed
- * rep is never a number in a chart). */
+/* One cell of the matrix: its summary (statistics over the ok reps only: a failed rep is never a
+ * number in a chart) and where it goes on the page. */
 struct qtp_rpt_cell {
-    const struct qtp_rep_record *first; /* its first row: names and params */
-    size_t order;                       /* index of that row in results.jsonl */
-    int nreps, nok, nfailed, nskipped;
-    bool oversubscribed;
-    const char *reason; /* first failure's reason, else the first skip's, else "" */
-    double tput_med, tput_min, tput_max;
-    double p50, p90, p99, p999, p9999, lmax; /* ns, medians over ok reps */
-    double alloc_pe, bytes_pe;               /* medians over ok reps */
+    const struct qtp_cell_summary *s;   /* reps, reason, statistics (qtp_summary.h) */
+    const struct qtp_rep_record *first; /* s->first: its names and parameters */
     char hist_rel[600]; /* path of its .hgrm relative to the results dir, "" if none */
     int variant;        /* index into qtp_rpt.variants */
     int topo;           /* index into qtp_rpt.topologies */
@@ -41,7 +36,8 @@ struct qtp_rpt {
     struct qtp_rep_record *rows;
     size_t nrows;
     size_t truncated_line; /* unterminated last line of results.jsonl that was ignored; 0 none */
-    struct qtp_rpt_cell *cells;
+    struct qtp_summary summary;
+    struct qtp_rpt_cell *cells; /* one per summary cell, in the same order */
     size_t ncells;
     /* Names in display order (known names first, in their usual order, then as they appear). */
     char **variants; /* "ring/spin", "mutex-array", ... */
@@ -61,8 +57,6 @@ struct qtp_rpt {
 /* Load and aggregate DIR. EINVAL (damaged/missing/empty) or ENOMEM, with err filled. */
 int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen);
 void qtp_rpt_free(struct qtp_rpt *r);
-/* Median of v[n] (sorts v); NAN when n == 0. */
-double qtp_rpt_median(double *v, size_t n);
 /* Parse a HdrHistogram percentile text file (either the C or the Java column layout; values in
  * the file's unit). *pts is malloc'd. EINVAL with "FILE line N: why" in err, ENOENT, ENOMEM. */
 int qtp_rpt_read_hgrm(const char *path, struct qtp_rpt_hpoint **pts, size_t *npts, char *err,
@@ -70,12 +64,6 @@ int qtp_rpt_read_hgrm(const char *path, struct qtp_rpt_hpoint **pts, size_t *npt
 /* Parse text (NUL-terminated) in that format; name is used in messages. */
 int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint **pts,
                        size_t *npts, char *err, size_t errlen);
-/* A label for the parameters that tell cells of one topology apart ("N=3", "" for none). */
-void qtp_rpt_param_label(const struct qtp_rep_record *row, char *buf, size_t len);
-/* "52.7 M/s", "12.3 µs", and a compact number ("0", "1.00", "96"); "–" for NAN. */
-void qtp_rpt_fmt_rate(double eps, char *buf, size_t len);
-void qtp_rpt_fmt_ns(double ns, char *buf, size_t len);
-void qtp_rpt_fmt_num(double v, char *buf, size_t len);
 /* Find the value of key in meta: at the top level, else in any object member one level down. */
 const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key);
 

@@ -178,15 +178,6 @@ static int bad(char *err, size_t len, const char *fmt, ...)
     return QTP_CLI_BAD;
 }
 
-int qtp_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
 /* ---------------------------------------------------------------- numbers */
 
 int qtp_parse_count(const char *s, bool binary, uint64_t *v)
@@ -232,17 +223,17 @@ static const char *range_text(const struct opt_def *d, char *buf, size_t len)
     const char *unit = d->flags & F_PLAIN    ? ""
                        : d->flags & F_BINARY ? "; K/M/G = 1024s"
                                              : "; K/M/G = 1000s";
-    QTP_FMT(lo, sizeof lo, "%" PRIu64, d->min);
+    qtp_fmt(lo, sizeof lo, "%" PRIu64, d->min);
     if (d->max == UINT64_MAX)
-        QTP_FMT(hi, sizeof hi, "2^64-1");
+        qtp_fmt(hi, sizeof hi, "2^64-1");
     else
-        QTP_FMT(hi, sizeof hi, "%" PRIu64, d->max);
+        qtp_fmt(hi, sizeof hi, "%" PRIu64, d->max);
     if (d->flags & F_POW2)
-        QTP_FMT(buf, len, "a power of two from %s to %s%s", lo, hi, unit);
+        qtp_fmt(buf, len, "a power of two from %s to %s%s", lo, hi, unit);
     else if (d->flags & F_PAYLOAD)
-        QTP_FMT(buf, len, "0, or %s to %s%s", lo, hi, unit);
+        qtp_fmt(buf, len, "0, or %s to %s%s", lo, hi, unit);
     else
-        QTP_FMT(buf, len, "%s to %s%s", lo, hi, unit);
+        qtp_fmt(buf, len, "%s to %s%s", lo, hi, unit);
     return buf;
 }
 
@@ -330,11 +321,11 @@ static const char *accepted_names(enum opt_kind k, char *buf, size_t len)
     join_names(buf, len, names, n);
     size_t at = strlen(buf);
     if (k == K_PLACEMENT)
-        QTP_FMT(buf + at, len - at, ", cpus:LIST, all");
+        qtp_fmt(buf + at, len - at, ", cpus:LIST, all");
     else if (k == K_MEMORY)
-        QTP_FMT(buf + at, len - at, ", node:N, all");
+        qtp_fmt(buf + at, len - at, ", node:N, all");
     else
-        QTP_FMT(buf + at, len - at, ", all");
+        qtp_fmt(buf + at, len - at, ", all");
     return buf;
 }
 
@@ -370,7 +361,7 @@ static void strlist_add(struct qtp_strlist *l, const char *v)
     for (unsigned i = 0; i < l->n; i++)
         if (strcmp(l->v[i], v) == 0)
             return; /* a duplicate would make two cells with one id */
-    QTP_FMT(l->v[l->n++], sizeof l->v[0], "%s", v);
+    qtp_fmt(l->v[l->n++], sizeof l->v[0], "%s", v);
 }
 
 static void numlist_add(struct qtp_numlist *l, uint64_t v)
@@ -587,7 +578,7 @@ static int apply_json_value(const struct opt_def *d, struct qtp_matrix *m, const
         if (json_integer_value(v) < 0)
             return bad(err, len, "%s: %" JSON_INTEGER_FORMAT " is negative", where,
                        json_integer_value(v));
-        QTP_FMT(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        qtp_fmt(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return apply_text(d, m, where, num, false, err, len);
     }
     if (json_is_array(v) && d->kind != K_U64) {
@@ -601,7 +592,7 @@ static int apply_json_value(const struct opt_def *d, struct qtp_matrix *m, const
             if (json_is_string(e)) {
                 s = json_string_value(e);
             } else if (json_is_integer(e) && json_integer_value(e) >= 0) {
-                QTP_FMT(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(e));
+                qtp_fmt(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(e));
                 s = num;
             } else {
                 return bad(err, len, "%s: element %zu is not a string or a count", where, i);
@@ -632,7 +623,7 @@ static int matrix_from_object(struct qtp_matrix *m, json_t *obj, const char *tex
         int line = 0, col = 0;
         if (text)
             locate_key(text, key, &line, &col);
-        QTP_FMT(where, sizeof where, "%s:%d:%d: \"%s\"", origin, line, col, key);
+        qtp_fmt(where, sizeof where, "%s:%d:%d: \"%s\"", origin, line, col, key);
         const struct opt_def *d = opt_by_key(key);
         if (!d) {
             matrix_keys(keys, sizeof keys);
@@ -989,15 +980,15 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
             o->help = true;
             return 0;
         case O_MATRIX:
-            QTP_FMT(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
+            qtp_fmt(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
             break;
         case O_OUT:
             if (!*optarg)
                 return bad(err, errlen, "--out: empty directory name");
-            QTP_FMT(o->out, sizeof o->out, "%s", optarg);
+            qtp_fmt(o->out, sizeof o->out, "%s", optarg);
             break;
         case O_RESUME:
-            QTP_FMT(o->resume, sizeof o->resume, "%s", optarg);
+            qtp_fmt(o->resume, sizeof o->resume, "%s", optarg);
             break;
         default:
             if (ngiven == sizeof given / sizeof given[0])
@@ -1039,9 +1030,9 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         for (size_t i = 0; i < ngiven; i++) {
             const struct opt_def *d = given[i].d;
             if (d->short_name)
-                QTP_FMT(where, sizeof where, "-%c/--%s", d->short_name, d->name);
+                qtp_fmt(where, sizeof where, "-%c/--%s", d->short_name, d->name);
             else
-                QTP_FMT(where, sizeof where, "--%s", d->name);
+                qtp_fmt(where, sizeof where, "--%s", d->name);
             int rc = apply_text(d, &o->parts[p], where, given[i].arg ? given[i].arg : "", false,
                                 err, errlen);
             if (rc)
@@ -1097,16 +1088,16 @@ void qtp_cli_print_options(FILE *out)
         const struct opt_def *d = &opts[i];
         char left[64], text[768], range[160] = "";
         if (d->short_name)
-            QTP_FMT(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->arg ? " " : "",
+            qtp_fmt(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->name, d->arg ? " " : "",
                     d->arg ? d->arg : "");
         else
-            QTP_FMT(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
+            qtp_fmt(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
                     d->arg ? d->arg : "");
         if (d->kind == K_LIST || (d->kind == K_U64 && d->id != O_SEED)) {
             char r[160];
-            QTP_FMT(range, sizeof range, " Accepted: %s.", range_text(d, r, sizeof r));
+            qtp_fmt(range, sizeof range, " Accepted: %s.", range_text(d, r, sizeof r));
         }
-        QTP_FMT(text, sizeof text, "%s%s.%s", d->help, d->kind == K_LIST ? "; a list sweeps" : "",
+        qtp_fmt(text, sizeof text, "%s%s.%s", d->help, d->kind == K_LIST ? "; a list sweeps" : "",
                 range);
         int col = fprintf(out, "    %s", left);
         if (col >= 30) {
@@ -1192,9 +1183,9 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->topo = td;
     cell->queue = qk;
     cell->wait = w;
-    QTP_FMT(cell->wait_name, sizeof cell->wait_name, "%s", w ? w->name : "block");
-    QTP_FMT(cell->placement, sizeof cell->placement, "%s", m->placement.v[ix[0]]);
-    QTP_FMT(cell->memory, sizeof cell->memory, "%s", m->memory.v[ix[1]]);
+    qtp_fmt(cell->wait_name, sizeof cell->wait_name, "%s", w ? w->name : "block");
+    qtp_fmt(cell->placement, sizeof cell->placement, "%s", m->placement.v[ix[0]]);
+    qtp_fmt(cell->memory, sizeof cell->memory, "%s", m->memory.v[ix[1]]);
     struct qtp_cell_params *pp = &cell->params;
     cell->reps = m->reps;
     cell->timeout_s = m->timeout_s;
@@ -1219,7 +1210,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     qtp_cell_topo_params(cell, &tp);
     if (td->build(&tp, &topo)) {
         cell->skip = true;
-        QTP_FMT(cell->reason, sizeof cell->reason,
+        qtp_fmt(cell->reason, sizeof cell->reason,
                 "topology %s cannot be built with these parameters", td->name);
         return true;
     }
@@ -1236,7 +1227,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     char msg[QTP_REASON_MAX];
     if (qtp_placement_parse(cell->placement, mach, &ps, msg, sizeof msg)) {
         cell->skip = true;
-        QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
+        qtp_fmt(cell->reason, sizeof cell->reason, "%s", msg);
         return true;
     }
     struct qtp_plan_request req = {.nthreads = cell->nthreads,
@@ -1245,12 +1236,12 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                                    .oversubscribe = m->oversubscribe};
     if (qtp_placement_plan(mach, &ps, &req, &plan)) {
         cell->skip = true;
-        QTP_FMT(cell->reason, sizeof cell->reason, "cannot plan %u threads", cell->nthreads);
+        qtp_fmt(cell->reason, sizeof cell->reason, "cannot plan %u threads", cell->nthreads);
         return true;
     }
     if (plan.verdict == QTP_PLAN_SKIPPED) {
         cell->skip = true;
-        QTP_FMT(cell->reason, sizeof cell->reason, "%s", plan.reason);
+        qtp_fmt(cell->reason, sizeof cell->reason, "%s", plan.reason);
         return true;
     }
     cell->oversubscribed = plan.oversubscribed;
@@ -1259,17 +1250,9 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     if (qtp_memory_parse(cell->memory, mach, &ms, msg, sizeof msg) ||
         !qtp_memory_possible(mach, &ms, msg, sizeof msg)) {
         cell->skip = true;
-        QTP_FMT(cell->reason, sizeof cell->reason, "%s", msg);
+        qtp_fmt(cell->reason, sizeof cell->reason, "%s", msg);
     }
     return true;
-}
-
-static bool params_equal(const struct qtp_cell_params *a, const struct qtp_cell_params *b)
-{
-    return a->events == b->events && a->warmup == b->warmup && a->ring_size == b->ring_size &&
-           a->batch == b->batch && a->payload == b->payload && a->work_ns == b->work_ns &&
-           a->fanout == b->fanout && a->shards == b->shards && a->stages == b->stages &&
-           a->rate == b->rate;
 }
 
 /* The default matrix lists every policy; where one gives exactly the PUs an earlier one gave
@@ -1285,11 +1268,11 @@ static void skip_same_plans(struct qtp_cell *v, size_t n)
             const struct qtp_cell *e = &v[j];
             if (e->skip || e->topo != c->topo || e->queue != c->queue || e->wait != c->wait ||
                 strcmp(e->memory, c->memory) != 0 || strcmp(e->placement, c->placement) == 0 ||
-                !params_equal(&e->params, &c->params) || e->nthreads != c->nthreads ||
+                !qtp_params_equal(&e->params, &c->params) || e->nthreads != c->nthreads ||
                 memcmp(e->pu, c->pu, c->nthreads * sizeof c->pu[0]) != 0)
                 continue;
             c->skip = true;
-            QTP_FMT(c->reason, sizeof c->reason,
+            qtp_fmt(c->reason, sizeof c->reason,
                     "same threads-to-PUs plan as %s on this machine (-p %s runs it anyway)",
                     e->placement, c->placement);
             break;

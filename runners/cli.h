@@ -15,18 +15,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../results/qtp_record.h"
+#include "qtp_record.h"
+#include "qtp_text.h"
 
 struct json_t;
 struct qtp_machine;
 struct qtp_topology_def;
 struct qtp_queue_kind;
 struct qtp_wait_ops;
-
-/* snprintf for messages and labels, where cutting a long value short is intended (GCC's
- * -Wformat-truncation does not look into it). Returns like snprintf. */
-int qtp_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define QTP_FMT qtp_fmt
 
 #define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
 #define QTP_AXIS_MAX 32 /* values per axis */
@@ -108,9 +104,9 @@ struct qtp_cell {
     const struct qtp_topology_def *topo;
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait; /* NULL for the mutex queues: they always block */
-    char wait_name[QTP_NAME_MAX];
+    char wait_name[QTP_CELL_NAME_MAX];
     char placement[QTP_PLACE_MAX];
-    char memory[QTP_NAME_MAX];
+    char memory[QTP_CELL_NAME_MAX];
     struct qtp_cell_params params;
     unsigned nthreads;   /* threads of the deployment */
     unsigned nspinning;  /* of them, busy-spinning while they wait */

@@ -12,14 +12,9 @@
 #include "numa_mem.h"
 #include "placement.h"
 #include "cli.h"
+#include "commands.h"
+#include "report.h"
 #include "run.h"
-
-#ifdef QTOPO_HAVE_REPORT
-#include "../plots/report.h"
-#endif
-#ifdef QTOPO_HAVE_COMPARE
-#include "../results/qtp_compare.h"
-#endif
 
 struct subcommand {
     const char *name;
@@ -31,8 +26,6 @@ struct subcommand {
 static int cmd_help(int argc, char **argv);
 static int cmd_list(int argc, char **argv);
 static int cmd_info(int argc, char **argv);
-static int cmd_report(int argc, char **argv);
-static int cmd_compare(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct subcommand commands[] = {
@@ -41,11 +34,12 @@ static const struct subcommand commands[] = {
     {"info", "qtopo info [--json]",
      "this machine as hwloc sees it; NUMA nodes; which placements are possible", cmd_info},
     {"run", "qtopo run [OPTIONS]", "run a matrix; prints where the results went", qtp_run_main},
-    {"report", "qtopo report DIR", "charts and index.html from a results directory", cmd_report},
+    {"report", "qtopo report DIR", "charts and index.html from a results directory",
+     qtp_report_main},
     {"compare", "qtopo compare BASE NEW",
      "compare two results directories; exit 1 on a "
      "significant regression",
-     cmd_compare},
+     qtp_compare_main},
     {"help", "qtopo help [COMMAND]", "this text, or a command's manual", cmd_help},
     {"version", "qtopo --version", "version, git commit and compiler", cmd_version},
     {NULL, NULL, NULL, NULL},
@@ -167,7 +161,7 @@ static int cmd_list(int argc, char **argv)
             struct qtp_placement_spec *s = calloc(1, sizeof *s);
             char reason[QTP_REASON_MAX];
             if (s && qtp_placement_parse(p->name, mach, s, reason, sizeof reason) == 0)
-                QTP_FMT(here, sizeof here, "  [%s]",
+                qtp_fmt(here, sizeof here, "  [%s]",
                         qtp_placement_possible(mach, s, reason, sizeof reason) ? "possible"
                                                                                : reason);
             free(s);
@@ -181,7 +175,7 @@ static int cmd_list(int argc, char **argv)
             struct qtp_memory_spec s;
             char reason[QTP_REASON_MAX];
             if (qtp_memory_parse(p->name, mach, &s, reason, sizeof reason) == 0)
-                QTP_FMT(here, sizeof here, "  [%s]",
+                qtp_fmt(here, sizeof here, "  [%s]",
                         qtp_memory_possible(mach, &s, reason, sizeof reason) ? "possible" : reason);
         }
         printf("    %-12s %s%s\n", p->syntax, p->summary, here);
@@ -251,32 +245,6 @@ static int cmd_info(int argc, char **argv)
     }
     qtp_machine_free(mach);
     return rc ? QTP_EXIT_FAILED : 0;
-}
-
-/* ---------------------------------------------------------------- report, compare */
-
-static int cmd_report(int argc, char **argv)
-{
-#ifdef QTOPO_HAVE_REPORT
-    return qtp_report_main(argc, argv);
-#else
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "qtopo report: not built into this qtopo (the plots/ module is missing)\n");
-    return QTP_EXIT_FAILED;
-#endif
-}
-
-static int cmd_compare(int argc, char **argv)
-{
-#ifdef QTOPO_HAVE_COMPARE
-    return qtp_compare_main(argc, argv);
-#else
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "qtopo compare: not built into this qtopo (results/ has no compare yet)\n");
-    return QTP_EXIT_FAILED;
-#endif
 }
 
 /* ---------------------------------------------------------------- help, version */

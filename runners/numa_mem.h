@@ -45,7 +45,7 @@ extern const struct qtp_memory_policy qtp_memory_policies[];
 struct qtp_memory_spec {
     enum qtp_memory_kind kind;
     int node; /* node:N: N (OS index); else -1 */
-    char name[QTP_NAME_MAX];
+    char name[QTP_CELL_NAME_MAX];
 };
 
 /* Parse "local", "interleave", "node:N". With m non-NULL, N must be one of m's nodes.

@@ -63,7 +63,7 @@ extern const struct qtp_placement_policy qtp_placement_policies[];
 
 struct qtp_placement_spec {
     enum qtp_placement_kind kind;
-    char name[QTP_NAME_MAX]; /* as written, for results and messages (truncated if longer) */
+    char name[QTP_CELL_NAME_MAX]; /* as written, for results and messages (truncated if longer) */
     int cpus[QTP_PLACEMENT_MAX_CPUS]; /* cpus:LIST, expanded, in order */
     size_t ncpus;
 };

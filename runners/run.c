@@ -16,10 +16,12 @@
 
 #include <jansson.h>
 
-#include "../queues/qtp_alloc.h"
+#include "qtp_alloc.h"
 #include "qtp_clock.h"
 #include "qtp_hist.h"
-#include "../results/qtp_results.h"
+#include "qtp_format.h"
+#include "qtp_results.h"
+#include "qtp_summary.h"
 #include "../topologies/qtp_deploy.h"
 #include "../topologies/qtp_topo.h"
 #include "alloc_count.h"
@@ -108,7 +110,7 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
     struct rep_ctx *rc = arg;
     if (index >= rc->nthreads)
         return;
-    QTP_FMT(rc->threads[index].role, sizeof rc->threads[index].role, "%s", role ? role : "");
+    qtp_fmt(rc->threads[index].role, sizeof rc->threads[index].role, "%s", role ? role : "");
     int pu = rc->plan->pu[index];
     rc->threads[index].cpu_wanted = pu;
     struct qtp_alloc_counts before, after, d;
@@ -169,12 +171,12 @@ struct cell_run {
 static void fill_common(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
 {
     memset(r, 0, sizeof *r);
-    QTP_FMT(r->cell, sizeof r->cell, "%s", c->id);
-    QTP_FMT(r->topology, sizeof r->topology, "%s", c->topo->name);
-    QTP_FMT(r->queue, sizeof r->queue, "%s", c->queue->name);
-    QTP_FMT(r->wait, sizeof r->wait, "%s", c->wait_name);
-    QTP_FMT(r->placement, sizeof r->placement, "%s", c->placement);
-    QTP_FMT(r->memory, sizeof r->memory, "%s", c->memory);
+    qtp_fmt(r->cell, sizeof r->cell, "%s", c->id);
+    qtp_fmt(r->topology, sizeof r->topology, "%s", c->topo->name);
+    qtp_fmt(r->queue, sizeof r->queue, "%s", c->queue->name);
+    qtp_fmt(r->wait, sizeof r->wait, "%s", c->wait_name);
+    qtp_fmt(r->placement, sizeof r->placement, "%s", c->placement);
+    qtp_fmt(r->memory, sizeof r->memory, "%s", c->memory);
     r->params = c->params;
     r->rep = rep;
     r->oversubscribed = c->oversubscribed;
@@ -355,7 +357,7 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
         qtp_usage_cpu_diff(&rc.u0, &rc.u1, &r->cpu);
         int be = atomic_load(&rc.bind_errors);
         if (be)
-            QTP_FMT(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
+            qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
     }
     qtp_deploy_destroy(d);
 out_hook:
@@ -387,89 +389,14 @@ static bool cell_has_rows(const struct qtp_rows *rows, const char *cell)
 
 /* ---------------------------------------------------------------- the summary table */
 
-static double median(double *v, size_t n)
-{
-    if (!n)
-        return NAN;
-    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of reps */
-        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void fmt_rate(double eps, char *buf, size_t len)
-{
-    if (isnan(eps))
-        QTP_FMT(buf, len, "-");
-    else if (eps >= 1e6)
-        QTP_FMT(buf, len, "%.2fM", eps / 1e6);
-    else
-        QTP_FMT(buf, len, "%.1fK", eps / 1e3);
-}
-
-static void fmt_ns(double ns, char *buf, size_t len)
-{
-    if (isnan(ns))
-        QTP_FMT(buf, len, "-");
-    else if (ns >= 1e6)
-        QTP_FMT(buf, len, "%.1fms", ns / 1e6);
-    else if (ns >= 1e3)
-        QTP_FMT(buf, len, "%.1fus", ns / 1e3);
-    else
-        QTP_FMT(buf, len, "%.0fns", ns);
-}
-
-/* Parameters that vary across the cells of rows, as a short label for cell i. */
-static void params_label(const struct qtp_rows *rows, const struct qtp_rep_record *r, char *buf,
-                         size_t len)
-{
-    bool ev = false, rs = false, ba = false, pa = false, wk = false, fo = false, sh = false,
-         st = false, ra = false;
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct qtp_cell_params *p = &rows->v[i].params, *q = &rows->v[0].params;
-        ev |= p->events != q->events;
-        rs |= p->ring_size != q->ring_size;
-        ba |= p->batch != q->batch;
-        pa |= p->payload != q->payload;
-        wk |= p->work_ns != q->work_ns;
-        fo |= p->fanout != 0 && p->fanout != q->fanout;
-        sh |= p->shards != 0 && p->shards != q->shards;
-        st |= p->stages != 0 && p->stages != q->stages;
-        ra |= p->rate != q->rate;
-    }
-    const struct qtp_cell_params *p = &r->params;
-    size_t at = 0;
-    buf[0] = 0;
-#define ADD(cond, ...)                                                                             \
-    if ((cond) && at < len)                                                                        \
-    at += (size_t)snprintf(buf + at, len - at, __VA_ARGS__)
-    char n[32];
-    if (p->events % 1000000 == 0)
-        QTP_FMT(n, sizeof n, "%" PRIu64 "M", p->events / 1000000);
-    else if (p->events % 1000 == 0)
-        QTP_FMT(n, sizeof n, "%" PRIu64 "K", p->events / 1000);
-    else
-        QTP_FMT(n, sizeof n, "%" PRIu64, p->events);
-    ADD(ev, "n=%s ", n);
-    ADD(rs, "ring=%u ", p->ring_size);
-    ADD(ba, "batch=%u ", p->batch);
-    ADD(pa, "payload=%u ", p->payload);
-    ADD(wk, "work=%" PRIu64 " ", p->work_ns);
-    ADD(fo && p->fanout, "fanout=%u ", p->fanout);
-    ADD(sh && p->shards, "shards=%u ", p->shards);
-    ADD(st && p->stages, "stages=%u ", p->stages);
-    ADD(ra, "rate=%.0f ", p->rate);
-#undef ADD
-    if (at && buf[at - 1] == ' ')
-        buf[at - 1] = 0;
-}
-
 /* The compact table at the end: one line per cell that ran; skipped cells counted by reason. */
-static void print_summary(FILE *out, const struct qtp_rows *rows)
+static int print_summary(FILE *out, const struct qtp_rows *rows)
 {
+    struct qtp_summary s;
+    if (qtp_summary_build(&s, rows->v, rows->n))
+        return ENOMEM;
+    bool vary[QTP_NPARAMS];
+    qtp_params_varying(rows->v, rows->n, vary);
     fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-16s %-8s %9s %9s %8s\n", "topology", "queue",
             "wait", "placement", "memory", "params", "status", "events/s", "p99", "alloc/ev");
     size_t nskipped = 0;
@@ -478,21 +405,17 @@ static void print_summary(FILE *out, const struct qtp_rows *rows)
         size_t n;
     } reasons[16];
     size_t nreasons = 0;
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct qtp_rep_record *r = &rows->v[i];
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++)
-            first = strcmp(rows->v[j].cell, r->cell) != 0;
-        if (!first)
-            continue;
-        if (r->status == QTP_STATUS_SKIPPED) {
+    for (size_t c = 0; c < s.ncells; c++) {
+        const struct qtp_cell_summary *cs = &s.cells[c];
+        const struct qtp_rep_record *r = cs->first;
+        if (cs->status == QTP_STATUS_SKIPPED) {
             nskipped++;
             size_t k;
             for (k = 0; k < nreasons; k++)
-                if (strncmp(reasons[k].reason, r->reason, sizeof reasons[k].reason - 1) == 0)
+                if (strncmp(reasons[k].reason, cs->reason, sizeof reasons[k].reason - 1) == 0)
                     break;
             if (k == nreasons && nreasons < 16) {
-                QTP_FMT(reasons[k].reason, sizeof reasons[k].reason, "%s", r->reason);
+                qtp_fmt(reasons[k].reason, sizeof reasons[k].reason, "%s", cs->reason);
                 reasons[k].n = 0;
                 nreasons++;
             }
@@ -500,46 +423,26 @@ static void print_summary(FILE *out, const struct qtp_rows *rows)
                 reasons[k].n++;
             continue;
         }
-        double thr[1024], p99[1024], al[1024];
-        size_t n = 0, reps = 0, failed = 0;
-        for (size_t j = i; j < rows->n; j++) {
-            const struct qtp_rep_record *q = &rows->v[j];
-            if (strcmp(q->cell, r->cell) != 0)
-                continue;
-            reps++;
-            if (q->status != QTP_STATUS_OK) {
-                failed++;
-                continue;
-            }
-            if (n < 1024) {
-                thr[n] = q->throughput_eps;
-                p99[n] = q->latency_ns.count ? (double)q->latency_ns.p99 : NAN;
-                al[n] = q->alloc.per_event;
-                n++;
-            }
-        }
         char status[32], t[32], l[32], a[32], params[64];
-        if (failed)
-            QTP_FMT(status, sizeof status, "FAIL %zu/%zu", failed, reps);
+        if (cs->failed)
+            qtp_fmt(status, sizeof status, "FAIL %zu/%zu", cs->failed, cs->reps);
         else
-            QTP_FMT(status, sizeof status, "ok %zu", reps);
-        fmt_rate(median(thr, n), t, sizeof t);
-        fmt_ns(median(p99, n), l, sizeof l);
-        double am = median(al, n);
-        if (isnan(am))
-            QTP_FMT(a, sizeof a, "-");
-        else
-            QTP_FMT(a, sizeof a, "%.2f", am);
-        params_label(rows, r, params, sizeof params);
+            qtp_fmt(status, sizeof status, "ok %zu", cs->reps);
+        qtp_format_rate(cs->stat[QTP_METRIC_THROUGHPUT].median, QTP_STYLE_TERMINAL, t, sizeof t);
+        qtp_format_ns(cs->stat[QTP_METRIC_P99].median, QTP_STYLE_TERMINAL, l, sizeof l);
+        qtp_format_num(cs->stat[QTP_METRIC_ALLOC].median, QTP_STYLE_TERMINAL, a, sizeof a);
+        qtp_params_short_label(&r->params, vary, params, sizeof params);
         fprintf(out, "%-10s %-12s %-5s %-10s %-7s %-16s %-8s %9s %9s %8s%s\n", r->topology,
                 r->queue, r->wait, r->placement, r->memory, params[0] ? params : "-", status, t, l,
-                a, r->oversubscribed ? "  (oversubscribed)" : "");
+                a, cs->oversubscribed ? "  (oversubscribed)" : "");
     }
     if (nskipped) {
         fprintf(out, "skipped cells: %zu\n", nskipped);
         for (size_t k = 0; k < nreasons; k++)
             fprintf(out, "  %4zu  %s\n", reasons[k].n, reasons[k].reason);
     }
+    qtp_summary_free(&s);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- meta.json */
@@ -704,15 +607,15 @@ static void default_out(char *buf, size_t len, const struct qtp_machine *mach)
 {
     char now[32], host[64];
     utc_now(now, sizeof now, true);
-    QTP_FMT(host, sizeof host, "%s", mach->hostname[0] ? mach->hostname : "host");
+    qtp_fmt(host, sizeof host, "%s", mach->hostname[0] ? mach->hostname : "host");
     for (char *p = host; *p; p++)
         if (!(*p == '-' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z')))
             *p = '_';
-    QTP_FMT(buf, len, "results/runs/%s-%s", now, host);
+    qtp_fmt(buf, len, "results/runs/%s-%s", now, host);
     struct stat st;
     for (int i = 2; stat(buf, &st) == 0 && i < 100; i++)
-        QTP_FMT(buf, len, "results/runs/%s-%s-%d", now, host, i);
+        qtp_fmt(buf, len, "results/runs/%s-%s-%d", now, host, i);
 }
 
 static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
@@ -721,7 +624,7 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
     char err[1024], msg[1400];
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        QTP_FMT(msg, sizeof msg,
+        qtp_fmt(msg, sizeof msg,
                 "--resume %s: no such directory (accepted: a results directory written by "
                 "qtopo run)",
                 dir);
@@ -729,7 +632,7 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
     }
     int rc = qtp_results_read_meta(dir, meta, err, sizeof err);
     if (rc) {
-        QTP_FMT(msg, sizeof msg, "--resume %s: %s (accepted: a results directory with meta.json)",
+        qtp_fmt(msg, sizeof msg, "--resume %s: %s (accepted: a results directory with meta.json)",
                 dir, rc == ENOENT ? "no meta.json" : err);
         return bad_input(msg);
     }
@@ -737,21 +640,21 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
     if (!(json_is_object(mj) || json_is_array(mj)) ||
         qtp_matrix_parts_from_json(mj, "meta.json \"matrix\"", &o->parts, &o->nparts, err,
                                    sizeof err)) {
-        QTP_FMT(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir,
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir,
                 mj ? err : "no \"matrix\"");
         return bad_input(msg);
     }
     for (size_t i = 0; i < o->nparts; i++) {
         qtp_matrix_defaults(&o->parts[i]);
         if (qtp_matrix_check(&o->parts[i], mach, err, sizeof err)) {
-            QTP_FMT(msg, sizeof msg, "--resume %s: %s", dir, err);
+            qtp_fmt(msg, sizeof msg, "--resume %s: %s", dir, err);
             return bad_input(msg);
         }
     }
     struct qtp_results_load_info info = {0};
     rc = qtp_results_load(dir, rows, &info, err, sizeof err);
     if (rc && rc != ENOENT) {
-        QTP_FMT(msg, sizeof msg, "--resume %s: damaged results: %s", dir, err);
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged results: %s", dir, err);
         return bad_input(msg);
     }
     return 0;
@@ -804,7 +707,7 @@ int qtp_run_main(int argc, char **argv)
         }
         struct stat st;
         if (stat(dir, &st) == 0) {
-            QTP_FMT(err, sizeof err,
+            qtp_fmt(err, sizeof err,
                     "-o/--out %s: exists (accepted: a new directory; qtopo never writes into an "
                     "old one; use --resume DIR to finish an interrupted run)",
                     dir);
@@ -820,7 +723,7 @@ int qtp_run_main(int argc, char **argv)
             goto out;
         }
         if (dir != o->out)
-            QTP_FMT(o->out, sizeof o->out, "%s", dir);
+            qtp_fmt(o->out, sizeof o->out, "%s", dir);
         dir = o->out;
         meta = build_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     } else {
@@ -867,7 +770,7 @@ int qtp_run_main(int argc, char **argv)
         size_t skipped = 0;
         for (size_t i = 0; i < ncells; i++)
             skipped += cells[i].skip;
-        QTP_FMT(line, sizeof line, "qtopo run: %zu cells (%zu skipped), %u reps each, into %s",
+        qtp_fmt(line, sizeof line, "qtopo run: %zu cells (%zu skipped), %u reps each, into %s",
                 ncells, skipped, max_reps, dir);
         qtp_meter_note(&meter, line);
     }
@@ -882,7 +785,7 @@ int qtp_run_main(int argc, char **argv)
     for (size_t ci = 0; ci < ncells && !atomic_load(&interrupted); ci++) {
         const struct qtp_cell *c = &cells[ci];
         char label[192], outcome[256];
-        QTP_FMT(label, sizeof label, "%s %s/%s %s %s", c->topo->name, c->queue->name, c->wait_name,
+        qtp_fmt(label, sizeof label, "%s %s/%s %s %s", c->topo->name, c->queue->name, c->wait_name,
                 c->placement, c->memory);
         double cw = cell_work(c, (int)c->reps);
         if (c->skip) {
@@ -893,14 +796,14 @@ int qtp_run_main(int argc, char **argv)
             qtp_meter_begin(&meter, ci, label, 0, 0);
             fill_common(c, &recs[0], 0);
             recs[0].status = QTP_STATUS_SKIPPED;
-            QTP_FMT(recs[0].reason, sizeof recs[0].reason, "%s", c->reason);
+            qtp_fmt(recs[0].reason, sizeof recs[0].reason, "%s", c->reason);
             if ((rc = qtp_results_append(dir, recs, 1))) {
                 fprintf(stderr, "qtopo run: cannot append to %s/results.jsonl: %s\n", dir,
                         strerror(rc));
                 status = QTP_EXIT_FAILED;
                 goto out_recs;
             }
-            QTP_FMT(outcome, sizeof outcome, "skipped: %.200s", c->reason);
+            qtp_fmt(outcome, sizeof outcome, "skipped: %.200s", c->reason);
             qtp_meter_end(&meter, outcome);
             continue;
         }
@@ -928,7 +831,7 @@ int qtp_run_main(int argc, char **argv)
                                        .spin = c->nspinning > 0,
                                        .oversubscribe = c->oversubscribed};
         if (!ok_setup)
-            QTP_FMT(msg, sizeof msg, "cannot build topology %s", c->topo->name);
+            qtp_fmt(msg, sizeof msg, "cannot build topology %s", c->topo->name);
         else if (qtp_placement_parse(c->placement, mach, ps, msg, sizeof msg) ||
                  qtp_placement_plan(mach, ps, &req, &cr.plan) ||
                  qtp_memory_parse(c->memory, mach, &cr.mem, msg, sizeof msg) ||
@@ -963,22 +866,17 @@ int qtp_run_main(int argc, char **argv)
         if (cr.hist && qtp_hist_count(cr.hist)) {
             char name[sizeof c->id + 16];
             if (first_rep == 0)
-                QTP_FMT(name, sizeof name, "%s", c->id);
+                qtp_fmt(name, sizeof name, "%s", c->id);
             else
-                QTP_FMT(name, sizeof name, "%s.from%d", c->id, first_rep);
+                qtp_fmt(name, sizeof name, "%s.from%d", c->id, first_rep);
             if ((rc = qtp_results_write_hgrm(dir, name, cr.hist, rel, sizeof rel)))
                 fprintf(stderr, "qtopo run: cannot write the histogram of %s: %s\n", c->id,
                         strerror(rc));
         }
         size_t nok = 0;
-        double thr[1024], p99[1024];
         for (int i = 0; i < nrec; i++) {
             if (recs[i].status == QTP_STATUS_OK) {
-                QTP_FMT(recs[i].hist_file, sizeof recs[i].hist_file, "%s", rel);
-                if (nok < 1024) {
-                    thr[nok] = recs[i].throughput_eps;
-                    p99[nok] = recs[i].latency_ns.count ? (double)recs[i].latency_ns.p99 : NAN;
-                }
+                qtp_fmt(recs[i].hist_file, sizeof recs[i].hist_file, "%s", rel);
                 nok++;
             } else {
                 any_failed = true;
@@ -991,15 +889,19 @@ int qtp_run_main(int argc, char **argv)
         }
         if (nrec && !rc && (rc = qtp_results_update_summary(dir, err, sizeof err)))
             fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
-        char t[32], l[32];
-        fmt_rate(median(thr, nok < 1024 ? nok : 1024), t, sizeof t);
-        fmt_ns(median(p99, nok < 1024 ? nok : 1024), l, sizeof l);
-        if (nok == (size_t)nrec)
-            QTP_FMT(outcome, sizeof outcome, "ok %d/%d  %s events/s  p99 %s%s", nrec, todo, t, l,
+        struct qtp_summary now;
+        if (nrec && nok == (size_t)nrec && qtp_summary_build(&now, recs, (size_t)nrec) == 0) {
+            char t[32], l[32];
+            const struct qtp_stat *st = now.cells[0].stat;
+            qtp_format_rate(st[QTP_METRIC_THROUGHPUT].median, QTP_STYLE_TERMINAL, t, sizeof t);
+            qtp_format_ns(st[QTP_METRIC_P99].median, QTP_STYLE_TERMINAL, l, sizeof l);
+            qtp_fmt(outcome, sizeof outcome, "ok %d/%d  %s events/s  p99 %s%s", nrec, todo, t, l,
                     c->oversubscribed ? "  (oversubscribed)" : "");
+            qtp_summary_free(&now);
+        }
         for (int i = 0; i < nrec && nok != (size_t)nrec; i++)
             if (recs[i].status != QTP_STATUS_OK) {
-                QTP_FMT(outcome, sizeof outcome, "FAILED %zu/%d: %.200s", (size_t)nrec - nok, nrec,
+                qtp_fmt(outcome, sizeof outcome, "FAILED %zu/%d: %.200s", (size_t)nrec - nok, nrec,
                         recs[i].reason);
                 break;
             }
@@ -1025,7 +927,8 @@ int qtp_run_main(int argc, char **argv)
     struct qtp_rows all = {0};
     if (qtp_results_load(dir, &all, NULL, err, sizeof err) == 0) {
         printf("\n");
-        print_summary(stdout, &all);
+        if (print_summary(stdout, &all))
+            fprintf(stderr, "qtopo run: out of memory for the summary table\n");
     }
     qtp_rows_free(&all);
     if (atomic_load(&interrupted)) {

@@ -20,10 +20,7 @@
 
 #include <stdio.h>
 
-#define QTP_EXIT_OK 0
-#define QTP_EXIT_FAILED 1
-#define QTP_EXIT_BAD 2
-#define QTP_EXIT_INTERRUPTED 130
+#include "commands.h"
 
 /* argv[0] is "run". Returns the exit status. */
 int qtp_run_main(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* results_compare: qtopo compare's exit codes on small synthetic results directories:
  * A/A -> 0, a 30% throughput drop -> 1 (that cell only), a p99 rise -> 1, an improvement -> 0,
- * too few reps / missing / damaged / disjoint / bad options -> 2 with a clear message. */
+ * the family-wise level (--fwer) shared out over every test, too few reps / missing / damaged /
+ * disjoint / bad options -> 2 with a clear message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "qtp_compare.h"
+#include "qtp_results.h"
 #include "test_common.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -246,6 +249,46 @@ static void test_too_few_reps(void **state)
     assert_non_null(strstr(err_text, "needs at least 5 ok reps per side"));
 }
 
+/* --fwer F: each of the cells x metrics tests runs at F / tests, and the JSON says so. */
+static void test_fwer(void **state)
+{
+    (void)state;
+    uint64_t rs = seed ^ 5;
+    char a[300], b[300], js[300];
+    make_dir(a, sizeof a, "fwer-base", 8, -1, 1, 1, &rs);
+    make_dir(b, sizeof b, "fwer-new", 8, 1, 0.7, 1, &rs);
+    snprintf(js, sizeof js, "%s/fwer.json", base);
+    const char *args[] = {a, b, "--fwer", "0.05", "--json", js};
+    assert_int_equal(run_compare(6, args), 1); /* 8 vs 8 apart: p = 1.6e-4 < 0.05 / 6 */
+    assert_string_equal(verdict_of("diamond.ring.yield", "throughput"), "REGRESSED");
+    assert_non_null(
+        strstr(out_text, "alpha 0.00833333 (family-wise 0.05 over 6 tests, Bonferroni)"));
+    json_error_t je;
+    json_t *j = json_load_file(js, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "tests")), 6);
+    assert_true(json_real_value(json_object_get(j, "fwer")) == 0.05);
+    assert_true(fabs(json_real_value(json_object_get(j, "alpha")) - 0.05 / 6) < 1e-15);
+    /* Each cell's summary rides along: the medians ci-regress keeps in its history. */
+    json_t *summaries = json_object_get(j, "cells");
+    assert_int_equal(json_array_size(summaries), 3);
+    json_t *c1 = json_array_get(summaries, 1);
+    assert_non_null(strstr(json_string_value(json_object_get(c1, "cell")), "diamond.ring.yield"));
+    json_t *tp =
+        json_object_get(json_object_get(json_object_get(c1, "new"), "metrics"), "throughput");
+    assert_int_equal(json_integer_value(json_object_get(tp, "n")), 8);
+    double med = json_real_value(json_object_get(tp, "median"));
+    assert_true(med > 0.7 * 8.0e6 * 0.97 && med < 0.7 * 8.0e6 * 1.03);
+    json_decref(j);
+
+    const char *both[] = {a, b, "--fwer", "0.05", "--alpha", "0.01"};
+    assert_int_equal(run_compare(6, both), 2);
+    assert_non_null(strstr(err_text, "--alpha and --fwer go separately"));
+    const char *bad[] = {a, b, "--fwer", "0.9"};
+    assert_int_equal(run_compare(4, bad), 2);
+    assert_non_null(strstr(err_text, "bad --fwer '0.9'"));
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -333,6 +376,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_throughput_drop),
         cmocka_unit_test(test_latency_and_improvement),
         cmocka_unit_test(test_too_few_reps),
+        cmocka_unit_test(test_fwer),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
