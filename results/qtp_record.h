@@ -23,12 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QTP_CELL_NAME_MAX 64 /* a coordinate name: topology, queue, wait, placement, memory */
+#include "qtp_limits.h"
+
 #define QTP_CELL_ID_MAX 512
-#define QTP_REASON_MAX 1024
-#define QTP_MAX_THREADS 80
-#define QTP_MAX_CPUS_SEEN 16
-#define QTP_MAX_NODES 16
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
 

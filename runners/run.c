@@ -26,6 +26,7 @@
 #include "../topologies/qtp_topo.h"
 #include "alloc_count.h"
 #include "cli.h"
+#include "cpu_sampler.h"
 #include "machine.h"
 #include "numa_mem.h"
 #include "placement.h"
@@ -291,9 +292,12 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
     struct qtp_usage after;
     qtp_usage_snapshot(&after);
     r->rss_peak_kb = qtp_usage_peak_kb(&after, was_reset, &cr->rss_source);
-    if (rc.sampler)
-        for (size_t i = 0; i < r->nthreads; i++)
-            qtp_cpu_sampler_fill(rc.sampler, (unsigned)i, &r->threads[i]);
+    for (size_t i = 0; rc.sampler && i < r->nthreads; i++) {
+        struct qtp_thread_record *t = &r->threads[i];
+        size_t n = qtp_cpu_sampler_result(rc.sampler, (unsigned)i, t->cpus_seen, QTP_MAX_CPUS_SEEN,
+                                          &t->node);
+        t->ncpus_seen = n < QTP_MAX_CPUS_SEEN ? n : QTP_MAX_CPUS_SEEN;
+    }
 
     /* Where the buffers' pages are, asked after the run, once they have been written. */
     void *addr[64];
@@ -354,7 +358,10 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
             r->alloc.per_event = (double)ad.calls / (double)res.events;
             r->alloc.bytes_per_event = (double)ad.bytes / (double)res.events;
         }
-        qtp_usage_cpu_diff(&rc.u0, &rc.u1, &r->cpu);
+        struct qtp_usage cpu;
+        qtp_usage_cpu_diff(&rc.u0, &rc.u1, &cpu);
+        r->cpu =
+            (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs};
         int be = atomic_load(&rc.bind_errors);
         if (be)
             qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);

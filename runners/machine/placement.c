@@ -16,6 +16,8 @@
 
 #include <hwloc.h>
 
+#include "qtp_text.h"
+
 const struct qtp_placement_policy qtp_placement_policies[] = {
     {"os", "os", "no binding: the scheduler places threads", QTP_PLACE_OS},
     {"compact", "compact", "fill PUs in order: a core's SMT siblings, then the next core",
@@ -34,18 +36,6 @@ const struct qtp_placement_policy qtp_placement_policies[] = {
 };
 
 #define LIST_EXAMPLE "LIST is like 0-3,8,10-11"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void accepted_names(char *buf, size_t len)
 {
@@ -92,7 +82,7 @@ static int parse_cpus(const char *text, const char *list, struct qtp_placement_s
     const char *p = list;
     char tok[64];
     if (!*p) {
-        set_err(err, errlen, "%s: cpus: needs a list of CPUs (" LIST_EXAMPLE ")", text);
+        qtp_set_err(err, errlen, "%s: cpus: needs a list of CPUs (" LIST_EXAMPLE ")", text);
         return EINVAL;
     }
     for (;;) {
@@ -101,10 +91,11 @@ static int parse_cpus(const char *text, const char *list, struct qtp_placement_s
         if (!parse_cpu(&p, &a)) {
             token_at(p, tok, sizeof(tok));
             if (tok[0])
-                set_err(err, errlen, "%s: '%s' is not a CPU number (" LIST_EXAMPLE ")", text, tok);
+                qtp_set_err(err, errlen, "%s: '%s' is not a CPU number (" LIST_EXAMPLE ")", text,
+                            tok);
             else
-                set_err(err, errlen, "%s: a CPU number is missing at the end (" LIST_EXAMPLE ")",
-                        text);
+                qtp_set_err(err, errlen,
+                            "%s: a CPU number is missing at the end (" LIST_EXAMPLE ")", text);
             return EINVAL;
         }
         b = a;
@@ -113,28 +104,29 @@ static int parse_cpus(const char *text, const char *list, struct qtp_placement_s
             if (!parse_cpu(&p, &b)) {
                 token_at(p, tok, sizeof(tok));
                 if (tok[0])
-                    set_err(err, errlen, "%s: '%s' is not a CPU number (" LIST_EXAMPLE ")", text,
-                            tok);
+                    qtp_set_err(err, errlen, "%s: '%s' is not a CPU number (" LIST_EXAMPLE ")",
+                                text, tok);
                 else
-                    set_err(err, errlen, "%s: range '%.*s' has no end (" LIST_EXAMPLE ")", text,
-                            (int)(p - start), start);
+                    qtp_set_err(err, errlen, "%s: range '%.*s' has no end (" LIST_EXAMPLE ")", text,
+                                (int)(p - start), start);
                 return EINVAL;
             }
         }
         if (a > QTP_PLACEMENT_MAX_CPU_ID || b > QTP_PLACEMENT_MAX_CPU_ID) {
-            set_err(err, errlen, "%s: CPU number '%.*s' is too large (at most %d)", text,
-                    (int)(p - start), start, QTP_PLACEMENT_MAX_CPU_ID);
+            qtp_set_err(err, errlen, "%s: CPU number '%.*s' is too large (at most %d)", text,
+                        (int)(p - start), start, QTP_PLACEMENT_MAX_CPU_ID);
             return EINVAL;
         }
         if (b < a) {
-            set_err(err, errlen, "%s: range '%.*s' is reversed (write %ld-%ld; " LIST_EXAMPLE ")",
-                    text, (int)(p - start), start, b, a);
+            qtp_set_err(err, errlen,
+                        "%s: range '%.*s' is reversed (write %ld-%ld; " LIST_EXAMPLE ")", text,
+                        (int)(p - start), start, b, a);
             return EINVAL;
         }
         for (long c = a; c <= b; c++) {
             if (out->ncpus >= QTP_PLACEMENT_MAX_CPUS) {
-                set_err(err, errlen, "%s: more than %d CPUs in the list", text,
-                        QTP_PLACEMENT_MAX_CPUS);
+                qtp_set_err(err, errlen, "%s: more than %d CPUs in the list", text,
+                            QTP_PLACEMENT_MAX_CPUS);
                 return EINVAL;
             }
             out->cpus[out->ncpus++] = (int)c;
@@ -143,7 +135,7 @@ static int parse_cpus(const char *text, const char *list, struct qtp_placement_s
             return 0;
         if (*p != ',') {
             token_at(p, tok, sizeof(tok));
-            set_err(err, errlen, "%s: unexpected '%s' (" LIST_EXAMPLE ")", text, tok);
+            qtp_set_err(err, errlen, "%s: unexpected '%s' (" LIST_EXAMPLE ")", text, tok);
             return EINVAL;
         }
         p++;
@@ -176,9 +168,9 @@ int qtp_placement_parse(const char *text, const struct qtp_machine *m,
         char names[256];
         accepted_names(names, sizeof(names));
         if (strcmp(text, "cpus") == 0)
-            set_err(err, errlen, "placement 'cpus' needs a list: cpus:LIST (" LIST_EXAMPLE ")");
+            qtp_set_err(err, errlen, "placement 'cpus' needs a list: cpus:LIST (" LIST_EXAMPLE ")");
         else
-            set_err(err, errlen, "unknown placement '%s' (accepted: %s)", text, names);
+            qtp_set_err(err, errlen, "unknown placement '%s' (accepted: %s)", text, names);
         return EINVAL;
     }
     out->kind = found->kind;
@@ -204,7 +196,8 @@ static void missing_cpu_text(const struct qtp_placement_spec *s, const struct qt
 {
     char have[512];
     qtp_machine_cpus_text(m, have, sizeof(have));
-    set_err(buf, len, "%s: CPU %d does not exist (this machine has CPUs %s)", s->name, cpu, have);
+    qtp_set_err(buf, len, "%s: CPU %d does not exist (this machine has CPUs %s)", s->name, cpu,
+                have);
 }
 
 int qtp_placement_validate(const struct qtp_placement_spec *s, const struct qtp_machine *m,
@@ -228,27 +221,27 @@ bool qtp_placement_possible(const struct qtp_machine *m, const struct qtp_placem
     switch (s->kind) {
     case QTP_PLACE_SMT:
         if (m->smt_max < 2) {
-            set_err(reason, len, "smt needs SMT siblings: cores have 1 PU each");
+            qtp_set_err(reason, len, "smt needs SMT siblings: cores have 1 PU each");
             return false;
         }
         return true;
     case QTP_PLACE_CROSS_NUMA:
         if (m->nnodes_with_cpus < 2) {
             if (m->nnodes_with_cpus == m->nnodes)
-                set_err(reason, len, "cross-numa needs 2 NUMA nodes, this machine has %u",
-                        m->nnodes);
+                qtp_set_err(reason, len, "cross-numa needs 2 NUMA nodes, this machine has %u",
+                            m->nnodes);
             else
-                set_err(reason, len,
-                        "cross-numa needs 2 NUMA nodes with CPUs, this machine has %u (of %u "
-                        "nodes)",
-                        m->nnodes_with_cpus, m->nnodes);
+                qtp_set_err(reason, len,
+                            "cross-numa needs 2 NUMA nodes with CPUs, this machine has %u (of %u "
+                            "nodes)",
+                            m->nnodes_with_cpus, m->nnodes);
             return false;
         }
         return true;
     case QTP_PLACE_CPUS: {
         int cpu = missing_cpu(s, m);
         if (s->ncpus == 0) {
-            set_err(reason, len, "%s: no CPUs given", s->name);
+            qtp_set_err(reason, len, "%s: no CPUs given", s->name);
             return false;
         }
         if (cpu >= 0) {
@@ -395,10 +388,11 @@ static void finish(const struct qtp_machine *m, const struct qtp_placement_spec 
             out->oversubscribed = true;
         } else {
             out->verdict = QTP_PLAN_SKIPPED;
-            set_err(out->reason, sizeof(out->reason),
-                    "spin with %u threads on %u PU%s (%s): busy-spin oversubscription collapses; "
-                    "pass --oversubscribe to run it",
-                    n, out->npus_used, out->npus_used == 1 ? "" : "s", s->name[0] ? s->name : "?");
+            qtp_set_err(
+                out->reason, sizeof(out->reason),
+                "spin with %u threads on %u PU%s (%s): busy-spin oversubscription collapses; "
+                "pass --oversubscribe to run it",
+                n, out->npus_used, out->npus_used == 1 ? "" : "s", s->name[0] ? s->name : "?");
         }
     }
 }
@@ -557,247 +551,4 @@ int qtp_placement_unbind_self(const struct qtp_machine *m)
                           HWLOC_CPUBIND_THREAD) != 0)
         return errno ? errno : EINVAL;
     return 0;
-}
-
-/* ---- the sampler ---- */
-
-#define TRACK_MAX 64 /* distinct CPUs remembered per thread */
-
-struct sampler_slot {
-    _Atomic int tid; /* 0: not registered */
-    bool gone;       /* its stat file vanished: the thread exited */
-    unsigned ncpus;  /* distinct CPUs remembered */
-    unsigned more;   /* distinct CPUs beyond TRACK_MAX */
-    int cpu[TRACK_MAX];
-    unsigned long hits[TRACK_MAX];
-};
-
-struct qtp_cpu_sampler {
-    const struct qtp_machine *m;
-    unsigned nslots;
-    unsigned period_us;
-    pthread_mutex_t lock; /* guards the slots' seen sets, stop, ticks */
-    pthread_cond_t cond;  /* CLOCK_MONOTONIC: wakes the sampler early on stop */
-    bool stop;
-    bool running;
-    unsigned long ticks;
-    pthread_t thread;
-    struct sampler_slot slots[];
-};
-
-int qtp_cpu_sampler_create(struct qtp_cpu_sampler **out, const struct qtp_machine *m,
-                           unsigned nslots, unsigned period_us)
-{
-    *out = NULL;
-    if (nslots == 0 || nslots > QTP_MAX_THREADS)
-        return EINVAL;
-    struct qtp_cpu_sampler *s = calloc(1, sizeof(*s) + nslots * sizeof(s->slots[0]));
-    if (!s)
-        return ENOMEM;
-    s->m = m;
-    s->nslots = nslots;
-    s->period_us = period_us ? period_us : QTP_SAMPLER_DEFAULT_PERIOD_US;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    pthread_mutex_init(&s->lock, NULL);
-    *out = s;
-    return 0;
-}
-
-/* Caller holds s->lock. */
-static void note_cpu(struct sampler_slot *sl, int cpu)
-{
-    if (cpu < 0)
-        return;
-    for (unsigned i = 0; i < sl->ncpus; i++)
-        if (sl->cpu[i] == cpu) {
-            sl->hits[i]++;
-            return;
-        }
-    if (sl->ncpus < TRACK_MAX) {
-        sl->cpu[sl->ncpus] = cpu;
-        sl->hits[sl->ncpus++] = 1;
-    } else {
-        sl->more++; /* may count one CPU several times; only says "more than TRACK_MAX" */
-    }
-}
-
-int qtp_cpu_sampler_register_self(struct qtp_cpu_sampler *s, unsigned slot)
-{
-    if (slot >= s->nslots)
-        return EINVAL;
-    int tid = (int)syscall(SYS_gettid);
-    int cpu = sched_getcpu();
-    pthread_mutex_lock(&s->lock);
-    struct sampler_slot *sl = &s->slots[slot];
-    atomic_store_explicit(&sl->tid, tid, memory_order_relaxed); /* read under the lock too */
-    sl->gone = false;
-    note_cpu(sl, cpu);
-    pthread_mutex_unlock(&s->lock);
-    return 0;
-}
-
-/* Field 39 (processor) of /proc/self/task/<tid>/stat, or -1 (thread gone: *gone = true). */
-static int read_task_cpu(int tid, bool *gone)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *gone = errno == ENOENT || errno == ESRCH;
-        return -1;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        *gone = n < 0 && errno == ESRCH;
-        return -1;
-    }
-    buf[n] = '\0';
-    /* comm (field 2) may hold spaces and parentheses: count from the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    p++; /* now " S ..." : field 3 starts after this space */
-    for (int field = 2; field < 39; field++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return -1;
-        p++;
-    }
-    char *end;
-    long cpu = strtol(p, &end, 10);
-    return end == p ? -1 : (int)cpu;
-}
-
-static void sample_all(struct qtp_cpu_sampler *s)
-{
-    int cpus[QTP_MAX_THREADS];
-    bool gone[QTP_MAX_THREADS];
-    /* File reads outside the lock, so register_self never waits for them. */
-    for (unsigned i = 0; i < s->nslots; i++) {
-        int tid = atomic_load_explicit(&s->slots[i].tid, memory_order_relaxed);
-        gone[i] = false;
-        cpus[i] = tid > 0 ? read_task_cpu(tid, &gone[i]) : -1;
-    }
-    pthread_mutex_lock(&s->lock);
-    for (unsigned i = 0; i < s->nslots; i++) {
-        struct sampler_slot *sl = &s->slots[i];
-        if (gone[i])
-            sl->gone = true;
-        note_cpu(sl, cpus[i]);
-    }
-    s->ticks++;
-    pthread_mutex_unlock(&s->lock);
-}
-
-static void *sampler_main(void *arg)
-{
-    struct qtp_cpu_sampler *s = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    pthread_mutex_lock(&s->lock);
-    while (!s->stop) {
-        pthread_mutex_unlock(&s->lock);
-        sample_all(s);
-        next.tv_nsec += (long)s->period_us * 1000;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        pthread_mutex_lock(&s->lock);
-        while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &next) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
-}
-
-int qtp_cpu_sampler_start(struct qtp_cpu_sampler *s)
-{
-    if (s->running)
-        return EBUSY;
-    s->stop = false;
-    int rc = pthread_create(&s->thread, NULL, sampler_main, s);
-    if (rc == 0)
-        s->running = true;
-    return rc;
-}
-
-void qtp_cpu_sampler_stop(struct qtp_cpu_sampler *s)
-{
-    if (!s->running)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->stop = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->thread, NULL);
-    s->running = false;
-    sample_all(s); /* threads still alive get one last look */
-}
-
-size_t qtp_cpu_sampler_result(const struct qtp_cpu_sampler *s, unsigned slot, int *cpus, size_t max,
-                              int *node)
-{
-    if (node)
-        *node = -1;
-    if (slot >= s->nslots)
-        return 0;
-    struct qtp_cpu_sampler *ms = (struct qtp_cpu_sampler *)s; /* the lock only */
-    pthread_mutex_lock(&ms->lock);
-    const struct sampler_slot *sl = &s->slots[slot];
-    int sorted[TRACK_MAX];
-    unsigned n = sl->ncpus;
-    memcpy(sorted, sl->cpu, n * sizeof(int));
-    for (unsigned i = 1; i < n; i++) /* insertion sort: n is tiny */
-        for (unsigned j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-            int t = sorted[j];
-            sorted[j] = sorted[j - 1];
-            sorted[j - 1] = t;
-        }
-    for (unsigned i = 0; i < n && i < max; i++)
-        cpus[i] = sorted[i];
-    unsigned best = 0;
-    for (unsigned i = 1; i < n; i++)
-        if (sl->hits[i] > sl->hits[best])
-            best = i;
-    if (node && n)
-        *node = qtp_machine_pu_node(s->m, sl->cpu[best]);
-    size_t total = n + sl->more;
-    pthread_mutex_unlock(&ms->lock);
-    return total;
-}
-
-void qtp_cpu_sampler_fill(const struct qtp_cpu_sampler *s, unsigned slot,
-                          struct qtp_thread_record *rec)
-{
-    size_t n = qtp_cpu_sampler_result(s, slot, rec->cpus_seen, QTP_MAX_CPUS_SEEN, &rec->node);
-    rec->ncpus_seen = n < QTP_MAX_CPUS_SEEN ? n : QTP_MAX_CPUS_SEEN;
-}
-
-unsigned long qtp_cpu_sampler_ticks(const struct qtp_cpu_sampler *s)
-{
-    struct qtp_cpu_sampler *ms = (struct qtp_cpu_sampler *)s;
-    pthread_mutex_lock(&ms->lock);
-    unsigned long t = s->ticks;
-    pthread_mutex_unlock(&ms->lock);
-    return t;
-}
-
-void qtp_cpu_sampler_destroy(struct qtp_cpu_sampler *s)
-{
-    if (!s)
-        return;
-    qtp_cpu_sampler_stop(s);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
 }

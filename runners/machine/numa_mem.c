@@ -12,6 +12,8 @@
 #include <numa.h>
 #include <numaif.h>
 
+#include "qtp_text.h"
+
 const struct qtp_memory_policy qtp_memory_policies[] = {
     {"local", "local",
      "first touch: pages on the node of the thread that writes them first (the producer)",
@@ -21,18 +23,6 @@ const struct qtp_memory_policy qtp_memory_policies[] = {
     {"node", "node:N", "every page on NUMA node N (mbind MPOL_BIND, strict)", QTP_MEM_NODE},
     {NULL, NULL, NULL, 0},
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int qtp_memory_parse(const char *text, const struct qtp_machine *m, struct qtp_memory_spec *out,
                      char *err, size_t errlen)
@@ -52,28 +42,29 @@ int qtp_memory_parse(const char *text, const struct qtp_machine *m, struct qtp_m
     }
     if (strncmp(text, "node:", 5) != 0) {
         if (strcmp(text, "node") == 0)
-            set_err(err, errlen, "memory policy 'node' needs a node number: node:N");
+            qtp_set_err(err, errlen, "memory policy 'node' needs a node number: node:N");
         else
-            set_err(err, errlen, "unknown memory policy '%s' (accepted: local, interleave, node:N)",
-                    text);
+            qtp_set_err(err, errlen,
+                        "unknown memory policy '%s' (accepted: local, interleave, node:N)", text);
         return EINVAL;
     }
     const char *p = text + 5;
     long v = 0;
     if (*p < '0' || *p > '9') {
-        set_err(err, errlen, "%s: '%s' is not a NUMA node number (node:N, N like 0 or 1)", text, p);
+        qtp_set_err(err, errlen, "%s: '%s' is not a NUMA node number (node:N, N like 0 or 1)", text,
+                    p);
         return EINVAL;
     }
     for (; *p >= '0' && *p <= '9'; p++) {
         v = v * 10 + (*p - '0');
         if (v > 4095) {
-            set_err(err, errlen, "%s: NUMA node number too large (at most 4095)", text);
+            qtp_set_err(err, errlen, "%s: NUMA node number too large (at most 4095)", text);
             return EINVAL;
         }
     }
     if (*p) {
-        set_err(err, errlen, "%s: '%s' is not a NUMA node number (node:N, N like 0 or 1)", text,
-                text + 5);
+        qtp_set_err(err, errlen, "%s: '%s' is not a NUMA node number (node:N, N like 0 or 1)", text,
+                    text + 5);
         return EINVAL;
     }
     out->kind = QTP_MEM_NODE;
@@ -81,8 +72,8 @@ int qtp_memory_parse(const char *text, const struct qtp_machine *m, struct qtp_m
     if (m && qtp_machine_node_index(m, out->node) < 0) {
         char have[256];
         qtp_machine_nodes_text(m, have, sizeof(have));
-        set_err(err, errlen, "%s: NUMA node %d does not exist (this machine has node%s %s)", text,
-                out->node, m->nnodes == 1 ? "" : "s", have);
+        qtp_set_err(err, errlen, "%s: NUMA node %d does not exist (this machine has node%s %s)",
+                    text, out->node, m->nnodes == 1 ? "" : "s", have);
         return EINVAL;
     }
     return 0;
@@ -104,7 +95,7 @@ bool qtp_memory_possible(const struct qtp_machine *m, const struct qtp_memory_sp
         return true;
     case QTP_MEM_INTERLEAVE:
         if (!numa_ok()) {
-            set_err(reason, len, "interleave needs NUMA support: numa_available() < 0 here");
+            qtp_set_err(reason, len, "interleave needs NUMA support: numa_available() < 0 here");
             return false;
         }
         return true;
@@ -112,15 +103,16 @@ bool qtp_memory_possible(const struct qtp_machine *m, const struct qtp_memory_sp
         if (!numa_ok()) {
             if (s->node == 0)
                 return true; /* no NUMA: all memory is node 0 */
-            set_err(reason, len, "node:%d needs NUMA support: numa_available() < 0 here", s->node);
+            qtp_set_err(reason, len, "node:%d needs NUMA support: numa_available() < 0 here",
+                        s->node);
             return false;
         }
         if (s->node < 0 || s->node > numa_max_node()) {
             if (numa_max_node() == 0)
-                set_err(reason, len, "node:%d: the kernel has only node 0", s->node);
+                qtp_set_err(reason, len, "node:%d: the kernel has only node 0", s->node);
             else
-                set_err(reason, len, "node:%d: the kernel has nodes 0-%d", s->node,
-                        numa_max_node());
+                qtp_set_err(reason, len, "node:%d: the kernel has nodes 0-%d", s->node,
+                            numa_max_node());
             return false;
         }
         {
@@ -129,9 +121,9 @@ bool qtp_memory_possible(const struct qtp_machine *m, const struct qtp_memory_sp
             if (allowed)
                 numa_bitmask_free(allowed);
             if (!ok) {
-                set_err(reason, len,
-                        "node:%d: this process may not allocate there (cpuset mems_allowed)",
-                        s->node);
+                qtp_set_err(reason, len,
+                            "node:%d: this process may not allocate there (cpuset mems_allowed)",
+                            s->node);
                 return false;
             }
         }

@@ -27,8 +27,7 @@
  * busy-spinning threads it collapses throughput, so the verdict is SKIPPED unless the caller
  * passes oversubscribe, and then the plan is OK with oversubscribed = true.
  *
- * Concurrency: parse/plan are pure. bind/unbind act on the calling thread. The sampler's
- * register_self may be called from any threads while it runs; start/stop/result from one thread.
+ * Concurrency: parse/plan are pure. bind/unbind act on the calling thread.
  */
 #ifndef QTP_PLACEMENT_H
 #define QTP_PLACEMENT_H
@@ -38,7 +37,7 @@
 #include <sys/types.h>
 
 #include "machine.h"
-#include "../results/qtp_record.h"
+#include "qtp_limits.h"
 
 enum qtp_placement_kind {
     QTP_PLACE_OS,
@@ -118,36 +117,5 @@ int qtp_plan_format(const struct qtp_plan *p, char *buf, size_t len);
 int qtp_placement_bind_self(const struct qtp_machine *m, int os);
 /* Undo: bind the calling thread to all of the machine's allowed PUs. 0 or an errno. */
 int qtp_placement_unbind_self(const struct qtp_machine *m);
-
-/* ---- where threads actually ran ----
- * A sampler thread reads field 39 ("processor", the CPU it last ran on) of
- * /proc/self/task/<tid>/stat for every registered thread every period, so the measured threads
- * run no extra code. Registering also notes sched_getcpu() once, so even a run shorter than a
- * period has one sample. A thread that exited is simply no longer sampled. Costs one small file
- * read per thread per period on some CPU (the sampler itself is not bound).
- */
-struct qtp_cpu_sampler;
-
-#define QTP_SAMPLER_DEFAULT_PERIOD_US 10000
-
-/* A sampler for up to nslots threads (slot = deployment thread index), not yet running.
- * 0, EINVAL (nslots 0 or > QTP_MAX_THREADS), ENOMEM. */
-int qtp_cpu_sampler_create(struct qtp_cpu_sampler **out, const struct qtp_machine *m,
-                           unsigned nslots, unsigned period_us);
-/* From the thread to watch (e.g. in qtp_deploy's on_thread_start). 0 or EINVAL (bad slot). */
-int qtp_cpu_sampler_register_self(struct qtp_cpu_sampler *s, unsigned slot);
-/* Start / stop the sampling thread (stop takes a last sample, then joins). 0 or an errno. */
-int qtp_cpu_sampler_start(struct qtp_cpu_sampler *s);
-void qtp_cpu_sampler_stop(struct qtp_cpu_sampler *s);
-/* Distinct CPUs seen for slot (ascending, up to max), *node = NUMA node of the CPU seen most
- * often (-1 unknown). Returns how many CPUs were seen in all (may exceed max). After stop. */
-size_t qtp_cpu_sampler_result(const struct qtp_cpu_sampler *s, unsigned slot, int *cpus, size_t max,
-                              int *node);
-/* Fill rec->cpus_seen / ncpus_seen / node for slot (cpus_seen truncated at QTP_MAX_CPUS_SEEN). */
-void qtp_cpu_sampler_fill(const struct qtp_cpu_sampler *s, unsigned slot,
-                          struct qtp_thread_record *rec);
-/* Samples taken (ticks of the sampling thread), for tests. */
-unsigned long qtp_cpu_sampler_ticks(const struct qtp_cpu_sampler *s);
-void qtp_cpu_sampler_destroy(struct qtp_cpu_sampler *s);
 
 #endif

@@ -28,8 +28,8 @@
 #include <stdint.h>
 
 #include "machine.h"
-#include "../queues/qtp_alloc.h"
-#include "../results/qtp_record.h"
+#include "qtp_alloc.h"
+#include "qtp_limits.h"
 
 enum qtp_memory_kind { QTP_MEM_LOCAL, QTP_MEM_NODE, QTP_MEM_INTERLEAVE };
 

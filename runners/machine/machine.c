@@ -13,22 +13,11 @@
 
 #include "numa_mem.h"
 #include "placement.h"
+#include "qtp_text.h"
 
 #ifndef QTP_HWLOC_VERSION
 #define QTP_HWLOC_VERSION "unknown"
 #endif
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Copy the first line of a file into buf without the newline; false if unreadable/empty. */
 static bool read_line(const char *path, char *buf, size_t len)
@@ -238,7 +227,7 @@ int qtp_machine_load(struct qtp_machine **out, const struct qtp_machine_source *
 {
     *out = NULL;
     if (src && src->synthetic && src->xml_path) {
-        set_err(err, errlen, "give either a synthetic topology or an XML file, not both");
+        qtp_set_err(err, errlen, "give either a synthetic topology or an XML file, not both");
         return EINVAL;
     }
     struct qtp_machine *m = calloc(1, sizeof(*m));
@@ -254,18 +243,18 @@ int qtp_machine_load(struct qtp_machine **out, const struct qtp_machine_source *
     if (src && src->synthetic) {
         snprintf(m->source, sizeof(m->source), "synthetic: %s", src->synthetic);
         if (hwloc_topology_set_synthetic(t, src->synthetic) != 0) {
-            set_err(err, errlen,
-                    "bad synthetic topology '%s' (hwloc synthetic syntax, e.g. "
-                    "'pack:2 numa:2 core:8 pu:2')",
-                    src->synthetic);
+            qtp_set_err(err, errlen,
+                        "bad synthetic topology '%s' (hwloc synthetic syntax, e.g. "
+                        "'pack:2 numa:2 core:8 pu:2')",
+                        src->synthetic);
             rc = EINVAL;
             goto fail;
         }
     } else if (src && src->xml_path) {
         snprintf(m->source, sizeof(m->source), "xml: %s", src->xml_path);
         if (hwloc_topology_set_xml(t, src->xml_path) != 0) {
-            set_err(err, errlen, "cannot read topology XML '%s': %s", src->xml_path,
-                    strerror(errno ? errno : EINVAL));
+            qtp_set_err(err, errlen, "cannot read topology XML '%s': %s", src->xml_path,
+                        strerror(errno ? errno : EINVAL));
             rc = EINVAL;
             goto fail;
         }
@@ -274,14 +263,15 @@ int qtp_machine_load(struct qtp_machine **out, const struct qtp_machine_source *
     }
     if (hwloc_topology_load(t) != 0) {
         rc = errno ? errno : EINVAL;
-        set_err(err, errlen, "hwloc cannot load the topology of %s: %s", m->source, strerror(rc));
+        qtp_set_err(err, errlen, "hwloc cannot load the topology of %s: %s", m->source,
+                    strerror(rc));
         goto fail;
     }
     m->this_system = hwloc_topology_is_thissystem(t) && !(src && (src->synthetic || src->xml_path));
     m->numa_api = m->this_system && numa_available() >= 0;
     rc = flatten(m);
     if (rc) {
-        set_err(err, errlen, "topology of %s has no usable PUs", m->source);
+        qtp_set_err(err, errlen, "topology of %s has no usable PUs", m->source);
         goto fail;
     }
     fill_host(m);
@@ -304,8 +294,8 @@ int qtp_machine_load_env(struct qtp_machine **out, char *err, size_t errlen)
     if (src.xml_path && !src.xml_path[0])
         src.xml_path = NULL;
     if (src.synthetic && src.xml_path) {
-        set_err(err, errlen, "both %s and %s are set: unset one", QTP_MACHINE_ENV_SYNTHETIC,
-                QTP_MACHINE_ENV_XML);
+        qtp_set_err(err, errlen, "both %s and %s are set: unset one", QTP_MACHINE_ENV_SYNTHETIC,
+                    QTP_MACHINE_ENV_XML);
         *out = NULL;
         return EINVAL;
     }

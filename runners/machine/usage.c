@@ -47,8 +47,9 @@ int qtp_usage_snapshot(struct qtp_usage *u)
 }
 
 void qtp_usage_cpu_diff(const struct qtp_usage *before, const struct qtp_usage *after,
-                        struct qtp_cpu_stats *out)
+                        struct qtp_usage *out)
 {
+    *out = (struct qtp_usage){0};
     out->user_s = after->user_s - before->user_s;
     out->sys_s = after->sys_s - before->sys_s;
     out->voluntary_cs = after->voluntary_cs - before->voluntary_cs;

@@ -19,8 +19,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../results/qtp_record.h"
-
 struct qtp_usage {
     double user_s, sys_s;
     uint64_t voluntary_cs, involuntary_cs;
@@ -31,9 +29,9 @@ struct qtp_usage {
 
 /* 0 or the errno of getrusage (the /proc fields are 0 when unreadable). */
 int qtp_usage_snapshot(struct qtp_usage *u);
-/* CPU time and context switches between two snapshots. */
+/* CPU time and context switches between two snapshots (the other fields of out: 0). */
 void qtp_usage_cpu_diff(const struct qtp_usage *before, const struct qtp_usage *after,
-                        struct qtp_cpu_stats *out);
+                        struct qtp_usage *out);
 
 /* Reset VmHWM (write "5" to /proc/self/clear_refs). 0, or the errno of opening/writing. */
 int qtp_usage_peak_reset(void);
