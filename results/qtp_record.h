@@ -179,11 +179,18 @@ struct qtp_field {
 extern const struct qtp_field qtp_row_fields[];
 
 /* The coordinates that name a cell besides its parameters, in id order. */
+enum qtp_cell_name_id {
+    QTP_NAME_TOPOLOGY,
+    QTP_NAME_QUEUE,
+    QTP_NAME_WAIT,
+    QTP_NAME_PLACEMENT,
+    QTP_NAME_MEMORY,
+    QTP_NCELL_NAMES
+};
 struct qtp_cell_name {
     const char *name; /* the field, e.g. "topology" */
     size_t offset;    /* char[QTP_CELL_NAME_MAX] in qtp_rep_record */
 };
-#define QTP_NCELL_NAMES 5
 extern const struct qtp_cell_name qtp_cell_names[QTP_NCELL_NAMES];
 
 /* "ok", "failed", "skipped"; and back (EINVAL for any other name). */

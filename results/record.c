@@ -92,9 +92,11 @@ const struct qtp_field qtp_row_fields[] = {
 };
 
 const struct qtp_cell_name qtp_cell_names[QTP_NCELL_NAMES] = {
-    {"topology", offsetof(ROW, topology)}, {"queue", offsetof(ROW, queue)},
-    {"wait", offsetof(ROW, wait)},         {"placement", offsetof(ROW, placement)},
-    {"memory", offsetof(ROW, memory)},
+    [QTP_NAME_TOPOLOGY] = {"topology", offsetof(ROW, topology)},
+    [QTP_NAME_QUEUE] = {"queue", offsetof(ROW, queue)},
+    [QTP_NAME_WAIT] = {"wait", offsetof(ROW, wait)},
+    [QTP_NAME_PLACEMENT] = {"placement", offsetof(ROW, placement)},
+    [QTP_NAME_MEMORY] = {"memory", offsetof(ROW, memory)},
 };
 
 /* ---- parameters ---- */

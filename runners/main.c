@@ -5,13 +5,14 @@
 
 #include <jansson.h>
 
-#include "../queues/qtp_wait.h"
-#include "../topologies/qtp_deploy.h"
-#include "../topologies/qtp_topo.h"
+#include "qtp_wait.h"
+#include "qtp_deploy.h"
+#include "qtp_topo.h"
 #include "machine.h"
 #include "numa_mem.h"
 #include "placement.h"
-#include "cli.h"
+#include "qtp_cli.h"
+#include "qtp_text.h"
 #include "commands.h"
 #include "report.h"
 #include "run.h"

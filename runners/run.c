@@ -22,10 +22,11 @@
 #include "qtp_format.h"
 #include "qtp_results.h"
 #include "qtp_summary.h"
-#include "../topologies/qtp_deploy.h"
-#include "../topologies/qtp_topo.h"
+#include "qtp_deploy.h"
+#include "qtp_topo.h"
 #include "alloc_count.h"
-#include "cli.h"
+#include "qtp_cli.h"
+#include "qtp_text.h"
 #include "cpu_sampler.h"
 #include "machine.h"
 #include "numa_mem.h"
@@ -89,7 +90,7 @@ static double cell_work(const struct qtp_cell *c, int reps)
 
 struct rep_ctx {
     const struct qtp_machine *mach;
-    const struct qtp_plan *plan;
+    const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
@@ -112,7 +113,7 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
     if (index >= rc->nthreads)
         return;
     qtp_fmt(rc->threads[index].role, sizeof rc->threads[index].role, "%s", role ? role : "");
-    int pu = rc->plan->pu[index];
+    int pu = rc->pu[index];
     rc->threads[index].cpu_wanted = pu;
     struct qtp_alloc_counts before, after, d;
     pthread_mutex_lock(&rc->lock);
@@ -162,8 +163,6 @@ struct cell_run {
     const struct qtp_machine *mach;
     const struct qtp_cell *cell;
     struct qtp_topology topo;
-    struct qtp_plan plan;
-    struct qtp_memory_spec mem;
     struct qtp_hist *hist; /* merged over this session's ok reps */
     struct qtp_meter *meter;
     const char *rss_source;
@@ -210,11 +209,11 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
 
     struct rep_ctx rc = {.lock = PTHREAD_MUTEX_INITIALIZER,
                          .mach = cr->mach,
-                         .plan = &cr->plan,
+                         .pu = c->pu,
                          .threads = r->threads,
                          .nthreads = (unsigned)r->nthreads};
     for (size_t i = 0; i < r->nthreads; i++) {
-        r->threads[i].cpu_wanted = cr->plan.pu[i];
+        r->threads[i].cpu_wanted = c->pu[i];
         r->threads[i].node = -1;
     }
     if (cr->mach->this_system &&
@@ -224,7 +223,7 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
 
     struct qtp_numa_hook hook;
     char msg[QTP_REASON_MAX];
-    if (qtp_numa_hook_init(&hook, &cr->mem, msg, sizeof msg)) {
+    if (qtp_numa_hook_init(&hook, &c->mem, msg, sizeof msg)) {
         fail(r, "memory %s: %s", c->memory, msg);
         goto out_sampler;
     }
@@ -257,12 +256,12 @@ static void run_rep(struct cell_run *cr, int rep, struct qtp_rep_record *r)
 
     /* "local" memory means the producer's node: build while standing on the producer's PU, so
      * pages the deployment touches while it builds land there (numa_mem.h). */
-    if (cr->plan.pu[0] >= 0)
-        qtp_placement_bind_self(cr->mach, cr->plan.pu[0]);
+    if (c->pu[0] >= 0)
+        qtp_placement_bind_self(cr->mach, c->pu[0]);
     struct qtp_deploy *d = NULL;
     char err[512] = "";
     int rc_create = qtp_deploy_create(&d, &cfg, err, sizeof err);
-    if (cr->plan.pu[0] >= 0)
+    if (c->pu[0] >= 0)
         qtp_placement_unbind_self(cr->mach);
     if (rc_create) {
         fail(r, "cannot build the deployment: %s", err[0] ? err : strerror(rc_create));
@@ -827,24 +826,14 @@ int qtp_run_main(int argc, char **argv)
         }
 
         struct cell_run cr = {.mach = mach, .cell = c, .meter = &meter};
+        /* The placement was planned at expansion; the topology is built again for the reps. */
         struct qtp_topo_params tp;
         qtp_cell_topo_params(c, &tp);
-        struct qtp_placement_spec *ps = calloc(1, sizeof *ps);
-        bool topo_built = ps && c->topo->build(&tp, &cr.topo) == 0;
-        bool ok_setup = topo_built;
+        bool topo_built = c->topo->build(&tp, &cr.topo) == 0;
+        bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
         char msg[QTP_REASON_MAX] = "";
-        struct qtp_plan_request req = {.nthreads = c->nthreads,
-                                       .producers = ok_setup ? cr.topo.producers : 1,
-                                       .spin = c->nspinning > 0,
-                                       .oversubscribe = c->oversubscribed};
-        if (!ok_setup)
+        if (!topo_built)
             qtp_fmt(msg, sizeof msg, "cannot build topology %s", c->topo->name);
-        else if (qtp_placement_parse(c->placement, mach, ps, msg, sizeof msg) ||
-                 qtp_placement_plan(mach, ps, &req, &cr.plan) ||
-                 qtp_memory_parse(c->memory, mach, &cr.mem, msg, sizeof msg) ||
-                 qtp_hist_create(&cr.hist))
-            ok_setup = false;
-        free(ps);
         qtp_meter_begin(&meter, ci, label, cw, todo);
 
         int nrec = 0;

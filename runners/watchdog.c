@@ -11,7 +11,7 @@
 
 #include "qtp_clock.h"
 #include "qtp_text.h"
-#include "../topologies/qtp_deploy.h"
+#include "qtp_deploy.h"
 
 struct qtp_watchdog {
     struct qtp_watchdog_config cfg;

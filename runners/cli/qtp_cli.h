@@ -1,10 +1,13 @@
-/* cli.h - `qtopo run`'s options: parsed from flags or a JSON matrix file, validated, expanded
- * into cells. Internal to runners/ (the command-line layer): these functions print nothing; they
- * return 0 or QTP_CLI_BAD (exit status 2) with one line in err naming the bad value and the
- * accepted ones.
+/* qtp_cli.h - what `qtopo run` is asked to run: its options, parsed from flags or a JSON matrix
+ * file, validated, and expanded into cells. These functions print nothing; they return 0 or
+ * QTP_CLI_BAD (exit status 2) with one line in err naming the bad value and the accepted ones.
  *
- * One table of options (cli.c) serves getopt, the JSON matrix keys, --help and meta.json, so the
- * flag and the file spellings cannot drift apart.
+ * One table of options (options.c) serves getopt, the JSON matrix keys, --help and meta.json, so
+ * the flag and the file spellings cannot drift apart; the cell parameters among them come from
+ * the row's schema (qtp_record.h), which also names the matrix keys.
+ *   options.c      the option table, flags, lists and counts, --help
+ *   matrix_json.c  matrix files and meta.json's "matrix"
+ *   expand.c       defaults, machine checks, and the expansion into cells (with their plans)
  */
 #ifndef QTP_CLI_H
 #define QTP_CLI_H
@@ -15,14 +18,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "numa_mem.h"
 #include "qtp_record.h"
-#include "qtp_text.h"
 
 struct json_t;
 struct qtp_machine;
 struct qtp_topology_def;
 struct qtp_queue_kind;
 struct qtp_wait_ops;
+struct qtp_topo_params;
 
 #define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
 #define QTP_AXIS_MAX 32 /* values per axis */
@@ -38,11 +42,11 @@ struct qtp_numlist {
     uint64_t v[QTP_AXIS_MAX];
 };
 
-/* A matrix before expansion: every axis a list; the scalars apply to every cell. */
+/* A matrix before expansion: every coordinate a list (the warm-up has one value); the scalars
+ * apply to every cell. */
 struct qtp_matrix {
-    struct qtp_strlist topology, queue, wait, placement, memory;
-    struct qtp_numlist events, ring_size, batch, payload, work_ns, fanout, shards, stages, rate;
-    uint64_t warmup;
+    struct qtp_strlist names[QTP_NCELL_NAMES]; /* topology, queue, wait, placement, memory */
+    struct qtp_numlist params[QTP_NPARAMS];    /* by qtp_param_id */
     uint32_t reps;
     uint32_t timeout_s;
     bool oversubscribe;
@@ -98,12 +102,12 @@ void qtp_matrix_defaults(struct qtp_matrix *m);
 int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach, char *err,
                      size_t errlen);
 
-/* One point of the matrix. */
+/* One point of the matrix, with what it takes to run it. */
 struct qtp_cell {
-    char id[sizeof(((struct qtp_rep_record *)0)->cell)];
+    char id[QTP_CELL_ID_MAX];
     const struct qtp_topology_def *topo;
     const struct qtp_queue_kind *queue;
-    const struct qtp_wait_ops *wait; /* NULL for the mutex queues: they always block */
+    const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
     char wait_name[QTP_CELL_NAME_MAX];
     char placement[QTP_PLACE_MAX];
     char memory[QTP_CELL_NAME_MAX];
@@ -117,7 +121,9 @@ struct qtp_cell {
     uint32_t timeout_s;
     uint64_t seed;
     bool no_latency;
-    int pu[QTP_MAX_THREADS]; /* the placement plan: wanted PU per thread, -1 unbound */
+    /* Where it runs, planned once at expansion (with a machine; not for skipped cells). */
+    int pu[QTP_MAX_THREADS];    /* wanted PU per thread, -1 unbound */
+    struct qtp_memory_spec mem; /* where its storage goes */
     char reason[QTP_REASON_MAX];
 };
 
@@ -126,18 +132,17 @@ int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
                             const struct qtp_machine *mach, struct qtp_cell **cells, size_t *ncells,
                             char *err, size_t errlen);
 
-/* Expand into cells in a stable order (topology, queue, wait, placement, memory, parameters).
- * The wait axis collapses to one "block" cell for queues that always block; fanout, shards and
- * stages sweep only topologies whose shape they change (elsewhere they are recorded as 0).
- * Spinning cells with more spinning threads than the machine's PUs are marked skipped (or
- * oversubscribed with --oversubscribe). Placement feasibility is decided by the caller.
+/* Expand into cells in a stable order: topology, queue, wait, then placement, memory and the
+ * parameters, those that shape the topology turning fastest. The wait axis collapses to one
+ * "block" cell for queues that always block; a shape parameter (fanout, shards, stages) sweeps
+ * only the topologies whose shape it changes (elsewhere it is recorded as 0). With a machine,
+ * each cell's placement is planned: what it cannot give, and spinning cells with more spinning
+ * threads than PUs, are marked skipped (or oversubscribed with --oversubscribe).
  * 0, QTP_CLI_BAD (err says why) or ENOMEM. */
 int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach,
                       struct qtp_cell **cells, size_t *ncells, char *err, size_t errlen);
 
-/* Topology parameters for building cell c's topology (n/a parameters get the builders' defaults).
- */
-struct qtp_topo_params;
+/* The parameters cell c's topology is built with (0: the builder's default). */
 void qtp_cell_topo_params(const struct qtp_cell *c, struct qtp_topo_params *p);
 
 /* Parse a count with K/M/G suffixes (1000s, or 1024s when binary) into *v. 0 or EINVAL. */
