@@ -233,17 +233,7 @@ static void usage(FILE *out)
             names, qtp_stats_mwu_min_reps(0.05));
 }
 
-static int bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_input(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("qtopo compare: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return QTP_EXIT_BAD;
-}
+#define bad_input(...) qtp_bad_input("compare", __VA_ARGS__)
 
 /* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if argv[*i] is not --name. */
 static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
