@@ -114,7 +114,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         qtp_set_err(err, errlen, "no results directory given");
         return EINVAL;
     }
-    if ((rc = qtp_rpt_load(&r, opts->results_dir, err, errlen)))
+    if ((rc = qtp_rpt_load(&r, opts->results_dir, opts->registries, err, errlen)))
         return rc;
     if (!find_gnuplot(gnuplot, sizeof gnuplot)) {
         qtp_set_err(err, errlen,

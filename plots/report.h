@@ -10,9 +10,15 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct qtp_report_opts {
     const char *results_dir; /* required */
     const char *out_dir;     /* NULL: results_dir/report */
+    /* The registries (display order, queue families) for results whose meta.json does not carry
+     * them ("registries", see runners/registry.c); NULL: none, every name in order of
+     * appearance. */
+    const json_t *registries;
 };
 
 /* Write the report. Returns 0, or:

@@ -115,13 +115,46 @@ static int load_rows(struct qtp_rpt *r, char *err, size_t errlen)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Names in display order. */
+ * Names in display order, from the registries the run was made from. */
 
-static const char *const known_variants[] = {"ring/spin", "ring/yield", "ring/block", "mutex-array",
-                                             "mutex-linked"};
-static const char *const known_topologies[] = {"unicast", "pipeline",  "fanout",  "diamond",
-                                               "shard",   "sequencer", "pingpong"};
-static const char *const known_placements[] = {"os", "compact", "spread", "smt", "cross-numa"};
+/* The registries' list under key ("topologies", "queues", ...), or NULL. */
+static const json_t *reg_list(const struct qtp_rpt *r, const char *key)
+{
+    const json_t *l = json_object_get(r->registries, key);
+    return json_is_array(l) ? l : NULL;
+}
+
+/* An entry's name: the string itself, or an object's "name". */
+static const char *reg_name(const json_t *e)
+{
+    return json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "name"));
+}
+
+static int reg_index(const json_t *list, const char *name)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *n = reg_name(e);
+        if (n && !strcmp(n, name))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The queue kind's entry, or NULL if the registries do not know it. */
+static const json_t *reg_queue(const struct qtp_rpt *r, const char *name)
+{
+    const json_t *q = reg_list(r, "queues");
+    int i = q ? reg_index(q, name) : -1;
+    return i >= 0 ? json_array_get(q, (size_t)i) : NULL;
+}
+
+static bool uses_wait(const json_t *kind, const struct qtp_rep_record *row)
+{
+    return kind ? json_is_true(json_object_get(kind, "uses_wait")) : row->wait[0] != 0;
+}
 
 struct names {
     char **v;
@@ -158,36 +191,95 @@ static void names_free(char **v, size_t n)
     free(v);
 }
 
-static int rank_of(const char *name, const char *const *known, size_t nknown)
-{
-    for (size_t i = 0; i < nknown; i++)
-        if (!strcmp(known[i], name))
-            return (int)i;
-    return (int)nknown;
-}
-
-/* Stable sort of names: the known ones first in their order, the others as they came. */
-static void names_order(struct names *s, const char *const *known, size_t nknown)
+/* Stable sort of names: those in known first, in its order; the others as they came. */
+static void names_order(struct names *s, const struct names *known)
 {
     for (size_t i = 1; i < s->n; i++) {
         char *x = s->v[i];
-        int rx = rank_of(x, known, nknown);
+        int rx = names_index(known, x);
+        rx = rx < 0 ? (int)known->n : rx;
         size_t j = i;
-        while (j > 0 && rank_of(s->v[j - 1], known, nknown) > rx) {
+        for (; j > 0; j--) {
+            int rj = names_index(known, s->v[j - 1]);
+            if ((rj < 0 ? (int)known->n : rj) <= rx)
+                break;
             s->v[j] = s->v[j - 1];
-            j--;
         }
         s->v[j] = x;
     }
 }
 
-static void variant_of(const struct qtp_rep_record *row, char *buf, size_t len)
+/* The names of a registry list, in order. */
+static int known_names(const struct qtp_rpt *r, const char *key, struct names *out)
 {
-    /* Mutex queues always block on their condition variables: the wait axis is the ring's. */
-    if (!strncmp(row->queue, "mutex", 5) || !row->wait[0])
-        snprintf(buf, len, "%s", row->queue);
-    else
+    const json_t *l = reg_list(r, key);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < json_array_size(l); i++)
+        if (reg_name(json_array_get(l, i)))
+            rc = names_add(out, reg_name(json_array_get(l, i)));
+    return rc;
+}
+
+/* Every queue/wait variant the registries know, in order: the wait strategies of each queue kind
+ * with a wait axis, the kind alone for the others. */
+static int known_variants(const struct qtp_rpt *r, struct names *out)
+{
+    size_t i, k;
+    const json_t *q, *w;
+    char buf[256];
+    int rc = 0;
+    json_array_foreach(reg_list(r, "queues"), i, q)
+    {
+        if (!json_is_true(json_object_get(q, "uses_wait"))) {
+            rc = rc ? rc : names_add(out, reg_name(q));
+            continue;
+        }
+        json_array_foreach(reg_list(r, "waits"), k, w)
+        {
+            snprintf(buf, sizeof buf, "%s/%s", reg_name(q), reg_name(w));
+            rc = rc ? rc : names_add(out, buf);
+        }
+    }
+    return rc;
+}
+
+static void variant_of(const struct qtp_rpt *r, const struct qtp_rep_record *row, char *buf,
+                       size_t len)
+{
+    /* Queues without a wait axis always block: the variant is the queue alone. */
+    if (uses_wait(reg_queue(r, row->queue), row))
         snprintf(buf, len, "%s/%s", row->queue, row->wait);
+    else
+        snprintf(buf, len, "%s", row->queue);
+}
+
+int qtp_rpt_kind_style(const struct qtp_rpt *r, const char *queue, const char *wait, int *family)
+{
+    const json_t *kind = reg_queue(r, queue), *fams = reg_list(r, "families");
+    *family =
+        kind && fams ? reg_index(fams, json_string_value(json_object_get(kind, "family"))) : -1;
+    if (*family < 0)
+        return -1;
+    /* Its rank among the kinds of its family, times the waits when it has a wait axis. */
+    size_t i, rank = 0;
+    const json_t *q;
+    json_array_foreach(reg_list(r, "queues"), i, q)
+    {
+        if (q == kind)
+            break;
+        rank += json_equal(json_object_get(q, "family"), json_object_get(kind, "family"));
+    }
+    if (!json_is_true(json_object_get(kind, "uses_wait")))
+        return (int)rank;
+    const json_t *waits = reg_list(r, "waits");
+    int w = wait && waits ? reg_index(waits, wait) : 0;
+    return w < 0 ? -1 : (int)(rank * json_array_size(waits)) + w;
+}
+
+bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family)
+{
+    const json_t *f = json_array_get(reg_list(r, "families"), (size_t)family);
+    return json_is_true(json_object_get(f, "per_edge"));
 }
 
 static void placement_of(const struct qtp_rep_record *row, bool with_memory, char *buf, size_t len)
@@ -249,7 +341,7 @@ static int aggregate(struct qtp_rpt *r)
 
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rep_record *row = r->summary.cells[c].first;
-        variant_of(row, buf, sizeof buf);
+        variant_of(r, row, buf, sizeof buf);
         if (names_add(&var, buf) || names_add(&topo, row->topology))
             goto fail;
         placement_of(row, many_memory, buf, sizeof buf);
@@ -259,16 +351,35 @@ static int aggregate(struct qtp_rpt *r)
         if (names_add(&cfg, buf))
             goto fail;
     }
-    names_order(&var, known_variants, sizeof known_variants / sizeof *known_variants);
-    names_order(&topo, known_topologies, sizeof known_topologies / sizeof *known_topologies);
-    names_order(&place, known_placements, sizeof known_placements / sizeof *known_placements);
+    struct names kv = {0}, kt = {0}, kp = {0};
+    if (known_variants(r, &kv) || known_names(r, "topologies", &kt) ||
+        known_names(r, "placements", &kp)) {
+        names_free(kv.v, kv.n);
+        names_free(kt.v, kt.n);
+        names_free(kp.v, kp.n);
+        goto fail;
+    }
+    names_order(&var, &kv);
+    names_order(&topo, &kt);
+    names_order(&place, &kp);
+    names_free(kv.v, kv.n);
+    names_free(kt.v, kt.n);
+    names_free(kp.v, kp.n);
+    if (!(r->variant_family = calloc(var.n + 1, sizeof *r->variant_family)) ||
+        !(r->variant_rank = calloc(var.n + 1, sizeof *r->variant_rank)))
+        goto fail;
+    for (size_t v = 0; v < var.n; v++)
+        r->variant_rank[v] = -1;
 
     for (size_t c = 0; c < r->ncells; c++) {
         struct qtp_rpt_cell *cell = &r->cells[c];
         cell->s = &r->summary.cells[c];
         const struct qtp_rep_record *row = cell->first = cell->s->first;
-        variant_of(row, buf, sizeof buf);
+        variant_of(r, row, buf, sizeof buf);
         cell->variant = names_index(&var, buf);
+        r->variant_rank[cell->variant] = qtp_rpt_kind_style(
+            r, row->queue, uses_wait(reg_queue(r, row->queue), row) ? row->wait : NULL,
+            &r->variant_family[cell->variant]);
         cell->topo = names_index(&topo, row->topology);
         placement_of(row, many_memory, buf, sizeof buf);
         cell->place = names_index(&place, buf);
@@ -301,7 +412,8 @@ fail:
     return ENOMEM;
 }
 
-int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen)
+int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, char *err,
+                 size_t errlen)
 {
     memset(r, 0, sizeof *r);
     if (strlen(dir) >= sizeof r->dir - 64) {
@@ -334,6 +446,9 @@ int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen)
         qtp_rpt_free(r);
         return EINVAL;
     }
+    r->registries = json_object_get(r->meta, "registries");
+    if (!json_is_object(r->registries))
+        r->registries = registries;
     int rc = load_rows(r, err, errlen);
     if (!rc && (rc = aggregate(r)))
         qtp_set_err(err, errlen, "out of memory aggregating %zu rows", r->nrows);
@@ -352,6 +467,8 @@ void qtp_rpt_free(struct qtp_rpt *r)
 {
     json_decref(r->meta);
     qtp_summary_free(&r->summary);
+    free(r->variant_family);
+    free(r->variant_rank);
     free(r->rows);
     free(r->cells);
     names_free(r->variants, r->nvariants);

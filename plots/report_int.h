@@ -39,9 +39,11 @@ struct qtp_rpt {
     struct qtp_summary summary;
     struct qtp_rpt_cell *cells; /* one per summary cell, in the same order */
     size_t ncells;
-    /* Names in display order (known names first, in their usual order, then as they appear). */
+    const json_t *registries; /* display order and families (borrowed) */
+    /* Names in display order (the registries' first, in their order, then as they appear). */
     char **variants; /* "ring/spin", "mutex-array", ... */
     size_t nvariants;
+    int *variant_family, *variant_rank; /* per variant (qtp_rpt_kind_style), -1 unknown */
     char **topologies;
     size_t ntopologies;
     char **placements; /* "os", or "os/interleave" when more than one memory policy ran */
@@ -54,8 +56,16 @@ struct qtp_rpt {
 };
 
 /* report_data.c */
-/* Load and aggregate DIR. EINVAL (damaged/missing/empty) or ENOMEM, with err filled. */
-int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen);
+/* Load and aggregate DIR, in the display order of meta.json's registries (else of registries,
+ * which may be NULL). EINVAL (damaged/missing/empty) or ENOMEM, with err filled. */
+int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, char *err,
+                 size_t errlen);
+/* How to draw a queue kind (wait: its wait strategy, or NULL): *family gets its family's index in
+ * the registries (-1 unknown); returns its rank among the family's kinds and waits, for its colour
+ * (-1 unknown). */
+int qtp_rpt_kind_style(const struct qtp_rpt *r, const char *queue, const char *wait, int *family);
+/* True for a family of queues per edge (events copied), false for the one shared ring. */
+bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family);
 void qtp_rpt_free(struct qtp_rpt *r);
 /* Parse a HdrHistogram percentile text file (either the C or the Java column layout; values in
  * the file's unit). *pts is malloc'd. EINVAL with "FILE line N: why" in err, ENOENT, ENOMEM. */
@@ -93,6 +103,17 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS]);
 /* Escape s for HTML text and attribute values. */
 void qtp_rpt_html_escape(FILE *f, const char *s);
+
+/* report_meta.c */
+/* The first of keys present in meta (top level or one object down); *which gets its key. */
+const json_t *qtp_rpt_meta_any(const json_t *meta, const char *const *keys, const char **which);
+/* Its value as text (malloc'd), NULL if absent. */
+char *qtp_rpt_meta_text(const json_t *meta, const char *const *keys);
+/* The command line as the user typed it (quoted where the shell would need it). */
+void qtp_rpt_command_text(FILE *f, const json_t *cmd);
+/* The "Machine" and "Run and matrix" sections. */
+void qtp_rpt_machine_section(FILE *f, const json_t *meta);
+void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
 
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).

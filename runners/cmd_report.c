@@ -62,10 +62,13 @@ int qtp_report_main(int argc, char **argv)
                         "[-o OUT])\n");
         return QTP_EXIT_BAD;
     }
-    struct qtp_report_opts opts = {dir, out};
+    /* Results written before meta.json carried the registries are read with this qtopo's. */
+    json_t *registries = qtp_registries_json();
+    struct qtp_report_opts opts = {dir, out, registries};
     char index[PATH_MAX + 32], err[1024];
     err[0] = '\0';
     int rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
+    json_decref(registries);
     if (rc) {
         fprintf(stderr, "qtopo report: %s\n", err[0] ? err : strerror(rc));
         return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? QTP_EXIT_BAD

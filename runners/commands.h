@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #define QTP_EXIT_OK 0
 #define QTP_EXIT_FAILED 1 /* run: a rep failed; compare: a regression; anything else went wrong */
 #define QTP_EXIT_BAD 2    /* bad input: one line on stderr, nothing written */
@@ -23,6 +25,11 @@ int qtp_compare_main(int argc, char **argv);
 /* qtopo list, qtopo info [--json] (cmd_list.c, cmd_info.c). */
 int qtp_list_main(int argc, char **argv);
 int qtp_info_main(int argc, char **argv);
+
+/* The registries as meta.json carries them: topologies, families, queue kinds (with their family
+ * and whether the wait axis applies), wait strategies and placements, each in its display order
+ * (registry.c). New reference, NULL on ENOMEM. */
+json_t *qtp_registries_json(void);
 
 /* True when argv has -h/--help (the command prints its manual and exits 0). */
 bool qtp_wants_help(int argc, char **argv);

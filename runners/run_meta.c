@@ -77,6 +77,7 @@ json_t *qtp_run_meta(const struct qtp_machine *mach, const struct qtp_matrix *pa
         latency &= !parts[i].no_latency;
     json_object_set_new(meta, "latency_recording", json_boolean(latency));
     json_object_set_new(meta, "matrix", qtp_matrix_parts_to_json(parts, nparts));
+    json_object_set_new(meta, "registries", qtp_registries_json());
     json_object_set_new(meta, "cells", cells_json(cells, n));
     json_object_set_new(meta, "resumes", json_array());
     return meta;

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "commands.h"
+#include "qtp_deploy.h"
 #include "qtp_stats.h"
 #include "report_int.h"
 
@@ -132,7 +134,8 @@ static void test_fixture_aggregation(void **state)
     (void)state;
     struct qtp_rpt r;
     char err[QTP_RPT_ERR];
-    int rc = qtp_rpt_load(&r, fixture, err, sizeof err);
+    json_t *registries = qtp_registries_json(); /* the fixture predates them in meta.json */
+    int rc = qtp_rpt_load(&r, fixture, registries, err, sizeof err);
     if (rc)
         fail_msg("load: %s", err);
     assert_true(r.nrows > 0 && r.ncells > 0);
@@ -177,25 +180,31 @@ static void test_fixture_aggregation(void **state)
             assert_true(lo == st->min && hi == st->max);
             assert_true(st->min <= st->median && st->median <= st->max);
         }
-        /* Variant names: queue/wait for the ring, the queue alone for mutex queues. */
+        /* Variant names: queue/wait where the wait axis applies, the queue alone elsewhere. */
         const char *v = r.variants[cell->variant];
-        if (!strncmp(cell->first->queue, "mutex", 5))
+        const struct qtp_queue_kind *k = qtp_queue_kind_find(cell->first->queue);
+        assert_non_null(k);
+        if (!k->uses_wait)
             assert_string_equal(v, cell->first->queue);
         else
             assert_true(!strncmp(v, cell->first->queue, strlen(cell->first->queue)));
+        /* Its family is the kind's, by the registries. */
+        assert_true(r.variant_family[cell->variant] == (int)k->family);
         ncells++;
     }
     /* Every distinct cell id once. */
     for (size_t a = 0; a < r.ncells; a++)
         for (size_t b = a + 1; b < r.ncells; b++)
             assert_true(strcmp(r.cells[a].first->cell, r.cells[b].first->cell));
-    /* Known names in their usual order: ring waits before the mutex queues. */
+    /* The registries' order: the shared ring's variants before those with a queue per edge. */
     for (size_t a = 0; a + 1 < r.nvariants; a++)
-        assert_false(!strncmp(r.variants[a], "mutex", 5) && !strncmp(r.variants[a + 1], "ring", 4));
+        assert_false(r.variant_family[a] == QTP_FAMILY_MUTEX &&
+                     r.variant_family[a + 1] == QTP_FAMILY_RING);
     printf("# %zu rows, %zu cells, %zu variants, %zu topologies, %zu placements\n", r.nrows, ncells,
            r.nvariants, r.ntopologies, r.nplacements);
     json_decref(rows);
     qtp_rpt_free(&r);
+    json_decref(registries);
 }
 
 int main(int argc, char **argv)

@@ -3,8 +3,8 @@
 # tests/fixtures/old-results (made by its make.sh with the qtopo of that time) is read by this
 # qtopo, which must write the same summary.csv, print the same run table, give the same compare
 # outputs and exit status (its JSON may have gained keys, no other change), and write the same
-# report data, scripts and page (only the page's "written at" time may differ; the SVG and PNG
-# are gnuplot's and are not compared).
+# report data, scripts (the same lines) and page (only the page's "written at" time may differ;
+# the SVG and PNG are gnuplot's and are not compared).
 # Usage: old_results.sh QTOPO FIXTURE_DIR
 set -uo pipefail
 qtopo=$(realpath "$1")
@@ -78,6 +78,11 @@ for f in "$exp"/report/*; do
     sed 's/ at [0-9T:-]*Z\. Each chart/ at TIME. Each chart/' "$f" >expected-index.html
     sed 's/ at [0-9T:-]*Z\. Each chart/ at TIME. Each chart/' report/index.html >index.html
     same "report/index.html" expected-index.html index.html
+  elif [ "${name##*.}" = gp ]; then
+    # A script's parameters are independent assignments: the same lines, in any order.
+    sort "$f" >expected.gp
+    sort "report/$name" >actual.gp
+    same "report/$name (its lines)" expected.gp actual.gp
   else
     same "report/$name" "$f" "report/$name"
   fi
