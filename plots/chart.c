@@ -468,15 +468,18 @@ int qtp_lines_open(struct qtp_chart_ctx *x, struct qtp_lines *l, const char *nam
     memset(l, 0, sizeof *l);
     l->maxl = maxl;
     l->maxp = maxp;
-    l->ltitle = calloc(maxl + 1, sizeof *l->ltitle);
-    l->lcolor = calloc(maxl + 1, sizeof *l->lcolor);
-    l->ptitle = calloc(maxp + 1, sizeof *l->ptitle);
-    l->pfirst = calloc(maxp + 1, sizeof *l->pfirst);
-    l->plast = calloc(maxp + 1, sizeof *l->plast);
-    if (!l->ltitle || !l->lcolor || !l->ptitle || !l->pfirst || !l->plast) {
+    /* One block: the line titles and colours, the panel titles, the panels' first and last. */
+    size_t strs = 2 * (maxl + 1) + maxp + 1;
+    char *block = calloc(1, strs * sizeof(char *) + 2 * (maxp + 1) * sizeof(double));
+    if (!(l->block = block)) {
         qtp_set_err(x->err, x->errlen, "out of memory");
         return ENOMEM;
     }
+    l->ltitle = (const char **)(void *)block;
+    l->lcolor = l->ltitle + maxl + 1;
+    l->ptitle = (char **)(l->lcolor + maxl + 1);
+    l->pfirst = (double *)(void *)(block + strs * sizeof(char *));
+    l->plast = l->pfirst + maxp + 1;
     if (!(l->dat = qtp_chart_open(x, name, "dat")))
         return EIO;
     fputs(header, l->dat);
@@ -529,13 +532,9 @@ void qtp_lines_free(struct qtp_lines *l)
 {
     if (l->dat)
         fclose(l->dat);
-    for (size_t i = 0; l->ptitle && i < l->np; i++)
+    for (size_t i = 0; i < l->np; i++)
         free(l->ptitle[i]);
-    free(l->ptitle);
-    free(l->pfirst);
-    free(l->plast);
-    free(l->ltitle);
-    free(l->lcolor);
+    free(l->block);
     memset(l, 0, sizeof *l);
 }
 

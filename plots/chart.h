@@ -104,6 +104,7 @@ struct qtp_lines {
     char **ptitle;                 /* [maxp] */
     double *pfirst, *plast;        /* gnuplot's 1-based line numbers of each panel */
     size_t panel_from;             /* the first line of the panel being made */
+    void *block;                   /* where the arrays are */
 };
 /* Open name.dat with its header; room for maxl lines in maxp panels. 0, EIO or ENOMEM. */
 int qtp_lines_open(struct qtp_chart_ctx *x, struct qtp_lines *l, const char *name, size_t maxl,

@@ -285,6 +285,19 @@ static void placement_why(const struct qtp_rpt *r, struct qtp_rpt_chart *c)
              ran[0] ? ran : "none");
 }
 
+static void placement_caption(struct qtp_rpt_chart *c, const struct qtp_bars *b, bool have_p99)
+{
+    char names[256] = "";
+    for (size_t s = 0; s < b->ns; s++) {
+        size_t n = strlen(names);
+        snprintf(names + n, sizeof names - n, "%s%s", s ? ", " : "", b->slabel[s]);
+    }
+    snprintf(c->caption, sizeof c->caption,
+             "Throughput (%s median with min–max whiskers)%s of each topology and queue that ran "
+             "under more than one placement, one bar per placement policy that ran (%s).",
+             have_p99 ? "top," : "", have_p99 ? " and p99 latency (bottom)" : "", names);
+}
+
 int qtp_chart_placement(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
 {
     const struct qtp_rpt *r = x->r;
@@ -333,17 +346,8 @@ int qtp_chart_placement(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
         have_p99 ? "Placement: throughput and p99 latency per placement policy"
                  : "Placement: throughput per placement policy",
         extra};
-    if ((rc = qtp_bars_draw(x, c, &b, &look)))
-        goto done;
-    char names[256] = "";
-    for (size_t s = 0; s < b.ns; s++) {
-        size_t n = strlen(names);
-        snprintf(names + n, sizeof names - n, "%s%s", s ? ", " : "", b.slabel[s]);
-    }
-    snprintf(c->caption, sizeof c->caption,
-             "Throughput (%s median with min–max whiskers)%s of each topology and queue that ran "
-             "under more than one placement, one bar per placement policy that ran (%s).",
-             have_p99 ? "top," : "", have_p99 ? " and p99 latency (bottom)" : "", names);
+    if (!(rc = qtp_bars_draw(x, c, &b, &look)))
+        placement_caption(c, &b, have_p99);
     goto done;
 fail:
     rc = oom(x);
@@ -375,16 +379,37 @@ static bool alloc_of(const struct qtp_chart_ctx *x, size_t t, const char *kind, 
     return n > 0;
 }
 
+/* The caption, which says in words which kinds never allocate. */
+static void alloc_caption(struct qtp_rpt_chart *c, struct qtp_bars *b)
+{
+    char zero[256] = "";
+    for (size_t k = 0; k < b->ns; k++) {
+        bool all0 = true;
+        for (size_t gg = 0; gg < b->ng; gg++) {
+            double v = qtp_bars_at(b, k, gg)[0];
+            all0 = all0 && (isnan(v) || v == 0);
+        }
+        size_t n = strlen(zero);
+        if (all0)
+            snprintf(zero + n, sizeof zero - n, "%s%s", n ? ", " : "", b->slabel[k]);
+    }
+    snprintf(c->caption, sizeof c->caption,
+             "Allocator calls (top) and bytes (bottom) per event during the measured window, per "
+             "topology and queue kind (median over its cells and reps), every bar labelled with "
+             "its value so that a queue that allocates nothing shows a 0 on the axis%s%s%s.",
+             zero[0] ? " (here: " : "", zero, zero[0] ? ")" : "");
+}
+
 int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
 {
     const struct qtp_rpt *r = x->r;
     /* Queue kinds in variant order (ring first). */
     const char **kinds = calloc(r->nvariants + 1, sizeof *kinds);
-    double *tmp = calloc(r->ncells + 1, sizeof *tmp), *tmpb = calloc(r->ncells + 1, sizeof *tmpb);
+    double *tmp = calloc(2 * (r->ncells + 1), sizeof *tmp), *tmpb = tmp + r->ncells + 1;
     struct qtp_bars b = {0};
     size_t nk = 0, ng = qtp_chart_ntopologies(x);
     int rc = 0;
-    if (!kinds || !tmp || !tmpb)
+    if (!kinds || !tmp)
         goto fail;
     for (size_t v = 0; v < r->nvariants; v++)
         for (size_t ci = 0; ci < r->ncells; ci++) {
@@ -430,32 +455,14 @@ int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
     const struct qtp_bars_look look = {
         "calls_per_event bytes_per_event",        34,   900, 1600, 760,
         "Allocation per event (measured window)", extra};
-    if ((rc = qtp_bars_draw(x, c, &b, &look)))
-        goto done;
-    /* Which kinds never allocate: said in words too. */
-    char zero[256] = "";
-    for (size_t k = 0; k < b.ns; k++) {
-        bool all0 = true;
-        for (size_t gg = 0; gg < b.ng; gg++) {
-            double v = qtp_bars_at(&b, k, gg)[0];
-            all0 = all0 && (isnan(v) || v == 0);
-        }
-        size_t n = strlen(zero);
-        if (all0)
-            snprintf(zero + n, sizeof zero - n, "%s%s", n ? ", " : "", b.slabel[k]);
-    }
-    snprintf(c->caption, sizeof c->caption,
-             "Allocator calls (top) and bytes (bottom) per event during the measured window, per "
-             "topology and queue kind (median over its cells and reps), every bar labelled with "
-             "its value so that a queue that allocates nothing shows a 0 on the axis%s%s%s.",
-             zero[0] ? " (here: " : "", zero, zero[0] ? ")" : "");
-    goto done;
-fail:
-    rc = oom(x);
+    if (!(rc = qtp_bars_draw(x, c, &b, &look)))
+        alloc_caption(c, &b);
 done:
     qtp_bars_free(&b);
     free(kinds);
     free(tmp);
-    free(tmpb);
     return rc;
+fail:
+    rc = oom(x);
+    goto done;
 }

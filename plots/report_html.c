@@ -57,30 +57,16 @@ static const char css[] =
  * by U+FFFD (so the page stays well-formed whatever the results hold). */
 void qtp_rpt_html_escape(FILE *f, const char *s)
 {
+    static const char *const entity[0x80] = {
+        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;"};
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         unsigned char c = *p;
         if (c < 0x80) {
-            switch (c) {
-            case '&':
-                fputs("&amp;", f);
-                break;
-            case '<':
-                fputs("&lt;", f);
-                break;
-            case '>':
-                fputs("&gt;", f);
-                break;
-            case '"':
-                fputs("&quot;", f);
-                break;
-            case '\'':
-                fputs("&#39;", f);
-                break;
-            default:
-                if (c >= 0x20 || c == '\n' || c == '\t')
-                    fputc(c, f);
-            }
+            if (entity[c])
+                fputs(entity[c], f);
+            else if (c >= 0x20 || c == '\n' || c == '\t')
+                fputc(c, f);
             p++;
             continue;
         }
@@ -133,6 +119,41 @@ static void html_link(FILE *f, const char *prefix, const char *path, const char 
     fputs("</a>", f);
 }
 
+/* <p class="cls">text</p>, nothing when text is empty. */
+static void paragraph(FILE *f, const char *cls, const char *text)
+{
+    if (!text[0])
+        return;
+    fprintf(f, "<p class=\"%s\">", cls);
+    qtp_rpt_html_escape(f, text);
+    fputs("</p>\n", f);
+}
+
+/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
+static void chart_figure(FILE *f, const struct qtp_rpt_chart *c)
+{
+    static const struct {
+        const char *ext, *text;
+    } files[] = {{"png", "PNG"}, {"dat", "data"}, {"gp", "gnuplot script"}};
+    char file[64];
+    snprintf(file, sizeof file, "%s.svg", c->name);
+    fputs("<img src=\"", f);
+    url(f, NULL, file);
+    fputs("\" alt=\"", f);
+    qtp_rpt_html_escape(f, c->title);
+    fputs("\"/>\n", f);
+    paragraph(f, "caption", c->caption);
+    paragraph(f, "note", c->note);
+    fputs("<p class=\"files\">", f);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(file, sizeof file, "%s.%s", c->name, files[i].ext);
+        if (i)
+            fputs(" · ", f);
+        html_link(f, NULL, file, files[i].text);
+    }
+    fputs("</p>\n", f);
+}
+
 static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
 {
     fputs("<h2 id=\"charts\">Charts</h2>\n", f);
@@ -142,43 +163,30 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
                 c->name, i + 1);
         qtp_rpt_html_escape(f, c->title);
         fputs("</h3>\n", f);
-        if (!c->drawn) {
+        if (c->drawn) {
+            chart_figure(f, c);
+        } else {
             fputs("<p>Left out: ", f);
             qtp_rpt_html_escape(f, c->why);
             fputs("</p>\n", f);
-            if (c->note[0]) {
-                fputs("<p class=\"note\">", f);
-                qtp_rpt_html_escape(f, c->note);
-                fputs("</p>\n", f);
-            }
-            fputs("</div>\n", f);
-            continue;
+            paragraph(f, "note", c->note);
         }
-        char file[64];
-        snprintf(file, sizeof file, "%s.svg", c->name);
-        fputs("<img src=\"", f);
-        url(f, NULL, file);
-        fputs("\" alt=\"", f);
-        qtp_rpt_html_escape(f, c->title);
-        fputs("\"/>\n<p class=\"caption\">", f);
-        qtp_rpt_html_escape(f, c->caption);
-        fputs("</p>\n", f);
-        if (c->note[0]) {
-            fputs("<p class=\"note\">", f);
-            qtp_rpt_html_escape(f, c->note);
-            fputs("</p>\n", f);
-        }
-        fputs("<p class=\"files\">", f);
-        snprintf(file, sizeof file, "%s.png", c->name);
-        html_link(f, NULL, file, "PNG");
-        fputs(" · ", f);
-        snprintf(file, sizeof file, "%s.dat", c->name);
-        html_link(f, NULL, file, "data");
-        fputs(" · ", f);
-        snprintf(file, sizeof file, "%s.gp", c->name);
-        html_link(f, NULL, file, "gnuplot script");
-        fputs("</p>\n</div>\n", f);
+        fputs("</div>\n", f);
     }
+}
+
+static void td(FILE *f, const char *text)
+{
+    fputs("<td>", f);
+    qtp_rpt_html_escape(f, text);
+    fputs("</td>", f);
+}
+
+/* The row's names from `from` to the memory policy, a cell each. */
+static void name_tds(FILE *f, const struct qtp_rep_record *row, enum qtp_cell_name_id from)
+{
+    for (int i = from; i < QTP_NCELL_NAMES; i++)
+        td(f, (const char *)row + qtp_cell_names[i].offset);
 }
 
 static void num_td(FILE *f, const char *text)
@@ -221,20 +229,11 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
         const struct qtp_rpt_cell *cell = &r->cells[c];
         const struct qtp_rep_record *row = cell->first;
         char buf[256];
-        fputs("<tr><td>", f);
-        qtp_rpt_html_escape(f, row->topology);
-        fputs("</td><td>", f);
+        fputs("<tr>", f);
+        td(f, row->topology);
         qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
-        qtp_rpt_html_escape(f, buf);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->queue);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->wait);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->placement);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->memory);
-        fputs("</td>", f);
+        td(f, buf);
+        name_tds(f, row, QTP_NAME_QUEUE);
         snprintf(buf, sizeof buf, "%zu/%zu", cell->s->ok, cell->s->reps);
         num_td(f, buf);
         for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++) {
@@ -284,21 +283,12 @@ static void problems_section(FILE *f, const struct qtp_rpt *r)
             continue;
         bool failed = row->status == QTP_STATUS_FAILED;
         char buf[256];
-        fprintf(f, "<tr><td class=\"st-%s\">%s</td><td>", failed ? "failed" : "skipped",
+        fprintf(f, "<tr><td class=\"st-%s\">%s</td>", failed ? "failed" : "skipped",
                 failed ? "failed" : "skipped");
-        qtp_rpt_html_escape(f, row->topology);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->queue);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->wait);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->placement);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->memory);
-        fputs("</td><td>", f);
+        name_tds(f, row, QTP_NAME_TOPOLOGY);
         qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
-        qtp_rpt_html_escape(f, buf);
-        fprintf(f, "</td><td class=\"n\">%d</td><td class=\"reason\">", row->rep);
+        td(f, buf);
+        fprintf(f, "<td class=\"n\">%d</td><td class=\"reason\">", row->rep);
         qtp_rpt_html_escape(f, row->reason[0] ? row->reason : "(no reason recorded)");
         fputs("</td></tr>\n", f);
     }
@@ -356,6 +346,15 @@ static void glance(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_chart 
             r->ncells, r->nrows, ok, failed, skipped, drawn, QTP_RPT_NCHARTS);
 }
 
+/* lead and text, escaped, when there is a text. */
+static void lead_escaped(FILE *f, const char *lead, const char *text)
+{
+    if (!text)
+        return;
+    fputs(lead, f);
+    qtp_rpt_html_escape(f, text);
+}
+
 int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS])
 {
@@ -376,25 +375,13 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
           "<title>qtopo report",
           f);
-    if (host) {
-        fputs(" — ", f);
-        qtp_rpt_html_escape(f, host);
-    }
-    if (start) {
-        fputs(", ", f);
-        qtp_rpt_html_escape(f, start);
-    }
+    lead_escaped(f, " — ", host);
+    lead_escaped(f, ", ", start);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<div class=\"page\">\n", css);
     fputs("<h1>qtopo report</h1>\n<p class=\"sub\">", f);
     qtp_rpt_html_escape(f, host ? host : "unknown host");
-    if (cpu) {
-        fputs(" · ", f);
-        qtp_rpt_html_escape(f, cpu);
-    }
-    if (start) {
-        fputs(" · run started ", f);
-        qtp_rpt_html_escape(f, start);
-    }
+    lead_escaped(f, " · ", cpu);
+    lead_escaped(f, " · run started ", start);
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
     fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);

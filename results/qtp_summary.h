@@ -5,8 +5,8 @@
  * never a number. summary.csv, the run's table, the report and `qtopo compare` all read these.
  *
  * A metric is a number of a row that is compared and charted (throughput, a latency percentile,
- * allocation per event). Adding one is a row in the metric table (summary.c); summary.csv has
- * its own list of columns (which statistic of which metric, under which header).
+ * allocation per event). Adding one is a line in QTP_METRICS; summary.csv has its own list of
+ * columns (which statistic of which metric, under which header: summary.c).
  */
 #ifndef QTP_SUMMARY_H
 #define QTP_SUMMARY_H
@@ -18,25 +18,27 @@
 
 #include "qtp_record.h"
 
-enum qtp_metric_id {
-    QTP_METRIC_THROUGHPUT,
-    QTP_METRIC_MEAN,
-    QTP_METRIC_P50,
-    QTP_METRIC_P90,
-    QTP_METRIC_P99,
-    QTP_METRIC_P999,
-    QTP_METRIC_P9999,
-    QTP_METRIC_MAX,
-    QTP_METRIC_ALLOC,
-    QTP_METRIC_BYTES,
-    QTP_NMETRICS
-};
+/* X(ID, name, field of qtp_rep_record, type, higher, latency): higher, when a higher value is
+ * better; latency, when only the reps that recorded latency have it. */
+#define QTP_METRICS(X)                                                                             \
+    X(THROUGHPUT, throughput, throughput_eps, QTP_T_REAL, true, false) /* events/s, the window */  \
+    X(MEAN, mean, latency_ns.mean, QTP_T_REAL, false, true)            /* latency, ns */           \
+    X(P50, p50, latency_ns.p50, QTP_T_U64, false, true)                                            \
+    X(P90, p90, latency_ns.p90, QTP_T_U64, false, true)                                            \
+    X(P99, p99, latency_ns.p99, QTP_T_U64, false, true)                                            \
+    X(P999, p999, latency_ns.p999, QTP_T_U64, false, true)                                         \
+    X(P9999, p9999, latency_ns.p9999, QTP_T_U64, false, true)                                      \
+    X(MAX, max, latency_ns.max, QTP_T_U64, false, true)                                            \
+    X(ALLOC, alloc, alloc.per_event, QTP_T_REAL, false, false) /* allocation calls / event */      \
+    X(BYTES, bytes, alloc.bytes_per_event, QTP_T_REAL, false, false) /* bytes allocated / event */
+
+#define QTP_X_METRIC_ID(id, ...) QTP_METRIC_##id,
+enum qtp_metric_id { QTP_METRICS(QTP_X_METRIC_ID) QTP_NMETRICS };
 
 struct qtp_metric {
-    const char *name;    /* as `qtopo compare --metric` takes it */
-    const char *summary; /* "events/s over the measured window" */
+    const char *name; /* as `qtopo compare --metric` takes it */
     bool higher_is_better;
-    bool latency;       /* only reps that recorded latency (latency_ns.count > 0) have it */
+    bool latency;
     enum qtp_type type; /* QTP_T_REAL or QTP_T_U64, at offset in qtp_rep_record */
     size_t offset;
 };

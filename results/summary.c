@@ -10,29 +10,9 @@
 #include "qtp_stats.h"
 #include "qtp_text.h"
 
-#define ROW struct qtp_rep_record
-const struct qtp_metric qtp_metrics[QTP_NMETRICS] = {
-    [QTP_METRIC_THROUGHPUT] = {"throughput", "events/s over the measured window", true, false,
-                               QTP_T_REAL, offsetof(ROW, throughput_eps)},
-    [QTP_METRIC_MEAN] = {"mean", "mean latency, ns", false, true, QTP_T_REAL,
-                         offsetof(ROW, latency_ns.mean)},
-    [QTP_METRIC_P50] = {"p50", "median latency, ns", false, true, QTP_T_U64,
-                        offsetof(ROW, latency_ns.p50)},
-    [QTP_METRIC_P90] = {"p90", "90th percentile latency, ns", false, true, QTP_T_U64,
-                        offsetof(ROW, latency_ns.p90)},
-    [QTP_METRIC_P99] = {"p99", "99th percentile latency, ns", false, true, QTP_T_U64,
-                        offsetof(ROW, latency_ns.p99)},
-    [QTP_METRIC_P999] = {"p999", "99.9th percentile latency, ns", false, true, QTP_T_U64,
-                         offsetof(ROW, latency_ns.p999)},
-    [QTP_METRIC_P9999] = {"p9999", "99.99th percentile latency, ns", false, true, QTP_T_U64,
-                          offsetof(ROW, latency_ns.p9999)},
-    [QTP_METRIC_MAX] = {"max", "maximum latency, ns", false, true, QTP_T_U64,
-                        offsetof(ROW, latency_ns.max)},
-    [QTP_METRIC_ALLOC] = {"alloc", "allocation calls per event", false, false, QTP_T_REAL,
-                          offsetof(ROW, alloc.per_event)},
-    [QTP_METRIC_BYTES] = {"bytes", "bytes allocated per event", false, false, QTP_T_REAL,
-                          offsetof(ROW, alloc.bytes_per_event)},
-};
+#define METRIC_DEF(id, name, field, type, higher, latency)                                         \
+    [QTP_METRIC_##id] = {#name, higher, latency, type, offsetof(struct qtp_rep_record, field)},
+const struct qtp_metric qtp_metrics[QTP_NMETRICS] = {QTP_METRICS(METRIC_DEF)};
 
 const struct qtp_metric *qtp_metric_find(const char *name)
 {
@@ -175,24 +155,22 @@ double qtp_cell_stat(const struct qtp_cell_summary *c, enum qtp_metric_id m, enu
 
 /* ---- summary.csv ---- */
 
+/* The statistics summary.csv has of each metric, in this order, each a column named
+ * <metric>_<statistic> unless the metric names its one column. */
+static const char *const stat_names[] = {"median", "min", "max"};
 static const struct {
-    const char *header;
-    enum qtp_metric_id metric;
-    enum qtp_stat_kind stat;
-} csv_stats[] = {
-    {"throughput_median", QTP_METRIC_THROUGHPUT, QTP_STAT_MEDIAN},
-    {"throughput_min", QTP_METRIC_THROUGHPUT, QTP_STAT_MIN},
-    {"throughput_max", QTP_METRIC_THROUGHPUT, QTP_STAT_MAX},
-    {"p50_median", QTP_METRIC_P50, QTP_STAT_MEDIAN},
-    {"p90_median", QTP_METRIC_P90, QTP_STAT_MEDIAN},
-    {"p99_median", QTP_METRIC_P99, QTP_STAT_MEDIAN},
-    {"p99_min", QTP_METRIC_P99, QTP_STAT_MIN},
-    {"p99_max", QTP_METRIC_P99, QTP_STAT_MAX},
-    {"p999_median", QTP_METRIC_P999, QTP_STAT_MEDIAN},
-    {"p9999_median", QTP_METRIC_P9999, QTP_STAT_MEDIAN},
-    {"max_median", QTP_METRIC_MAX, QTP_STAT_MEDIAN},
-    {"alloc_per_event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN},
-    {"bytes_per_event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN},
+    unsigned stats; /* bit k: statistic k (enum qtp_stat_kind) */
+    const char *column;
+} csv_columns[QTP_NMETRICS] = {
+    [QTP_METRIC_THROUGHPUT] = {7, NULL},
+    [QTP_METRIC_P50] = {1, NULL},
+    [QTP_METRIC_P90] = {1, NULL},
+    [QTP_METRIC_P99] = {7, NULL},
+    [QTP_METRIC_P999] = {1, NULL},
+    [QTP_METRIC_P9999] = {1, NULL},
+    [QTP_METRIC_MAX] = {1, NULL},
+    [QTP_METRIC_ALLOC] = {1, "alloc_per_event"},
+    [QTP_METRIC_BYTES] = {1, "bytes_per_event"},
 };
 
 static void put_num(FILE *out, double v)
@@ -228,8 +206,12 @@ int qtp_summary_write_csv(const struct qtp_summary *s, FILE *out)
     for (size_t i = 0; i < QTP_NPARAMS; i++)
         fprintf(out, ",%s", qtp_params[i].name);
     fputs(",status,reps,reps_ok", out);
-    for (size_t i = 0; i < sizeof csv_stats / sizeof csv_stats[0]; i++)
-        fprintf(out, ",%s", csv_stats[i].header);
+    for (size_t m = 0; m < QTP_NMETRICS; m++)
+        for (unsigned k = 0; k < 3; k++)
+            if (csv_columns[m].stats & 1u << k && csv_columns[m].column)
+                fprintf(out, ",%s", csv_columns[m].column);
+            else if (csv_columns[m].stats & 1u << k)
+                fprintf(out, ",%s_%s", qtp_metrics[m].name, stat_names[k]);
     fputs(",verified,oversubscribed,reason\n", out);
     for (size_t c = 0; c < s->ncells; c++) {
         const struct qtp_cell_summary *cs = &s->cells[c];
@@ -244,8 +226,10 @@ int qtp_summary_write_csv(const struct qtp_summary *s, FILE *out)
                 fprintf(out, ",%" PRIu64, qtp_param_u64(&cs->first->params, d));
         }
         fprintf(out, ",%s,%zu,%zu", qtp_status_name(cs->status), cs->reps, cs->ok);
-        for (size_t i = 0; i < sizeof csv_stats / sizeof csv_stats[0]; i++)
-            put_num(out, qtp_cell_stat(cs, csv_stats[i].metric, csv_stats[i].stat));
+        for (size_t m = 0; m < QTP_NMETRICS; m++)
+            for (unsigned k = 0; k < 3; k++)
+                if (csv_columns[m].stats & 1u << k)
+                    put_num(out, qtp_cell_stat(cs, (enum qtp_metric_id)m, (enum qtp_stat_kind)k));
         fprintf(out, ",%d,%d", cs->verified, cs->oversubscribed);
         put_text(out, cs->reason, true);
         fputc('\n', out);

@@ -372,28 +372,29 @@ int qtp_cpulist_format(const int *ids, size_t n, char *buf, size_t len)
     return (int)used;
 }
 
-int qtp_machine_cpus_text(const struct qtp_machine *m, char *buf, size_t len)
+/* The OS numbers of n objects of `size` bytes whose first member is their int os, as a list. */
+static int os_list_text(const void *objs, unsigned n, size_t size, char *buf, size_t len)
 {
-    int *ids = malloc((m->npus ? m->npus : 1) * sizeof(int));
+    int *ids = malloc((n ? n : 1) * sizeof(int));
     if (!ids)
         return snprintf(buf, len, "?");
-    for (unsigned i = 0; i < m->npus; i++)
-        ids[i] = m->pus[i].os;
-    int r = qtp_cpulist_format(ids, m->npus, buf, len);
+    for (unsigned i = 0; i < n; i++)
+        ids[i] = *(const int *)((const char *)objs + i * size);
+    int r = qtp_cpulist_format(ids, n, buf, len);
     free(ids);
     return r;
 }
 
+int qtp_machine_cpus_text(const struct qtp_machine *m, char *buf, size_t len)
+{
+    _Static_assert(offsetof(struct qtp_pu, os) == 0, "os first");
+    return os_list_text(m->pus, m->npus, sizeof *m->pus, buf, len);
+}
+
 int qtp_machine_nodes_text(const struct qtp_machine *m, char *buf, size_t len)
 {
-    int *ids = malloc((m->nnodes ? m->nnodes : 1) * sizeof(int));
-    if (!ids)
-        return snprintf(buf, len, "?");
-    for (unsigned i = 0; i < m->nnodes; i++)
-        ids[i] = m->nodes[i].os;
-    int r = qtp_cpulist_format(ids, m->nnodes, buf, len);
-    free(ids);
-    return r;
+    _Static_assert(offsetof(struct qtp_numa_node, os) == 0, "os first");
+    return os_list_text(m->nodes, m->nnodes, sizeof *m->nodes, buf, len);
 }
 
 /* CPUs of node index k as a list text. */
