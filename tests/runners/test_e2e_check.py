@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check a qtopo results directory against DESIGN.md (Results): meta.json, results.jsonl,
+"""Check a qtopo results directory against the results format: meta.json, results.jsonl,
 summary.csv and hist/<cell>.hgrm present and well-formed, with the fields the contract names.
 
 usage: test_e2e_check.py DIR [--all-ok] [--complete] [--failed PHRASE] [--min-skipped N]
