@@ -72,6 +72,19 @@ static void make_dir(char *dir, size_t len, const char *name, int reps, int whic
     }
 }
 
+/* "<name>-base" with reps ok reps per cell, "<name>-new" with the diamond's throughput 30% lower,
+ * and the path "<name>.json" for the comparison. */
+static void make_pair(const char *name, int reps, uint64_t *rs, char a[300], char b[300],
+                      char js[300])
+{
+    char n[64];
+    snprintf(n, sizeof n, "%s-base", name);
+    make_dir(a, 300, n, reps, -1, 1, 1, rs);
+    snprintf(n, sizeof n, "%s-new", name);
+    make_dir(b, 300, n, reps, 1, 0.7, 1, rs);
+    snprintf(js, 300, "%s/%s.json", base, name);
+}
+
 /* Run qtopo compare with args, capturing stdout and stderr into out/err (static buffers). */
 static char out_text[65536], err_text[8192];
 
@@ -234,9 +247,7 @@ static void test_too_few_reps(void **state)
     (void)state;
     uint64_t rs = seed ^ 3;
     char a[300], b[300], js[300];
-    make_dir(a, sizeof a, "few-base", 2, -1, 1, 1, &rs);
-    make_dir(b, sizeof b, "few-new", 2, 1, 0.7, 1, &rs);
-    snprintf(js, sizeof js, "%s/few.json", base);
+    make_pair("few", 2, &rs, a, b, js);
     const char *args[] = {a, b, "--json", js};
     assert_int_equal(run_compare(4, args), 2);
     assert_non_null(strstr(err_text, "too few reps to test"));
@@ -255,9 +266,7 @@ static void test_fwer(void **state)
     (void)state;
     uint64_t rs = seed ^ 5;
     char a[300], b[300], js[300];
-    make_dir(a, sizeof a, "fwer-base", 8, -1, 1, 1, &rs);
-    make_dir(b, sizeof b, "fwer-new", 8, 1, 0.7, 1, &rs);
-    snprintf(js, sizeof js, "%s/fwer.json", base);
+    make_pair("fwer", 8, &rs, a, b, js);
     const char *args[] = {a, b, "--fwer", "0.05", "--json", js};
     assert_int_equal(run_compare(6, args), 1); /* 8 vs 8 apart: p = 1.6e-4 < 0.05 / 6 */
     assert_string_equal(verdict_of("diamond.ring.yield", "throughput"), "REGRESSED");

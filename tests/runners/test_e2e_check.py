@@ -80,6 +80,15 @@ def check_meta(d):
         ids = [c.get("cell") for c in cells]
         if len(set(ids)) != len(ids):
             bad(f"{w}: duplicate cell ids")
+    # The registries the report orders and groups by: every queue kind names a known family.
+    reg = need(meta, "registries", dict, w)
+    if reg is not None:
+        for k in ("topologies", "families", "queues", "waits", "placements"):
+            need(reg, k, list, w + " registries")
+        families = [f.get("name") for f in reg.get("families", [])]
+        for q in reg.get("queues", []):
+            if q.get("family") not in families or not isinstance(q.get("uses_wait"), bool):
+                bad(f"{w}: registries: queue kind {q!r} has no known family or wait axis")
     return meta
 
 
