@@ -76,7 +76,7 @@ enum opt_id {
 struct opt_def {
     enum opt_id id;
     const char *name;  /* long option and JSON key */
-    const char *alias; /* another JSON key (a parameter's schema name), or NULL */
+    const char *alias; /* another JSON key, or NULL (a parameter's is its schema name) */
     int short_name;    /* 0: none */
     const char *arg;   /* NULL: a flag */
     enum opt_kind kind;

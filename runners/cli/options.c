@@ -24,8 +24,8 @@
 #define FLAG(f) K_FLAG, 0, 0, 0, -1, M_OFF(f), 0, 0
 #define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0
 
-/* In this order in --help and in meta.json's "matrix". The parameters' JSON keys of the results
- * (ring_size, work_ns) are accepted in matrix files too. */
+/* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
+ * parameter by its key in the results (the schema's: ring_size, work_ns). */
 const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
      "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, or all (default "
@@ -49,7 +49,7 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
          DEFAULT_REPS) "; --quick " QTP_STR(QUICK_REPS) ")"},
     {O_WARMUP, "warmup", NULL, 0, "N", PARAM(QTP_PARAM_warmup, F_SCALAR, 0, 10000000000ULL, 0, 0),
      "events before the measured window (default: events/10)"},
-    {O_RING_SIZE, "ring-size", "ring_size", 0, "N",
+    {O_RING_SIZE, "ring-size", NULL, 0, "N",
      PARAM(QTP_PARAM_ring_size, F_POW2 | F_BINARY, 2, 1u << 24, DEFAULT_RING_SIZE,
            DEFAULT_RING_SIZE),
      "ring slots, or per-edge capacity of the mutex queues (default " QTP_STR(
@@ -61,7 +61,7 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_PAYLOAD, "payload", NULL, 0, "BYTES",
      PARAM(QTP_PARAM_payload, F_BINARY | F_PAYLOAD, 8, 4096, 0, 0),
      "payload bytes per event (default 0)"},
-    {O_WORK, "work", "work_ns", 0, "NS", PARAM(QTP_PARAM_work_ns, 0, 0, 10000000, 0, 0),
+    {O_WORK, "work", NULL, 0, "NS", PARAM(QTP_PARAM_work_ns, 0, 0, 10000000, 0, 0),
      "calibrated busy work per event in every stage, in ns (default 0)"},
     {O_FANOUT, "fanout", NULL, 0, "N",
      PARAM(QTP_PARAM_fanout, F_PLAIN, 1, 16, DEFAULT_FANOUT, DEFAULT_FANOUT),
@@ -389,8 +389,8 @@ const struct opt_def *qtp_cli_opt_by_key(const char *key)
 {
     for (size_t i = 0; i < O_COUNT; i++) {
         const struct opt_def *d = &qtp_cli_opts[i];
-        if (d->kind != K_PATH &&
-            (strcmp(d->name, key) == 0 || (d->alias && strcmp(d->alias, key) == 0)))
+        const char *alias = d->kind == K_PARAM ? qtp_params[d->index].name : d->alias;
+        if (d->kind != K_PATH && (strcmp(d->name, key) == 0 || (alias && !strcmp(alias, key))))
             return d;
     }
     return NULL;
