@@ -77,7 +77,7 @@ int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint
 /* Find the value of key in meta: at the top level, else in any object member one level down. */
 const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key);
 
-/* report_charts.c */
+/* chart.c (the charts themselves: chart.h) */
 struct qtp_rpt_chart {
     const char *name;  /* file stem: throughput, speedup, latency, placement, alloc, scaling */
     const char *title; /* heading on the page */

@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-struct hwloc_topology; /* hwloc_topology_t, private to machine.c and placement.c */
+struct hwloc_topology; /* hwloc_topology_t, private to the machine layer */
 
 /* One processing unit (hardware thread). */
 struct qtp_pu {
