@@ -229,7 +229,7 @@ static void skip_same_plans(struct qtp_cell *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct qtp_cell *c = &v[i];
-        if (c->skip || strcmp(c->placement, "os") == 0)
+        if (c->skip || c->pu[0] < 0) /* a placement that binds nothing repeats nobody */
             continue;
         for (size_t j = 0; j < i; j++) {
             const struct qtp_cell *e = &v[j];
