@@ -13,22 +13,11 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "qtp_text.h"
 #include "report_int.h"
 
 /* A report directory holds this file; only such a directory is ever replaced. */
 #define MARKER ".qtopo-report"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* snprintf that says whether it fitted (paths here come from the user). */
 static bool fits(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -122,15 +111,15 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     int rc;
 
     if (!opts || !opts->results_dir || !opts->results_dir[0]) {
-        seterr(err, errlen, "no results directory given");
+        qtp_set_err(err, errlen, "no results directory given");
         return EINVAL;
     }
-    if ((rc = qtp_rpt_load(&r, opts->results_dir, err, errlen)))
+    if ((rc = qtp_rpt_load(&r, opts->results_dir, opts->registries, err, errlen)))
         return rc;
     if (!find_gnuplot(gnuplot, sizeof gnuplot)) {
-        seterr(err, errlen,
-               "gnuplot not found in PATH: install the Debian package gnuplot-nox "
-               "(scripts/setup does)");
+        qtp_set_err(err, errlen,
+                    "gnuplot not found in PATH: install the Debian package gnuplot-nox "
+                    "(scripts/setup does)");
         rc = ENOEXEC;
         goto done;
     }
@@ -151,13 +140,13 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         snprintf(base, sizeof base, "%s", out);
     }
     if (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")) {
-        seterr(err, errlen, "%s: not a usable report directory name (give -o a new directory)",
-               out);
+        qtp_set_err(err, errlen, "%s: not a usable report directory name (give -o a new directory)",
+                    out);
         rc = ENOTDIR;
         goto done;
     }
     if (!is_dir(parent) || !realpath(parent, real_parent)) {
-        seterr(err, errlen, "%s: the directory %s does not exist", out, parent);
+        qtp_set_err(err, errlen, "%s: the directory %s does not exist", out, parent);
         rc = ENOTDIR;
         goto done;
     }
@@ -167,17 +156,17 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         char marker[PATH_MAX + 32];
         snprintf(marker, sizeof marker, "%s/" MARKER, out);
         if (!S_ISDIR(st.st_mode) || access(marker, F_OK) != 0) {
-            seterr(err, errlen,
-                   "%s exists and is not a qtopo report: give -o a new directory (an earlier "
-                   "report there would be replaced)",
-                   out);
+            qtp_set_err(err, errlen,
+                        "%s exists and is not a qtopo report: give -o a new directory (an earlier "
+                        "report there would be replaced)",
+                        out);
             rc = EEXIST;
             goto done;
         }
         replace = true;
     }
     if (!realpath(opts->results_dir, real_dir)) {
-        seterr(err, errlen, "%s: %s", opts->results_dir, strerror(errno));
+        qtp_set_err(err, errlen, "%s: %s", opts->results_dir, strerror(errno));
         rc = EINVAL;
         goto done;
     }
@@ -185,14 +174,14 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if (!fits(final, sizeof final, "%s%s%s", real_parent, strcmp(real_parent, "/") ? "/" : "",
               base) ||
         !fits(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", parent, base)) {
-        seterr(err, errlen, "%s: path too long", out);
+        qtp_set_err(err, errlen, "%s: path too long", out);
         rc = ENOTDIR;
         goto done;
     }
     relpath(final, real_dir, raw_rel, sizeof raw_rel);
     if (!mkdtemp(tmp)) {
         rc = errno;
-        seterr(err, errlen, "cannot create a directory in %s: %s", parent, strerror(rc));
+        qtp_set_err(err, errlen, "cannot create a directory in %s: %s", parent, strerror(rc));
         goto done;
     }
     have_tmp = true;
@@ -204,7 +193,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)))
         goto done;
     if ((rc = qtp_rpt_html(&r, tmp, raw_rel, charts))) {
-        seterr(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
+        qtp_set_err(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
         goto done;
     }
     char marker[PATH_MAX + 32];
@@ -213,7 +202,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if (!m || fprintf(m, "qtopo report %s of %s\n", QTOPO_REPORT_VERSION, real_dir) < 0 ||
         fclose(m) != 0) {
         rc = EIO;
-        seterr(err, errlen, "%s: cannot write", marker);
+        qtp_set_err(err, errlen, "%s: cannot write", marker);
         goto done;
     }
 
@@ -224,7 +213,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
             snprintf(old, sizeof old, "%s.old", tmp);
             if (rename(out, old) != 0 || rename(tmp, out) != 0) {
                 rc = errno;
-                seterr(err, errlen, "cannot replace %s: %s", out, strerror(rc));
+                qtp_set_err(err, errlen, "cannot replace %s: %s", out, strerror(rc));
                 rename(old, out);
                 goto done;
             }
@@ -233,7 +222,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         }
     } else if (rename(tmp, out) != 0) {
         rc = errno;
-        seterr(err, errlen, "cannot create %s: %s", out, strerror(rc));
+        qtp_set_err(err, errlen, "cannot create %s: %s", out, strerror(rc));
         goto done;
     } else {
         have_tmp = false;
@@ -245,71 +234,4 @@ done:
         rm_rf(tmp);
     qtp_rpt_free(&r);
     return rc;
-}
-
-static void usage(FILE *f)
-{
-    fputs("usage: qtopo report DIR [-o OUT] [-q]\n"
-          "  Charts (SVG and PNG, drawn by gnuplot) and a self-contained index.html from the\n"
-          "  results directory DIR written by qtopo run.\n"
-          "  -o, --out OUT   write the report to OUT (default DIR/report; an earlier report\n"
-          "                  there is replaced, anything else is left alone)\n"
-          "  -q, --quiet     do not print the path of index.html\n"
-          "  -h, --help      this help\n",
-          f);
-}
-
-int qtp_report_main(int argc, char **argv)
-{
-    const char *dir = NULL, *out = NULL;
-    bool quiet = false, options = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
-            usage(stdout);
-            return 0;
-        } else if (options && !strcmp(a, "--")) {
-            options = false;
-        } else if (options && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
-            quiet = true;
-        } else if (options && (!strcmp(a, "-o") || !strcmp(a, "--out"))) {
-            if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "qtopo report: %s needs a directory (the report's location)\n", a);
-                return 2;
-            }
-            out = argv[++i];
-        } else if (options && !strncmp(a, "--out=", 6)) {
-            out = a + 6;
-        } else if (options && a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "qtopo report: unknown option '%s' (accepted: -o/--out OUT, -q/--quiet, "
-                    "-h/--help)\n",
-                    a);
-            return 2;
-        } else if (!dir) {
-            dir = a;
-        } else {
-            fprintf(stderr,
-                    "qtopo report: one results directory expected, got '%s' and '%s' (usage: "
-                    "qtopo report DIR [-o OUT])\n",
-                    dir, a);
-            return 2;
-        }
-    }
-    if (!dir || !dir[0]) {
-        fprintf(stderr, "qtopo report: missing the results directory (usage: qtopo report DIR "
-                        "[-o OUT])\n");
-        return 2;
-    }
-    struct qtp_report_opts opts = {dir, out};
-    char index[PATH_MAX + 32], err[QTP_RPT_ERR];
-    err[0] = '\0';
-    int rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "qtopo report: %s\n", err[0] ? err : strerror(rc));
-        return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? 2 : 1;
-    }
-    if (!quiet)
-        printf("%s\n", index);
-    return 0;
 }

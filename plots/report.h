@@ -1,5 +1,5 @@
-/* report.h - `qtopo report DIR [-o OUT]`: gnuplot charts and a self-contained index.html from a
- * results directory (DESIGN.md, Reports).
+/* report.h - the report of a results directory: gnuplot charts and a self-contained index.html
+ * (the command that writes it is runners/cmd_report.c).
  *
  * The report is built in a temporary directory next to OUT and renamed into place at the end, so
  * a failure leaves nothing half-written. OUT (default DIR/report) may be an earlier report (it is
@@ -10,19 +10,15 @@
 
 #include <stddef.h>
 
-/* The command: argv[0] is the command's name ("report"), then DIR and options:
- *   -o, --out OUT   where to write the report (default DIR/report)
- *   -q, --quiet     do not print the path of index.html
- *   -h, --help
- * Prints the absolute path of OUT/index.html on stdout (the demo script shows it).
- * Returns the exit status: 0 done; 2 bad arguments, a missing/damaged/empty results directory,
- * gnuplot absent, OUT exists and is not a report (one line on stderr); 1 anything else (a gnuplot
- * script failed, out of memory, I/O error). */
-int qtp_report_main(int argc, char **argv);
+#include <jansson.h>
 
 struct qtp_report_opts {
     const char *results_dir; /* required */
     const char *out_dir;     /* NULL: results_dir/report */
+    /* The registries (display order, queue families) for results whose meta.json does not carry
+     * them ("registries", see runners/registry.c); NULL: none, every name in order of
+     * appearance. */
+    const json_t *registries;
 };
 
 /* Write the report. Returns 0, or:

@@ -10,19 +10,8 @@
 #include <sys/stat.h>
 
 #include "qtp_results.h"
+#include "qtp_text.h"
 #include "report_int.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool file_exists(const char *path)
 {
@@ -76,65 +65,6 @@ static int slurp(const char *path, char **out, size_t *len)
     return 0;
 }
 
-double qtp_rpt_median(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    /* Insertion sort: a cell has a handful of reps. */
-    for (size_t i = 1; i < n; i++) {
-        double x = v[i];
-        size_t j = i;
-        while (j > 0 && v[j - 1] > x) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
-void qtp_rpt_fmt_rate(double v, char *buf, size_t len)
-{
-    if (isnan(v))
-        snprintf(buf, len, "–");
-    else if (v >= 1e9)
-        snprintf(buf, len, "%.2f G/s", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, len, "%.1f M/s", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, len, "%.1f k/s", v / 1e3);
-    else
-        snprintf(buf, len, "%.0f /s", v);
-}
-
-void qtp_rpt_fmt_ns(double ns, char *buf, size_t len)
-{
-    if (isnan(ns))
-        snprintf(buf, len, "–");
-    else if (ns >= 1e9)
-        snprintf(buf, len, "%.2f s", ns / 1e9);
-    else if (ns >= 1e6)
-        snprintf(buf, len, "%.3g ms", ns / 1e6);
-    else if (ns >= 1e3)
-        snprintf(buf, len, "%.3g µs", ns / 1e3);
-    else
-        snprintf(buf, len, "%.0f ns", ns);
-}
-
-void qtp_rpt_fmt_num(double v, char *buf, size_t len)
-{
-    if (isnan(v))
-        snprintf(buf, len, "–");
-    else if (v == 0)
-        snprintf(buf, len, "0");
-    else if (fabs(v) >= 100)
-        snprintf(buf, len, "%.0f", v);
-    else if (fabs(v) >= 10)
-        snprintf(buf, len, "%.1f", v);
-    else
-        snprintf(buf, len, "%.2f", v);
-}
-
 const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key)
 {
     if (!json_is_object(meta))
@@ -152,17 +82,6 @@ const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key)
     return NULL;
 }
 
-void qtp_rpt_param_label(const struct qtp_rep_record *row, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (!strcmp(row->topology, "fanout") && row->params.fanout)
-        snprintf(buf, len, "N=%u", row->params.fanout);
-    else if (!strcmp(row->topology, "shard") && row->params.shards)
-        snprintf(buf, len, "N=%u", row->params.shards);
-    else if (!strcmp(row->topology, "pipeline") && row->params.stages)
-        snprintf(buf, len, "%u stages", row->params.stages);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * results.jsonl, through the results module's reader (qtp_results_load): blank lines skipped, an
  * unterminated last line (a crash while appending) left out and reported, any other line that
@@ -173,8 +92,8 @@ static int load_rows(struct qtp_rpt *r, char *err, size_t errlen)
     char path[4200];
     snprintf(path, sizeof path, "%s/" QTP_RESULTS_ROWS, r->dir);
     if (!file_exists(path)) {
-        seterr(err, errlen, "%s: missing (a results directory holds meta.json and results.jsonl)",
-               path);
+        qtp_set_err(err, errlen,
+                    "%s: missing (a results directory holds meta.json and results.jsonl)", path);
         return EINVAL;
     }
     struct qtp_rows rows = {0};
@@ -188,20 +107,54 @@ static int load_rows(struct qtp_rpt *r, char *err, size_t errlen)
     r->nrows = rows.n;
     r->truncated_line = info.truncated_line;
     if (r->nrows == 0) {
-        seterr(err, errlen, "%s: no rows (an empty results directory: did the run start?)", path);
+        qtp_set_err(err, errlen, "%s: no rows (an empty results directory: did the run start?)",
+                    path);
         return EINVAL;
     }
     return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Names in display order. */
+ * Names in display order, from the registries the run was made from. */
 
-static const char *const known_variants[] = {"ring/spin", "ring/yield", "ring/block", "mutex-array",
-                                             "mutex-linked"};
-static const char *const known_topologies[] = {"unicast", "pipeline",  "fanout",  "diamond",
-                                               "shard",   "sequencer", "pingpong"};
-static const char *const known_placements[] = {"os", "compact", "spread", "smt", "cross-numa"};
+/* The registries' list under key ("topologies", "queues", ...), or NULL. */
+static const json_t *reg_list(const struct qtp_rpt *r, const char *key)
+{
+    const json_t *l = json_object_get(r->registries, key);
+    return json_is_array(l) ? l : NULL;
+}
+
+/* An entry's name: the string itself, or an object's "name". */
+static const char *reg_name(const json_t *e)
+{
+    return json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "name"));
+}
+
+static int reg_index(const json_t *list, const char *name)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *n = reg_name(e);
+        if (n && !strcmp(n, name))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The queue kind's entry, or NULL if the registries do not know it. */
+static const json_t *reg_queue(const struct qtp_rpt *r, const char *name)
+{
+    const json_t *q = reg_list(r, "queues");
+    int i = q ? reg_index(q, name) : -1;
+    return i >= 0 ? json_array_get(q, (size_t)i) : NULL;
+}
+
+static bool uses_wait(const json_t *kind, const struct qtp_rep_record *row)
+{
+    return kind ? json_is_true(json_object_get(kind, "uses_wait")) : row->wait[0] != 0;
+}
 
 struct names {
     char **v;
@@ -238,36 +191,95 @@ static void names_free(char **v, size_t n)
     free(v);
 }
 
-static int rank_of(const char *name, const char *const *known, size_t nknown)
-{
-    for (size_t i = 0; i < nknown; i++)
-        if (!strcmp(known[i], name))
-            return (int)i;
-    return (int)nknown;
-}
-
-/* Stable sort of names: the known ones first in their order, the others as they came. */
-static void names_order(struct names *s, const char *const *known, size_t nknown)
+/* Stable sort of names: those in known first, in its order; the others as they came. */
+static void names_order(struct names *s, const struct names *known)
 {
     for (size_t i = 1; i < s->n; i++) {
         char *x = s->v[i];
-        int rx = rank_of(x, known, nknown);
+        int rx = names_index(known, x);
+        rx = rx < 0 ? (int)known->n : rx;
         size_t j = i;
-        while (j > 0 && rank_of(s->v[j - 1], known, nknown) > rx) {
+        for (; j > 0; j--) {
+            int rj = names_index(known, s->v[j - 1]);
+            if ((rj < 0 ? (int)known->n : rj) <= rx)
+                break;
             s->v[j] = s->v[j - 1];
-            j--;
         }
         s->v[j] = x;
     }
 }
 
-static void variant_of(const struct qtp_rep_record *row, char *buf, size_t len)
+/* The names of a registry list, in order. */
+static int known_names(const struct qtp_rpt *r, const char *key, struct names *out)
 {
-    /* Mutex queues always block on their condition variables: the wait axis is the ring's. */
-    if (!strncmp(row->queue, "mutex", 5) || !row->wait[0])
-        snprintf(buf, len, "%s", row->queue);
-    else
+    const json_t *l = reg_list(r, key);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < json_array_size(l); i++)
+        if (reg_name(json_array_get(l, i)))
+            rc = names_add(out, reg_name(json_array_get(l, i)));
+    return rc;
+}
+
+/* Every queue/wait variant the registries know, in order: the wait strategies of each queue kind
+ * with a wait axis, the kind alone for the others. */
+static int known_variants(const struct qtp_rpt *r, struct names *out)
+{
+    size_t i, k;
+    const json_t *q, *w;
+    char buf[256];
+    int rc = 0;
+    json_array_foreach(reg_list(r, "queues"), i, q)
+    {
+        if (!json_is_true(json_object_get(q, "uses_wait"))) {
+            rc = rc ? rc : names_add(out, reg_name(q));
+            continue;
+        }
+        json_array_foreach(reg_list(r, "waits"), k, w)
+        {
+            snprintf(buf, sizeof buf, "%s/%s", reg_name(q), reg_name(w));
+            rc = rc ? rc : names_add(out, buf);
+        }
+    }
+    return rc;
+}
+
+static void variant_of(const struct qtp_rpt *r, const struct qtp_rep_record *row, char *buf,
+                       size_t len)
+{
+    /* Queues without a wait axis always block: the variant is the queue alone. */
+    if (uses_wait(reg_queue(r, row->queue), row))
         snprintf(buf, len, "%s/%s", row->queue, row->wait);
+    else
+        snprintf(buf, len, "%s", row->queue);
+}
+
+int qtp_rpt_kind_style(const struct qtp_rpt *r, const char *queue, const char *wait, int *family)
+{
+    const json_t *kind = reg_queue(r, queue), *fams = reg_list(r, "families");
+    *family =
+        kind && fams ? reg_index(fams, json_string_value(json_object_get(kind, "family"))) : -1;
+    if (*family < 0)
+        return -1;
+    /* Its rank among the kinds of its family, times the waits when it has a wait axis. */
+    size_t i, rank = 0;
+    const json_t *q;
+    json_array_foreach(reg_list(r, "queues"), i, q)
+    {
+        if (q == kind)
+            break;
+        rank += json_equal(json_object_get(q, "family"), json_object_get(kind, "family"));
+    }
+    if (!json_is_true(json_object_get(kind, "uses_wait")))
+        return (int)rank;
+    const json_t *waits = reg_list(r, "waits");
+    int w = wait && waits ? reg_index(waits, wait) : 0;
+    return w < 0 ? -1 : (int)(rank * json_array_size(waits)) + w;
+}
+
+bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family)
+{
+    const json_t *f = json_array_get(reg_list(r, "families"), (size_t)family);
+    return json_is_true(json_object_get(f, "per_edge"));
 }
 
 static void placement_of(const struct qtp_rep_record *row, bool with_memory, char *buf, size_t len)
@@ -278,12 +290,11 @@ static void placement_of(const struct qtp_rep_record *row, bool with_memory, cha
         snprintf(buf, len, "%s", row->placement);
 }
 
+/* The configuration of a cell: everything but its topology, queue and wait. */
 static void cfg_of(const struct qtp_rep_record *row, char *buf, size_t len)
 {
-    const struct qtp_cell_params *p = &row->params;
-    snprintf(buf, len, "%s|%s|%llu|%u|%u|%u|%llu|%u|%u|%u|%.9g", row->placement, row->memory,
-             (unsigned long long)p->events, p->ring_size, p->batch, p->payload,
-             (unsigned long long)p->work_ns, p->fanout, p->shards, p->stages, p->rate);
+    static const bool skip[QTP_NCELL_NAMES] = {true, true, true, false, false};
+    qtp_cell_key(row, skip, NULL, buf, len);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -314,167 +325,75 @@ static int list_hgrms(struct qtp_rpt *r)
     return rc;
 }
 
-typedef double (*row_field)(const struct qtp_rep_record *x);
-static double f_p50(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.p50;
-}
-static double f_p90(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.p90;
-}
-static double f_p99(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.p99;
-}
-static double f_p999(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.p999;
-}
-static double f_p9999(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.p9999;
-}
-static double f_max(const struct qtp_rep_record *x)
-{
-    return (double)x->latency_ns.max;
-}
-static double f_alloc(const struct qtp_rep_record *x)
-{
-    return x->alloc.per_event;
-}
-static double f_bytes(const struct qtp_rep_record *x)
-{
-    return x->alloc.bytes_per_event;
-}
-
-/* Median of f over the ok rows of cell c (with latency: over those that recorded latency, so a
- * run without latency recording shows none rather than zeros). NAN values are left out. */
-static double ok_median(const struct qtp_rpt *r, const size_t *cell_of, size_t c, double *tmp,
-                        row_field f, bool latency)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->nrows; i++) {
-        const struct qtp_rep_record *x = &r->rows[i];
-        if (cell_of[i] != c || x->status != QTP_STATUS_OK || (latency && !x->latency_ns.count))
-            continue;
-        double v = f(x);
-        if (!isnan(v))
-            tmp[n++] = v;
-    }
-    return qtp_rpt_median(tmp, n);
-}
-
 static int aggregate(struct qtp_rpt *r)
 {
     struct names var = {0}, topo = {0}, place = {0}, cfg = {0};
-    double *tmp = NULL;
-    int rc = ENOMEM;
     char buf[1024];
-
-    if (!(r->cells = calloc(r->nrows, sizeof *r->cells)) || !(tmp = malloc(r->nrows * sizeof *tmp)))
-        goto fail;
+    if (qtp_summary_build(&r->summary, r->rows, r->nrows) ||
+        !(r->cells = calloc(r->summary.ncells + 1, sizeof *r->cells)))
+        return ENOMEM;
+    r->ncells = r->summary.ncells;
 
     bool many_memory = false;
     for (size_t i = 1; i < r->nrows; i++)
         if (strcmp(r->rows[i].memory, r->rows[0].memory))
             many_memory = true;
 
-    /* Cells in order of first appearance. */
-    size_t *cell_of = malloc(r->nrows * sizeof *cell_of);
-    if (!cell_of)
-        goto fail;
-    for (size_t i = 0; i < r->nrows; i++) {
-        const struct qtp_rep_record *row = &r->rows[i];
-        size_t c;
-        for (c = 0; c < r->ncells; c++)
-            if (!strcmp(r->cells[c].first->cell, row->cell))
-                break;
-        if (c == r->ncells) {
-            r->cells[c].first = row;
-            r->cells[c].order = i;
-            r->cells[c].reason = "";
-            r->ncells++;
-            variant_of(row, buf, sizeof buf);
-            if (names_add(&var, buf) || names_add(&topo, row->topology))
-                goto fail_cells;
-            placement_of(row, many_memory, buf, sizeof buf);
-            if (names_add(&place, buf))
-                goto fail_cells;
-            cfg_of(row, buf, sizeof buf);
-            if (names_add(&cfg, buf))
-                goto fail_cells;
-        }
-        cell_of[i] = c;
-        struct qtp_rpt_cell *cell = &r->cells[c];
-        cell->nreps++;
-        if (row->oversubscribed)
-            cell->oversubscribed = true;
-        switch (row->status) {
-        case QTP_STATUS_OK:
-            cell->nok++;
-            if (!cell->hist_rel[0] && row->hist_file[0])
-                copy_str(cell->hist_rel, sizeof cell->hist_rel, row->hist_file);
-            break;
-        case QTP_STATUS_FAILED:
-            if (!cell->nfailed++ && row->reason[0])
-                cell->reason = row->reason;
-            break;
-        case QTP_STATUS_SKIPPED:
-            if (!cell->nskipped++ && !cell->nfailed && row->reason[0])
-                cell->reason = row->reason;
-            break;
-        }
+    for (size_t c = 0; c < r->ncells; c++) {
+        const struct qtp_rep_record *row = r->summary.cells[c].first;
+        variant_of(r, row, buf, sizeof buf);
+        if (names_add(&var, buf) || names_add(&topo, row->topology))
+            goto fail;
+        placement_of(row, many_memory, buf, sizeof buf);
+        if (names_add(&place, buf))
+            goto fail;
+        cfg_of(row, buf, sizeof buf);
+        if (names_add(&cfg, buf))
+            goto fail;
     }
-    names_order(&var, known_variants, sizeof known_variants / sizeof *known_variants);
-    names_order(&topo, known_topologies, sizeof known_topologies / sizeof *known_topologies);
-    names_order(&place, known_placements, sizeof known_placements / sizeof *known_placements);
+    struct names kv = {0}, kt = {0}, kp = {0};
+    if (known_variants(r, &kv) || known_names(r, "topologies", &kt) ||
+        known_names(r, "placements", &kp)) {
+        names_free(kv.v, kv.n);
+        names_free(kt.v, kt.n);
+        names_free(kp.v, kp.n);
+        goto fail;
+    }
+    names_order(&var, &kv);
+    names_order(&topo, &kt);
+    names_order(&place, &kp);
+    names_free(kv.v, kv.n);
+    names_free(kt.v, kt.n);
+    names_free(kp.v, kp.n);
+    if (!(r->variant_family = calloc(var.n + 1, sizeof *r->variant_family)) ||
+        !(r->variant_rank = calloc(var.n + 1, sizeof *r->variant_rank)))
+        goto fail;
+    for (size_t v = 0; v < var.n; v++)
+        r->variant_rank[v] = -1;
 
     for (size_t c = 0; c < r->ncells; c++) {
         struct qtp_rpt_cell *cell = &r->cells[c];
-        const struct qtp_rep_record *row = cell->first;
-        variant_of(row, buf, sizeof buf);
+        cell->s = &r->summary.cells[c];
+        const struct qtp_rep_record *row = cell->first = cell->s->first;
+        variant_of(r, row, buf, sizeof buf);
         cell->variant = names_index(&var, buf);
+        r->variant_rank[cell->variant] = qtp_rpt_kind_style(
+            r, row->queue, uses_wait(reg_queue(r, row->queue), row) ? row->wait : NULL,
+            &r->variant_family[cell->variant]);
         cell->topo = names_index(&topo, row->topology);
         placement_of(row, many_memory, buf, sizeof buf);
         cell->place = names_index(&place, buf);
         cfg_of(row, buf, sizeof buf);
         cell->cfg = names_index(&cfg, buf);
-
-        /* Statistics over the ok reps. */
-        cell->tput_med = NAN;
-        cell->tput_min = NAN;
-        cell->tput_max = NAN;
-        size_t n = 0;
-        for (size_t i = 0; i < r->nrows; i++) {
-            const struct qtp_rep_record *x = &r->rows[i];
-            if (cell_of[i] != c || x->status != QTP_STATUS_OK || isnan(x->throughput_eps))
-                continue;
-            tmp[n++] = x->throughput_eps;
-            if (n == 1 || x->throughput_eps < cell->tput_min)
-                cell->tput_min = x->throughput_eps;
-            if (n == 1 || x->throughput_eps > cell->tput_max)
-                cell->tput_max = x->throughput_eps;
-        }
-        cell->tput_med = qtp_rpt_median(tmp, n);
-        cell->p50 = ok_median(r, cell_of, c, tmp, f_p50, true);
-        cell->p90 = ok_median(r, cell_of, c, tmp, f_p90, true);
-        cell->p99 = ok_median(r, cell_of, c, tmp, f_p99, true);
-        cell->p999 = ok_median(r, cell_of, c, tmp, f_p999, true);
-        cell->p9999 = ok_median(r, cell_of, c, tmp, f_p9999, true);
-        cell->lmax = ok_median(r, cell_of, c, tmp, f_max, true);
-        cell->alloc_pe = ok_median(r, cell_of, c, tmp, f_alloc, false);
-        cell->bytes_pe = ok_median(r, cell_of, c, tmp, f_bytes, false);
-        /* Its histogram: the row's hist field, else hist/<cell>.hgrm if it is there. */
-        if (cell->nok && !cell->hist_rel[0]) {
+        /* Its histogram: the rows' hist field, else hist/<cell>.hgrm if it is there. */
+        copy_str(cell->hist_rel, sizeof cell->hist_rel, cell->s->hist);
+        if (cell->s->ok && !cell->hist_rel[0]) {
             char path[4800];
             snprintf(path, sizeof path, "%s/hist/%s.hgrm", r->dir, row->cell);
             if (file_exists(path))
                 snprintf(cell->hist_rel, sizeof cell->hist_rel, "hist/%s.hgrm", row->cell);
         }
     }
-    free(cell_of);
-    free(tmp);
     r->variants = var.v;
     r->nvariants = var.n;
     r->topologies = topo.v;
@@ -485,55 +404,56 @@ static int aggregate(struct qtp_rpt *r)
     r->ncfgs = cfg.n;
     return 0;
 
-fail_cells:
-    free(cell_of);
 fail:
-    free(tmp);
     names_free(var.v, var.n);
     names_free(topo.v, topo.n);
     names_free(place.v, place.n);
     names_free(cfg.v, cfg.n);
-    return rc;
+    return ENOMEM;
 }
 
-int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen)
+int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, char *err,
+                 size_t errlen)
 {
     memset(r, 0, sizeof *r);
     if (strlen(dir) >= sizeof r->dir - 64) {
-        seterr(err, errlen, "%.80s...: path too long", dir);
+        qtp_set_err(err, errlen, "%.80s...: path too long", dir);
         return EINVAL;
     }
     copy_str(r->dir, sizeof r->dir, dir);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        seterr(err, errlen, "%s: not a directory (give a results directory written by qtopo run)",
-               dir);
+        qtp_set_err(err, errlen,
+                    "%s: not a directory (give a results directory written by qtopo run)", dir);
         return EINVAL;
     }
 
     char path[4200];
     snprintf(path, sizeof path, "%s/meta.json", dir);
     if (!file_exists(path)) {
-        seterr(err, errlen, "%s: missing (a results directory holds meta.json and results.jsonl)",
-               path);
+        qtp_set_err(err, errlen,
+                    "%s: missing (a results directory holds meta.json and results.jsonl)", path);
         return EINVAL;
     }
     json_error_t je;
     r->meta = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!r->meta) {
-        seterr(err, errlen, "meta.json line %d column %d: %s", je.line, je.column, je.text);
+        qtp_set_err(err, errlen, "meta.json line %d column %d: %s", je.line, je.column, je.text);
         return EINVAL;
     }
     if (!json_is_object(r->meta)) {
-        seterr(err, errlen, "meta.json: not a JSON object");
+        qtp_set_err(err, errlen, "meta.json: not a JSON object");
         qtp_rpt_free(r);
         return EINVAL;
     }
+    r->registries = json_object_get(r->meta, "registries");
+    if (!json_is_object(r->registries))
+        r->registries = registries;
     int rc = load_rows(r, err, errlen);
     if (!rc && (rc = aggregate(r)))
-        seterr(err, errlen, "out of memory aggregating %zu rows", r->nrows);
+        qtp_set_err(err, errlen, "out of memory aggregating %zu rows", r->nrows);
     if (!rc && (rc = list_hgrms(r)))
-        seterr(err, errlen, "out of memory listing hist/");
+        qtp_set_err(err, errlen, "out of memory listing hist/");
     if (rc) {
         qtp_rpt_free(r);
         return rc;
@@ -546,6 +466,9 @@ int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen)
 void qtp_rpt_free(struct qtp_rpt *r)
 {
     json_decref(r->meta);
+    qtp_summary_free(&r->summary);
+    free(r->variant_family);
+    free(r->variant_rank);
     free(r->rows);
     free(r->cells);
     names_free(r->variants, r->nvariants);
@@ -573,7 +496,7 @@ int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint
         char buf[512];
         line++;
         if (len >= sizeof buf) {
-            seterr(err, errlen, "%s line %zu: line too long for a percentile row", name, line);
+            qtp_set_err(err, errlen, "%s line %zu: line too long for a percentile row", name, line);
             free(v);
             return EINVAL;
         }
@@ -590,10 +513,10 @@ int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint
         double count = e1 != s && e2 != e1 ? strtod(e2, &e3) : 0;
         if (e1 == s || e2 == e1 || e3 == e2 || errno || !isfinite(value) || value < 0 ||
             !(pct >= 0 && pct <= 1.0) || count < 0) {
-            seterr(err, errlen,
-                   "%s line %zu: expected 'Value Percentile TotalCount 1/(1-Percentile)' "
-                   "(HdrHistogram percentile format)",
-                   name, line);
+            qtp_set_err(err, errlen,
+                        "%s line %zu: expected 'Value Percentile TotalCount 1/(1-Percentile)' "
+                        "(HdrHistogram percentile format)",
+                        name, line);
             free(v);
             return EINVAL;
         }
@@ -625,7 +548,7 @@ int qtp_rpt_read_hgrm(const char *path, struct qtp_rpt_hpoint **pts, size_t *npt
     char *text;
     int rc = slurp(path, &text, NULL);
     if (rc) {
-        seterr(err, errlen, "%s: %s", path, strerror(rc));
+        qtp_set_err(err, errlen, "%s: %s", path, strerror(rc));
         return rc;
     }
     const char *base = strrchr(path, '/');

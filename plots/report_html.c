@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "qtp_format.h"
 #include "report_int.h"
 
 static const char css[] =
@@ -56,30 +57,16 @@ static const char css[] =
  * by U+FFFD (so the page stays well-formed whatever the results hold). */
 void qtp_rpt_html_escape(FILE *f, const char *s)
 {
+    static const char *const entity[0x80] = {
+        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;"};
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         unsigned char c = *p;
         if (c < 0x80) {
-            switch (c) {
-            case '&':
-                fputs("&amp;", f);
-                break;
-            case '<':
-                fputs("&lt;", f);
-                break;
-            case '>':
-                fputs("&gt;", f);
-                break;
-            case '"':
-                fputs("&quot;", f);
-                break;
-            case '\'':
-                fputs("&#39;", f);
-                break;
-            default:
-                if (c >= 0x20 || c == '\n' || c == '\t')
-                    fputc(c, f);
-            }
+            if (entity[c])
+                fputs(entity[c], f);
+            else if (c >= 0x20 || c == '\n' || c == '\t')
+                fputc(c, f);
             p++;
             continue;
         }
@@ -132,444 +119,39 @@ static void html_link(FILE *f, const char *prefix, const char *path, const char 
     fputs("</a>", f);
 }
 
-/* A JSON scalar as text (NULL for null or a missing value); containers as compact JSON. */
-static char *json_text(const json_t *v)
+/* <p class="cls">text</p>, nothing when text is empty. */
+static void paragraph(FILE *f, const char *cls, const char *text)
 {
-    char buf[64];
-    if (!v || json_is_null(v))
-        return NULL;
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-        return strdup(buf);
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, sizeof buf, "%.10g", json_real_value(v));
-        return strdup(buf);
-    }
-    if (json_is_boolean(v))
-        return strdup(json_is_true(v) ? "yes" : "no");
-    if (json_is_array(v)) {
-        /* A list of scalars reads better joined. */
-        size_t i, len = 1;
-        const json_t *e;
-        bool scalars = true;
-        json_array_foreach(v, i, e) scalars = scalars && !json_is_object(e) && !json_is_array(e);
-        if (scalars) {
-            char *out = malloc(1);
-            if (!out)
-                return NULL;
-            out[0] = '\0';
-            json_array_foreach(v, i, e)
-            {
-                char *t = json_text(e);
-                const char *s = t ? t : "null";
-                char *n = realloc(out, len + strlen(s) + 2);
-                if (!n) {
-                    free(t);
-                    return out;
-                }
-                out = n;
-                if (i)
-                    strcat(out, ", ");
-                strcat(out, s);
-                len = strlen(out) + 1;
-                free(t);
-            }
-            return out;
-        }
-    }
-    if (json_is_object(v)) {
-        /* An object of scalars: "tsc (tsc_ghz: 2.5)" when it has a source or name, else
-         * "k: v, k: v". */
-        const char *k;
-        const json_t *e;
-        bool scalars = true;
-        json_object_foreach((json_t *)v, k, e) scalars =
-            scalars && !json_is_object(e) && !json_is_array(e);
-        const json_t *head = json_object_get(v, "source");
-        if (!json_is_string(head))
-            head = json_object_get(v, "name");
-        if (scalars) {
-            char out[1024];
-            size_t n = 0;
-            out[0] = '\0';
-            if (json_is_string(head))
-                n = (size_t)snprintf(out, sizeof out, "%s", json_string_value(head));
-            bool open = false;
-            json_object_foreach((json_t *)v, k, e)
-            {
-                if (e == head || n >= sizeof out - 8)
-                    continue;
-                char *t = json_text(e);
-                n += (size_t)snprintf(out + n, sizeof out - n, "%s%s: %s",
-                                      open ? ", " : (json_is_string(head) ? " (" : ""), k,
-                                      t ? t : "null");
-                open = true;
-                free(t);
-            }
-            if (open && json_is_string(head) && n < sizeof out - 2)
-                strcat(out, ")");
-            return strdup(out);
-        }
-    }
-    char *dump = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-    if (dump && strlen(dump) > 600)
-        strcpy(dump + 597, "...");
-    return dump;
-}
-
-static void kv_row(FILE *f, const char *label, const char *value)
-{
-    fputs("<tr><th>", f);
-    qtp_rpt_html_escape(f, label);
-    fputs("</th><td>", f);
-    qtp_rpt_html_escape(f, value);
-    fputs("</td></tr>\n", f);
-}
-
-/* First of the keys present in meta (top level or one object down). */
-static const json_t *meta_any(const json_t *meta, const char *const *keys, const char **which)
-{
-    for (; *keys; keys++) {
-        const json_t *v = qtp_rpt_meta_find(meta, *keys);
-        if (v) {
-            if (which)
-                *which = *keys;
-            return v;
-        }
-    }
-    return NULL;
-}
-
-static char *meta_text(const json_t *meta, const char *const *keys)
-{
-    return json_text(meta_any(meta, keys, NULL));
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Sections. */
-
-struct shown {
-    const char *keys[64];
-    size_t n;
-};
-
-static void mark(struct shown *s, const char *key)
-{
-    if (key && s->n < sizeof s->keys / sizeof *s->keys)
-        s->keys[s->n++] = key;
-}
-
-static bool was_shown(const struct shown *s, const char *key)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->keys[i], key))
-            return true;
-    return false;
-}
-
-/* A list from meta.json: records (objects) as a table with their keys as columns, scalars
- * joined; a long list is only counted (it is all in meta.json). */
-static void record_table(FILE *f, const char *title, const json_t *list)
-{
-    enum { MAX_ROWS = 24 };
-    const json_t *first = json_array_get(list, 0);
-    fputs("<h3>", f);
-    qtp_rpt_html_escape(f, title);
-    fputs("</h3>\n", f);
-    if (!json_is_object(first) || json_array_size(list) > MAX_ROWS) {
-        char *t = json_is_object(first) ? NULL : json_text(list);
-        fputs("<p>", f);
-        if (t)
-            qtp_rpt_html_escape(f, t);
-        else
-            fprintf(f, "%zu entries (see meta.json)", json_array_size(list));
-        fputs("</p>\n", f);
-        free(t);
+    if (!text[0])
         return;
-    }
-    const char *k;
-    const json_t *v;
-    fputs("<table class=\"records\"><tr>", f);
-    json_object_foreach((json_t *)first, k, v)
-    {
-        fputs("<th>", f);
-        qtp_rpt_html_escape(f, k);
-        fputs("</th>", f);
-    }
-    fputs("</tr>\n", f);
-    size_t i;
-    const json_t *rec;
-    json_array_foreach(list, i, rec)
-    {
-        fputs("<tr>", f);
-        json_object_foreach((json_t *)first, k, v)
-        {
-            char *t = json_text(json_object_get(rec, k));
-            fputs("<td>", f);
-            qtp_rpt_html_escape(f, t ? t : "");
-            fputs("</td>", f);
-            free(t);
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n", f);
+    fprintf(f, "<p class=\"%s\">", cls);
+    qtp_rpt_html_escape(f, text);
+    fputs("</p>\n", f);
 }
 
-static const char *record_title(const char *key)
+/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
+static void chart_figure(FILE *f, const struct qtp_rpt_chart *c)
 {
     static const struct {
-        const char *key, *title;
-    } titles[] = {{"caches", "Caches"},
-                  {"pu_table", "PUs"},
-                  {"placements", "Placements possible here"},
-                  {"memory", "Memory policies possible here"}};
-    for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
-        if (!strcmp(titles[i].key, key))
-            return titles[i].title;
-    return key;
-}
-
-static void machine_section(FILE *f, const json_t *meta)
-{
-    static const struct {
-        const char *label;
-        const char *keys[4];
-        const char *absent; /* shown when missing; NULL: row left out */
-    } rows[] = {
-        {"Host", {"hostname", "host", NULL}, NULL},
-        {"CPU", {"cpu_model", "cpu", "model", NULL}, NULL},
-        {"Packages", {"packages", "sockets", NULL}, NULL},
-        {"Cores", {"cores", NULL}, NULL},
-        {"PUs (hardware threads)", {"pus", "cpus", "threads", NULL}, NULL},
-        {"SMT", {"smt", NULL}, NULL},
-        {"Kernel", {"kernel", "os", NULL}, NULL},
-        {"CPU frequency governor", {"governor", NULL}, "not readable"},
-        {"Clock source", {"clock_source", "clock", NULL}, NULL},
-        {"Compiler", {"compiler", NULL}, NULL},
-        {"Compiler flags", {"flags", "cflags", "c_flags", NULL}, NULL},
-        {"Build type", {"build_type", NULL}, NULL},
-    };
-    struct shown shown = {{0}, 0};
-    fputs("<h2 id=\"machine\">Machine</h2>\n<div class=\"cols\"><div>\n<table class=\"kv\">\n", f);
-    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-        const char *which = NULL;
-        const json_t *v = meta_any(meta, rows[i].keys, &which);
-        mark(&shown, which);
-        char *t = json_text(v);
-        if (t || rows[i].absent)
-            kv_row(f, rows[i].label, t ? t : rows[i].absent);
-        free(t);
-    }
-    /* NUMA nodes: count, and the distance matrix when recorded. */
-    static const char *const numa_keys[] = {"numa_nodes", "numa", NULL};
-    static const char *const list_keys[] = {"nodes", "numa_nodes", NULL};
-    static const char *const dist_keys[] = {"numa_distances", "distances", NULL};
-    static const char *const xml_keys[] = {"hwloc_xml", "hwloc", NULL};
-    const char *which = NULL;
-    const json_t *numa = meta_any(meta, numa_keys, &which);
-    mark(&shown, which);
-    const json_t *nodes = meta_any(meta, list_keys, NULL);
-    if (json_is_array(numa) || json_is_integer(numa)) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld",
-                 json_is_array(numa) ? (long long)json_array_size(numa)
-                                     : (long long)json_integer_value(numa));
-        kv_row(f, "NUMA nodes", buf);
-    }
-    const json_t *xml = meta_any(meta, xml_keys, NULL);
-    const json_t *dist = meta_any(meta, dist_keys, &which);
-    mark(&shown, which);
-    mark(&shown, "hwloc_xml");
-    mark(&shown, "hwloc");
-    /* The run's own list of NUMA nodes only when there is no hwloc topology to show them. */
-    if (json_is_string(xml)) {
-        mark(&shown, "nodes");
-        mark(&shown, "numa_nodes");
-    }
-    /* Whatever else the machine object holds: scalars here, lists of records as tables. */
-    const json_t *machine = json_object_get(meta, "machine");
-    const char *k;
-    const json_t *v;
-    json_object_foreach((json_t *)machine, k, v)
-    {
-        if (was_shown(&shown, k) || json_is_array(v))
-            continue;
-        char *t = json_text(v);
-        if (t)
-            kv_row(f, k, t);
-        free(t);
-    }
-    fputs("</table>\n</div><div>\n", f);
-
-    /* Distances: a matrix, or an object holding one ({"source": ..., "matrix": [[...]]}). */
-    const char *dist_source = NULL;
-    if (json_is_object(dist)) {
-        dist_source = json_string_value(json_object_get(dist, "source"));
-        dist = json_object_get(dist, "matrix");
-    }
-    if (json_is_array(dist) && json_array_size(dist)) {
-        fputs("<h3>NUMA distances", f);
-        if (dist_source) {
-            fputs(" (", f);
-            qtp_rpt_html_escape(f, dist_source);
-            fputs(")", f);
-        }
-        fputs("</h3>\n<table class=\"dist\"><tr><th>from \\ to</th>", f);
-        for (size_t j = 0; j < json_array_size(dist); j++)
-            fprintf(f, "<th>%zu</th>", j);
-        fputs("</tr>\n", f);
-        size_t i;
-        const json_t *row;
-        json_array_foreach(dist, i, row)
-        {
-            fprintf(f, "<tr><th>%zu</th>", i);
-            size_t j;
-            const json_t *d;
-            if (json_is_array(row))
-                json_array_foreach(row, j, d)
-                {
-                    char *t = json_text(d);
-                    fputs("<td class=\"n\">", f);
-                    qtp_rpt_html_escape(f, t ? t : "");
-                    fputs("</td>", f);
-                    free(t);
-                }
-            fputs("</tr>\n", f);
-        }
-        fputs("</table>\n", f);
-    }
-
-    fputs("<h3>Topology (hwloc)</h3>\n", f);
-    if (!json_is_string(xml))
-        fputs("<p>The run recorded no hwloc topology.</p>\n", f);
-    else if (qtp_rpt_hwloc_html(f, json_string_value(xml)) != 0)
-        fputs("<p>hwloc could not read the topology XML recorded in meta.json.</p>\n", f);
-    if (!json_is_string(xml) && json_is_array(nodes))
-        record_table(f, "NUMA nodes (as recorded by the run)", nodes);
-    json_object_foreach((json_t *)machine, k, v)
-    {
-        if (!was_shown(&shown, k) && json_is_array(v))
-            record_table(f, record_title(k), v);
-    }
-    fputs("</div></div>\n", f);
-}
-
-/* A command line: a JSON array of arguments (quoted for a shell where needed) or a string. */
-static void command_text(FILE *f, const json_t *cmd)
-{
-    if (!json_is_array(cmd)) {
-        char *t = json_text(cmd);
-        qtp_rpt_html_escape(f, t ? t : "(not recorded)");
-        free(t);
-        return;
-    }
-    size_t i;
-    const json_t *a;
-    json_array_foreach(cmd, i, a)
-    {
-        const char *s = json_is_string(a) ? json_string_value(a) : "?";
+        const char *ext, *text;
+    } files[] = {{"png", "PNG"}, {"dat", "data"}, {"gp", "gnuplot script"}};
+    char file[64];
+    snprintf(file, sizeof file, "%s.svg", c->name);
+    fputs("<img src=\"", f);
+    url(f, NULL, file);
+    fputs("\" alt=\"", f);
+    qtp_rpt_html_escape(f, c->title);
+    fputs("\"/>\n", f);
+    paragraph(f, "caption", c->caption);
+    paragraph(f, "note", c->note);
+    fputs("<p class=\"files\">", f);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(file, sizeof file, "%s.%s", c->name, files[i].ext);
         if (i)
-            fputc(' ', f);
-        if (s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                              "-_./=:,+@%") == strlen(s)) {
-            qtp_rpt_html_escape(f, s);
-            continue;
-        }
-        fputc('\'', f);
-        for (const char *p = s; *p; p++) {
-            char one[2] = {*p, 0};
-            qtp_rpt_html_escape(f, *p == '\'' ? "'\\''" : one);
-        }
-        fputc('\'', f);
+            fputs(" · ", f);
+        html_link(f, NULL, file, files[i].text);
     }
-}
-
-static void run_section(FILE *f, const struct qtp_rpt *r)
-{
-    static const char *const cmd_keys[] = {"command_line", "command", "argv", NULL};
-    static const char *const start_keys[] = {"start_time", "started", "start", NULL};
-    static const char *const end_keys[] = {"end_time", "finished", "end", NULL};
-    static const char *const git_keys[] = {"git_commit", "commit", NULL};
-    static const char *const seed_keys[] = {"seed", NULL};
-    static const char *const ver_keys[] = {"qtopo_version", "version", NULL};
-    fputs("<h2 id=\"run\">Run and matrix</h2>\n<pre class=\"cmd\">", f);
-    command_text(f, meta_any(r->meta, cmd_keys, NULL));
-    fputs("</pre>\n<div class=\"cols\"><div>\n<h3>Run</h3>\n<table class=\"kv\">\n", f);
-    struct {
-        const char *label;
-        const char *const *keys;
-    } rows[] = {{"Started", start_keys},
-                {"Finished", end_keys},
-                {"Git commit", git_keys},
-                {"qtopo version", ver_keys},
-                {"Seed", seed_keys}};
-    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-        char *t = meta_text(r->meta, rows[i].keys);
-        if (t && i == 2 && json_is_true(qtp_rpt_meta_find(r->meta, "git_dirty"))) {
-            char *n = malloc(strlen(t) + 32);
-            if (n) {
-                sprintf(n, "%s (uncommitted changes)", t);
-                free(t);
-                t = n;
-            }
-        }
-        if (t)
-            kv_row(f, rows[i].label, t);
-        free(t);
-    }
-    size_t ok = 0, failed = 0, skipped = 0;
-    for (size_t i = 0; i < r->nrows; i++) {
-        ok += r->rows[i].status == QTP_STATUS_OK;
-        failed += r->rows[i].status == QTP_STATUS_FAILED;
-        skipped += r->rows[i].status == QTP_STATUS_SKIPPED;
-    }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%zu cells, %zu reps: %zu ok, %zu failed, %zu skipped", r->ncells,
-             r->nrows, ok, failed, skipped);
-    kv_row(f, "Results", buf);
-    if (r->truncated_line) {
-        snprintf(buf, sizeof buf,
-                 "results.jsonl line %zu is unterminated (the run stopped while writing it) and "
-                 "was left out",
-                 r->truncated_line);
-        kv_row(f, "Note", buf);
-    }
-    fputs("</table>\n</div><div>\n", f);
-
-    const json_t *matrix = qtp_rpt_meta_find(r->meta, "matrix");
-    size_t nparts = json_is_array(matrix) ? json_array_size(matrix) : 1;
-    /* One matrix, or a union of several (an array of them). */
-    for (size_t i = 0; i < nparts; i++) {
-        const json_t *part = json_is_array(matrix) ? json_array_get(matrix, i) : matrix;
-        if (nparts > 1)
-            fprintf(f, "<h3>Matrix, part %zu of %zu</h3>\n", i + 1, nparts);
-        else
-            fputs("<h3>Matrix</h3>\n", f);
-        if (json_is_object(part)) {
-            fputs("<table class=\"kv\">\n", f);
-            const char *k;
-            const json_t *v;
-            json_object_foreach((json_t *)part, k, v)
-            {
-                char *t = json_text(v);
-                kv_row(f, k, t ? t : "null");
-                free(t);
-            }
-            fputs("</table>\n", f);
-        } else if (part) {
-            char *t = json_text(part);
-            fputs("<pre>", f);
-            qtp_rpt_html_escape(f, t ? t : "");
-            fputs("</pre>\n", f);
-            free(t);
-        } else {
-            fputs("<p>meta.json holds no matrix; the cells below are what ran.</p>\n", f);
-        }
-    }
-    fputs("</div></div>\n", f);
+    fputs("</p>\n", f);
 }
 
 static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
@@ -581,69 +163,30 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
                 c->name, i + 1);
         qtp_rpt_html_escape(f, c->title);
         fputs("</h3>\n", f);
-        if (!c->drawn) {
+        if (c->drawn) {
+            chart_figure(f, c);
+        } else {
             fputs("<p>Left out: ", f);
             qtp_rpt_html_escape(f, c->why);
             fputs("</p>\n", f);
-            if (c->note[0]) {
-                fputs("<p class=\"note\">", f);
-                qtp_rpt_html_escape(f, c->note);
-                fputs("</p>\n", f);
-            }
-            fputs("</div>\n", f);
-            continue;
+            paragraph(f, "note", c->note);
         }
-        char file[64];
-        snprintf(file, sizeof file, "%s.svg", c->name);
-        fputs("<img src=\"", f);
-        url(f, NULL, file);
-        fputs("\" alt=\"", f);
-        qtp_rpt_html_escape(f, c->title);
-        fputs("\"/>\n<p class=\"caption\">", f);
-        qtp_rpt_html_escape(f, c->caption);
-        fputs("</p>\n", f);
-        if (c->note[0]) {
-            fputs("<p class=\"note\">", f);
-            qtp_rpt_html_escape(f, c->note);
-            fputs("</p>\n", f);
-        }
-        fputs("<p class=\"files\">", f);
-        snprintf(file, sizeof file, "%s.png", c->name);
-        html_link(f, NULL, file, "PNG");
-        fputs(" · ", f);
-        snprintf(file, sizeof file, "%s.dat", c->name);
-        html_link(f, NULL, file, "data");
-        fputs(" · ", f);
-        snprintf(file, sizeof file, "%s.gp", c->name);
-        html_link(f, NULL, file, "gnuplot script");
-        fputs("</p>\n</div>\n", f);
+        fputs("</div>\n", f);
     }
 }
 
-/* Parameters that set a cell apart: the topology's own (N=3) and any that differ from the
- * first row's (events, ring size, batch, payload, work, stages, rate). */
-static void params_text(const struct qtp_rep_record *row, const struct qtp_rep_record *ref,
-                        char *buf, size_t len)
+static void td(FILE *f, const char *text)
 {
-    qtp_rpt_param_label(row, buf, len);
-    const struct qtp_cell_params *p = &row->params, *q = &ref->params;
-    size_t n;
-#define ADD(cond, ...)                                                                             \
-    do {                                                                                           \
-        if ((cond) && (n = strlen(buf)) < len - 1) {                                               \
-            if (n)                                                                                 \
-                buf[n++] = ' ';                                                                    \
-            snprintf(buf + n, len - n, __VA_ARGS__);                                               \
-        }                                                                                          \
-    } while (0)
-    ADD(p->events != q->events, "events=%llu", (unsigned long long)p->events);
-    ADD(p->ring_size != q->ring_size, "ring=%u", p->ring_size);
-    ADD(p->batch != q->batch, "batch=%u", p->batch);
-    ADD(p->payload != q->payload, "payload=%u", p->payload);
-    ADD(p->work_ns != q->work_ns, "work=%lluns", (unsigned long long)p->work_ns);
-    ADD(p->stages != q->stages && strcmp(row->topology, "pipeline"), "stages=%u", p->stages);
-    ADD(p->rate != q->rate, "rate=%g/s", p->rate);
-#undef ADD
+    fputs("<td>", f);
+    qtp_rpt_html_escape(f, text);
+    fputs("</td>", f);
+}
+
+/* The row's names from `from` to the memory policy, a cell each. */
+static void name_tds(FILE *f, const struct qtp_rep_record *row, enum qtp_cell_name_id from)
+{
+    for (int i = from; i < QTP_NCELL_NAMES; i++)
+        td(f, (const char *)row + qtp_cell_names[i].offset);
 }
 
 static void num_td(FILE *f, const char *text)
@@ -653,61 +196,59 @@ static void num_td(FILE *f, const char *text)
     fputs("</td>", f);
 }
 
+/* The statistics columns of the table of every cell (the median, min and max of a cell are over
+ * its ok reps: NAN, shown as "–", when it has none). */
+static const struct {
+    const char *head;
+    enum qtp_metric_id metric;
+    enum qtp_stat_kind stat;
+    void (*format)(double v, enum qtp_style style, char *buf, size_t len);
+} cell_columns[] = {
+    {"throughput median", QTP_METRIC_THROUGHPUT, QTP_STAT_MEDIAN, qtp_format_rate},
+    {"min", QTP_METRIC_THROUGHPUT, QTP_STAT_MIN, qtp_format_rate},
+    {"max", QTP_METRIC_THROUGHPUT, QTP_STAT_MAX, qtp_format_rate},
+    {"p50", QTP_METRIC_P50, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"p99", QTP_METRIC_P99, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"p99.9", QTP_METRIC_P999, QTP_STAT_MEDIAN, qtp_format_ns},
+    {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num},
+    {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
+};
+
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 {
     fputs("<h2 id=\"cells\">Every cell</h2>\n"
           "<p>Statistics over the ok reps of each cell: throughput median, min and max; latency "
           "percentiles and allocation are medians over the reps.</p>\n"
           "<table class=\"cells\">\n<tr><th>topology</th><th>params</th><th>queue</th>"
-          "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>"
-          "<th>throughput median</th><th>min</th><th>max</th><th>p50</th><th>p99</th>"
-          "<th>p99.9</th><th>allocs / event</th><th>bytes / event</th><th>status</th>"
-          "<th>cell</th></tr>\n",
+          "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>",
           f);
+    for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
+        fprintf(f, "<th>%s</th>", cell_columns[k].head);
+    fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
         const struct qtp_rep_record *row = cell->first;
         char buf[256];
-        fputs("<tr><td>", f);
-        qtp_rpt_html_escape(f, row->topology);
-        fputs("</td><td>", f);
-        params_text(row, &r->rows[0], buf, sizeof buf);
-        qtp_rpt_html_escape(f, buf);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->queue);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->wait);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->placement);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->memory);
-        fputs("</td>", f);
-        snprintf(buf, sizeof buf, "%d/%d", cell->nok, cell->nreps);
+        fputs("<tr>", f);
+        td(f, row->topology);
+        qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
+        td(f, buf);
+        name_tds(f, row, QTP_NAME_QUEUE);
+        snprintf(buf, sizeof buf, "%zu/%zu", cell->s->ok, cell->s->reps);
         num_td(f, buf);
-        bool ok = cell->nok > 0;
-        qtp_rpt_fmt_rate(ok ? cell->tput_med : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_rate(ok ? cell->tput_min : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_rate(ok ? cell->tput_max : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p50 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p99 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_ns(ok ? cell->p999 : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_num(ok ? cell->alloc_pe : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        qtp_rpt_fmt_num(ok ? cell->bytes_pe : NAN, buf, sizeof buf);
-        num_td(f, buf);
-        const char *cls = cell->nfailed ? "failed" : (cell->nok ? "ok" : "skipped");
-        if (cell->nfailed)
-            snprintf(buf, sizeof buf, "failed (%d of %d rep%s)", cell->nfailed, cell->nreps,
-                     cell->nreps == 1 ? "" : "s");
-        else if (cell->nok)
-            snprintf(buf, sizeof buf, "ok%s%s", cell->nskipped ? ", some reps skipped" : "",
-                     cell->oversubscribed ? ", oversubscribed" : "");
+        for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++) {
+            cell_columns[k].format(
+                qtp_cell_stat(cell->s, cell_columns[k].metric, cell_columns[k].stat),
+                QTP_STYLE_PAGE, buf, sizeof buf);
+            num_td(f, buf);
+        }
+        const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
+        if (cell->s->failed)
+            snprintf(buf, sizeof buf, "failed (%zu of %zu rep%s)", cell->s->failed, cell->s->reps,
+                     cell->s->reps == 1 ? "" : "s");
+        else if (cell->s->ok)
+            snprintf(buf, sizeof buf, "ok%s%s", cell->s->skipped ? ", some reps skipped" : "",
+                     cell->s->oversubscribed ? ", oversubscribed" : "");
         else
             snprintf(buf, sizeof buf, "skipped");
         fprintf(f, "<td class=\"st-%s\">", cls);
@@ -742,21 +283,12 @@ static void problems_section(FILE *f, const struct qtp_rpt *r)
             continue;
         bool failed = row->status == QTP_STATUS_FAILED;
         char buf[256];
-        fprintf(f, "<tr><td class=\"st-%s\">%s</td><td>", failed ? "failed" : "skipped",
+        fprintf(f, "<tr><td class=\"st-%s\">%s</td>", failed ? "failed" : "skipped",
                 failed ? "failed" : "skipped");
-        qtp_rpt_html_escape(f, row->topology);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->queue);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->wait);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->placement);
-        fputs("</td><td>", f);
-        qtp_rpt_html_escape(f, row->memory);
-        fputs("</td><td>", f);
-        params_text(row, &r->rows[0], buf, sizeof buf);
-        qtp_rpt_html_escape(f, buf);
-        fprintf(f, "</td><td class=\"n\">%d</td><td class=\"reason\">", row->rep);
+        name_tds(f, row, QTP_NAME_TOPOLOGY);
+        qtp_params_text(&row->params, &r->rows[0].params, buf, sizeof buf);
+        td(f, buf);
+        fprintf(f, "<td class=\"n\">%d</td><td class=\"reason\">", row->rep);
         qtp_rpt_html_escape(f, row->reason[0] ? row->reason : "(no reason recorded)");
         fputs("</td></tr>\n", f);
     }
@@ -798,20 +330,29 @@ static void glance(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_chart 
     size_t ok = 0, failed = 0, skipped = 0, drawn = 0;
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
-        failed += cell->nfailed > 0;
-        ok += cell->nfailed == 0 && cell->nok > 0;
-        skipped += cell->nfailed == 0 && cell->nok == 0;
+        failed += cell->s->failed > 0;
+        ok += cell->s->failed == 0 && cell->s->ok > 0;
+        skipped += cell->s->failed == 0 && cell->s->ok == 0;
     }
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         drawn += charts[i].drawn;
     fputs("<pre class=\"cmd\">", f);
-    command_text(f, meta_any(r->meta, cmd_keys, NULL));
+    qtp_rpt_command_text(f, qtp_rpt_meta_any(r->meta, cmd_keys, NULL));
     fprintf(f,
             "</pre>\n<p class=\"stats\"><span><b>%zu</b> cells</span><span><b>%zu</b> reps</span>"
             "<span class=\"st-ok\"><b>%zu</b> ok</span><span class=\"st-failed\"><b>%zu</b> "
             "failed</span><span class=\"st-skipped\"><b>%zu</b> skipped</span><span><b>%zu</b> "
             "of %d charts drawn</span></p>\n",
             r->ncells, r->nrows, ok, failed, skipped, drawn, QTP_RPT_NCHARTS);
+}
+
+/* lead and text, escaped, when there is a text. */
+static void lead_escaped(FILE *f, const char *lead, const char *text)
+{
+    if (!text)
+        return;
+    fputs(lead, f);
+    qtp_rpt_html_escape(f, text);
 }
 
 int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
@@ -825,34 +366,22 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     static const char *const host_keys[] = {"hostname", "host", NULL};
     static const char *const cpu_keys[] = {"cpu_model", "cpu", NULL};
     static const char *const start_keys[] = {"start_time", "started", "start", NULL};
-    char *host = meta_text(r->meta, host_keys);
-    char *cpu = meta_text(r->meta, cpu_keys);
-    char *start = meta_text(r->meta, start_keys);
+    char *host = qtp_rpt_meta_text(r->meta, host_keys);
+    char *cpu = qtp_rpt_meta_text(r->meta, cpu_keys);
+    char *start = qtp_rpt_meta_text(r->meta, start_keys);
 
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
           "<meta charset=\"utf-8\"/>\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
           "<title>qtopo report",
           f);
-    if (host) {
-        fputs(" — ", f);
-        qtp_rpt_html_escape(f, host);
-    }
-    if (start) {
-        fputs(", ", f);
-        qtp_rpt_html_escape(f, start);
-    }
+    lead_escaped(f, " — ", host);
+    lead_escaped(f, ", ", start);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<div class=\"page\">\n", css);
     fputs("<h1>qtopo report</h1>\n<p class=\"sub\">", f);
     qtp_rpt_html_escape(f, host ? host : "unknown host");
-    if (cpu) {
-        fputs(" · ", f);
-        qtp_rpt_html_escape(f, cpu);
-    }
-    if (start) {
-        fputs(" · run started ", f);
-        qtp_rpt_html_escape(f, start);
-    }
+    lead_escaped(f, " · ", cpu);
+    lead_escaped(f, " · run started ", start);
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
     fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);
@@ -874,8 +403,8 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     charts_section(f, charts);
     cells_section(f, r, raw_rel);
     problems_section(f, r);
-    machine_section(f, r->meta);
-    run_section(f, r);
+    qtp_rpt_machine_section(f, r->meta);
+    qtp_rpt_run_section(f, r);
     raw_section(f, r, raw_rel);
 
     char now[64] = "";

@@ -8,20 +8,15 @@
 #include <stdio.h>
 
 #include "qtp_record.h"
+#include "qtp_summary.h"
 
 #define QTP_RPT_ERR 1024
 
-/* One cell of the matrix, aggregated over its reps (statistics over the ok reps only: a failed
- * rep is never a number in a chart). */
+/* One cell of the matrix: its summary (statistics over the ok reps only: a failed rep is never a
+ * number in a chart) and where it goes on the page. */
 struct qtp_rpt_cell {
-    const struct qtp_rep_record *first; /* its first row: names and params */
-    size_t order;                       /* index of that row in results.jsonl */
-    int nreps, nok, nfailed, nskipped;
-    bool oversubscribed;
-    const char *reason; /* first failure's reason, else the first skip's, else "" */
-    double tput_med, tput_min, tput_max;
-    double p50, p90, p99, p999, p9999, lmax; /* ns, medians over ok reps */
-    double alloc_pe, bytes_pe;               /* medians over ok reps */
+    const struct qtp_cell_summary *s;   /* reps, reason, statistics (qtp_summary.h) */
+    const struct qtp_rep_record *first; /* s->first: its names and parameters */
     char hist_rel[600]; /* path of its .hgrm relative to the results dir, "" if none */
     int variant;        /* index into qtp_rpt.variants */
     int topo;           /* index into qtp_rpt.topologies */
@@ -41,11 +36,14 @@ struct qtp_rpt {
     struct qtp_rep_record *rows;
     size_t nrows;
     size_t truncated_line; /* unterminated last line of results.jsonl that was ignored; 0 none */
-    struct qtp_rpt_cell *cells;
+    struct qtp_summary summary;
+    struct qtp_rpt_cell *cells; /* one per summary cell, in the same order */
     size_t ncells;
-    /* Names in display order (known names first, in their usual order, then as they appear). */
+    const json_t *registries; /* display order and families (borrowed) */
+    /* Names in display order (the registries' first, in their order, then as they appear). */
     char **variants; /* "ring/spin", "mutex-array", ... */
     size_t nvariants;
+    int *variant_family, *variant_rank; /* per variant (qtp_rpt_kind_style), -1 unknown */
     char **topologies;
     size_t ntopologies;
     char **placements; /* "os", or "os/interleave" when more than one memory policy ran */
@@ -58,11 +56,17 @@ struct qtp_rpt {
 };
 
 /* report_data.c */
-/* Load and aggregate DIR. EINVAL (damaged/missing/empty) or ENOMEM, with err filled. */
-int qtp_rpt_load(struct qtp_rpt *r, const char *dir, char *err, size_t errlen);
+/* Load and aggregate DIR, in the display order of meta.json's registries (else of registries,
+ * which may be NULL). EINVAL (damaged/missing/empty) or ENOMEM, with err filled. */
+int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, char *err,
+                 size_t errlen);
+/* How to draw a queue kind (wait: its wait strategy, or NULL): *family gets its family's index in
+ * the registries (-1 unknown); returns its rank among the family's kinds and waits, for its colour
+ * (-1 unknown). */
+int qtp_rpt_kind_style(const struct qtp_rpt *r, const char *queue, const char *wait, int *family);
+/* True for a family of queues per edge (events copied), false for the one shared ring. */
+bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family);
 void qtp_rpt_free(struct qtp_rpt *r);
-/* Median of v[n] (sorts v); NAN when n == 0. */
-double qtp_rpt_median(double *v, size_t n);
 /* Parse a HdrHistogram percentile text file (either the C or the Java column layout; values in
  * the file's unit). *pts is malloc'd. EINVAL with "FILE line N: why" in err, ENOENT, ENOMEM. */
 int qtp_rpt_read_hgrm(const char *path, struct qtp_rpt_hpoint **pts, size_t *npts, char *err,
@@ -70,16 +74,10 @@ int qtp_rpt_read_hgrm(const char *path, struct qtp_rpt_hpoint **pts, size_t *npt
 /* Parse text (NUL-terminated) in that format; name is used in messages. */
 int qtp_rpt_parse_hgrm(const char *text, const char *name, struct qtp_rpt_hpoint **pts,
                        size_t *npts, char *err, size_t errlen);
-/* A label for the parameters that tell cells of one topology apart ("N=3", "" for none). */
-void qtp_rpt_param_label(const struct qtp_rep_record *row, char *buf, size_t len);
-/* "52.7 M/s", "12.3 µs", and a compact number ("0", "1.00", "96"); "–" for NAN. */
-void qtp_rpt_fmt_rate(double eps, char *buf, size_t len);
-void qtp_rpt_fmt_ns(double ns, char *buf, size_t len);
-void qtp_rpt_fmt_num(double v, char *buf, size_t len);
 /* Find the value of key in meta: at the top level, else in any object member one level down. */
 const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key);
 
-/* report_charts.c */
+/* chart.c (the charts themselves: chart.h) */
 struct qtp_rpt_chart {
     const char *name;  /* file stem: throughput, speedup, latency, placement, alloc, scaling */
     const char *title; /* heading on the page */
@@ -105,6 +103,17 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS]);
 /* Escape s for HTML text and attribute values. */
 void qtp_rpt_html_escape(FILE *f, const char *s);
+
+/* report_meta.c */
+/* The first of keys present in meta (top level or one object down); *which gets its key. */
+const json_t *qtp_rpt_meta_any(const json_t *meta, const char *const *keys, const char **which);
+/* Its value as text (malloc'd), NULL if absent. */
+char *qtp_rpt_meta_text(const json_t *meta, const char *const *keys);
+/* The command line as the user typed it (quoted where the shell would need it). */
+void qtp_rpt_command_text(FILE *f, const json_t *cmd);
+/* The "Machine" and "Run and matrix" sections. */
+void qtp_rpt_machine_section(FILE *f, const json_t *meta);
+void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
 
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).

@@ -1,4 +1,4 @@
-/* qtp_compare.h - qtopo compare: two results directories, cell by cell, with a test.
+/* qtp_compare.h - two results, cell by cell and metric by metric, with a test.
  *
  * For each cell present on both sides and each metric, the ok reps of both sides are compared
  * with a two-sided Mann-Whitney U test (qtp_stats.h) and the Hodges-Lehmann estimate of the ratio
@@ -7,6 +7,10 @@
  * (throughput: lower than 1 - threshold; latency and allocation: higher than 1 + threshold);
  * improved symmetrically; unchanged otherwise; not comparable when a side has no ok reps, too
  * few to reach p < alpha at all (see qtp_stats_mwu_min_reps), or no value for the metric.
+ *
+ * Each cell and metric is one test. Across many, some p < alpha by chance alone: a family-wise
+ * level F holds when each test runs at alpha = F / qtp_compare_tests() (Bonferroni).
+ * The command (output, options) is runners/cmd_compare.c.
  */
 #ifndef QTP_COMPARE_H
 #define QTP_COMPARE_H
@@ -14,9 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "qtp_results.h"
-
-#define QTP_COMPARE_MAX_METRICS 16
+#include "qtp_summary.h"
 
 enum qtp_verdict {
     QTP_VERDICT_IMPROVED,
@@ -26,14 +28,14 @@ enum qtp_verdict {
 };
 
 struct qtp_compare_opts {
-    const char *metrics[QTP_COMPARE_MAX_METRICS]; /* names from qtp_compare_metric_names() */
+    const struct qtp_metric *metrics[QTP_NMETRICS]; /* rows of qtp_metrics */
     size_t nmetrics;
     double threshold; /* fraction: 0.05 for 5% */
-    double alpha;     /* significance level, in (0, 0.5] */
+    double alpha;     /* significance level of each test, in (0, 0.5] */
 };
 
 struct qtp_compare_row {
-    char cell[sizeof(((struct qtp_rep_record *)0)->cell)];
+    char cell[QTP_CELL_ID_MAX];
     const char *metric;    /* static name */
     bool higher_is_better; /* throughput */
     size_t n_base, n_new;  /* ok reps with a value for the metric */
@@ -49,22 +51,17 @@ struct qtp_compare_row {
 
 /* "improved", "unchanged", "regressed", "not comparable". */
 const char *qtp_verdict_name(enum qtp_verdict v);
-/* Accepted metric names, comma-separated: "throughput, mean, p50, ...". */
-const char *qtp_compare_metric_names(void);
-/* 0 if name is a metric. */
-int qtp_compare_metric_check(const char *name);
 
-/* Compare two sets of rows. *out (free() it) gets one row per (cell, metric): cells in BASE's
- * order, then cells only in NEW; metrics in opts' order. *matched: cells present on both sides.
- * 0, EINVAL (unknown metric, bad alpha/threshold), ENOMEM. */
-int qtp_compare_rows(const struct qtp_rows *base, const struct qtp_rows *new_rows,
-                     const struct qtp_compare_opts *opts, struct qtp_compare_row **out,
-                     size_t *nout, size_t *matched);
+/* The tests a comparison of nmetrics metrics makes: cells with ok reps on both sides, times
+ * nmetrics (at least 1). */
+size_t qtp_compare_tests(const struct qtp_summary *base, const struct qtp_summary *new_cells,
+                         size_t nmetrics);
 
-/* qtopo compare BASE NEW [--metric LIST] [--threshold PCT] [--alpha A] [--json FILE]
- * [--markdown FILE]; argv[0] is the subcommand's name. Prints the table on stdout, problems on
- * stderr. Returns the exit status: 0 no regression, 1 a significant regression, 2 bad input
- * (usage, missing or damaged directory, no matching cells, too few reps to test anything). */
-int qtp_compare_main(int argc, char **argv);
+/* Compare. *out (free() it) gets one row per (cell, metric): cells in BASE's order, then cells
+ * only in NEW; metrics in opts' order. *matched: cells present on both sides.
+ * 0, EINVAL (no metric, bad alpha/threshold), ENOMEM. */
+int qtp_compare(const struct qtp_summary *base, const struct qtp_summary *new_cells,
+                const struct qtp_compare_opts *opts, struct qtp_compare_row **out, size_t *nout,
+                size_t *matched);
 
 #endif

@@ -1,7 +1,20 @@
-/* qtp_record.h - one rep of one cell, as written to results.jsonl (the row DESIGN.md fixes).
+/* qtp_record.h - one rep of one cell: the row of results.jsonl, and the one schema that describes
+ * it.
  *
- * The runner fills a qtp_rep_record; qtp_results.h turns it into JSON (jansson), appends it,
- * and reads it back (resume, report, compare). Field names are the contract of DESIGN.md.
+ * A row is a cell (its coordinates: five names and the parameters) and what one rep of it
+ * measured. Everything that handles rows walks the tables declared here instead of naming fields:
+ * the cell id, the JSON row (written and read back, errors naming the field), summary.csv's
+ * columns, parameter equality, the labels in tables, and the matrix keys of `qtopo run`.
+ *
+ * Adding to the schema:
+ *   a cell parameter   one line in QTP_CELL_PARAMS, and the option that sets it (its range,
+ *                      default and help) in runners/cli/options.c;
+ *   a scalar measured  one line in the X-list of its group (QTP_LATENCY_FIELDS, QTP_ALLOC_FIELDS,
+ *                      QTP_CPU_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
+ *                      a row of the row table (record.c);
+ *   any other field    a member of qtp_rep_record and a row of the row table (nested objects
+ *                      and arrays of them are rows too, see struct qtp_field).
+ * A field added after results were first written gets QTP_FIELD_OPTIONAL, so older rows still load.
  */
 #ifndef QTP_RECORD_H
 #define QTP_RECORD_H
@@ -10,62 +23,127 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QTP_NAME_MAX 64
-#define QTP_REASON_MAX 1024
-#define QTP_MAX_THREADS 80
-#define QTP_MAX_CPUS_SEEN 16
-#define QTP_MAX_NODES 16
+#include "qtp_limits.h"
+
+#define QTP_CELL_ID_MAX 512
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
 
-struct qtp_cell_params {
-    uint64_t events;
-    uint64_t warmup;
-    uint32_t ring_size;
-    uint32_t batch;
-    uint32_t payload;
-    uint64_t work_ns;
-    uint32_t fanout;
-    uint32_t shards;
-    uint32_t stages;
-    double rate; /* events/s offered; 0: saturated */
+/* The types a schema field can have. */
+enum qtp_type {
+    QTP_T_STR,    /* char[size], NUL-terminated */
+    QTP_T_U32,    /* uint32_t */
+    QTP_T_U64,    /* uint64_t; written as a real past INT64_MAX */
+    QTP_T_INT,    /* int */
+    QTP_T_REAL,   /* double; non-finite written as null, null read as NAN */
+    QTP_T_BOOL,   /* bool */
+    QTP_T_STATUS, /* enum qtp_status, as its name */
+    QTP_T_OBJECT, /* a struct: fields[] */
+    QTP_T_ARRAY,  /* elem[max] with a size_t count: fields[0] describes one element (offset 0) */
 };
+
+/* ---- the cell parameters ----
+ * X(name, ctype, type, id, label, unit, shape_label, flags)
+ *   name         member of qtp_cell_params, JSON key in "params", summary.csv column
+ *   id           tag in the cell id (".n1M"); NULL: not part of what a cell is (how it is run)
+ *   label        word in the tables ("ring=1024"), unit after the value on the report's page
+ *   shape_label  set for a parameter that shapes the topology it applies to ("N=%u" of a fan-out);
+ *                it is 0 in the cells of every topology it does not shape (see the expansion)
+ *   flags        QTP_PARAM_ZERO_OFF: 0 means "not used", and the id leaves it out then;
+ *                QTP_PARAM_SHORT_ID: the run's table shows it by its id tag (n=20K)
+ * Counts take K/M/G suffixes in the id and in the run's table (n1M, n=20K). */
+enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1 };
+#define QTP_CELL_PARAMS(X)                                                                         \
+    X(events, uint64_t, QTP_T_U64, "n", "events", "", NULL, QTP_PARAM_SHORT_ID)                    \
+    X(warmup, uint64_t, QTP_T_U64, NULL, "warmup", "", NULL, 0)                                    \
+    X(ring_size, uint32_t, QTP_T_U32, "r", "ring", "", NULL, 0)                                    \
+    X(batch, uint32_t, QTP_T_U32, "b", "batch", "", NULL, 0)                                       \
+    X(payload, uint32_t, QTP_T_U32, "p", "payload", "", NULL, 0)                                   \
+    X(work_ns, uint64_t, QTP_T_U64, "w", "work", "ns", NULL, 0)                                    \
+    X(fanout, uint32_t, QTP_T_U32, "f", "fanout", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
+    X(shards, uint32_t, QTP_T_U32, "s", "shards", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
+    X(stages, uint32_t, QTP_T_U32, "l", "stages", "", "%u stages", QTP_PARAM_ZERO_OFF)             \
+    X(rate, double, QTP_T_REAL, "rate", "rate", "/s", NULL, QTP_PARAM_ZERO_OFF) /* 0: saturated */
+
+#define QTP_X_MEMBER(name, ctype, ...) ctype name;
+#define QTP_X_ENUM(name, ...) QTP_PARAM_##name,
+struct qtp_cell_params {
+    QTP_CELL_PARAMS(QTP_X_MEMBER)
+};
+enum qtp_param_id { QTP_CELL_PARAMS(QTP_X_ENUM) QTP_NPARAMS };
+
+struct qtp_param_def {
+    const char *name;
+    enum qtp_type type; /* QTP_T_U32, QTP_T_U64 or QTP_T_REAL */
+    size_t offset;      /* in struct qtp_cell_params */
+    const char *id, *label, *unit, *shape_label;
+    unsigned flags;
+};
+extern const struct qtp_param_def qtp_params[QTP_NPARAMS];
+
+/* A parameter's value; integers exactly, the rate as it is. */
+uint64_t qtp_param_u64(const struct qtp_cell_params *p, const struct qtp_param_def *d);
+double qtp_param_real(const struct qtp_cell_params *p, const struct qtp_param_def *d);
+void qtp_param_set(struct qtp_cell_params *p, const struct qtp_param_def *d, uint64_t v);
+/* Every parameter equal (the warm-up too). */
+bool qtp_params_equal(const struct qtp_cell_params *a, const struct qtp_cell_params *b);
+
+/* Flags of a schema field. */
+enum {
+    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written) */
+    QTP_FIELD_NULL_EMPTY = 1u << 1, /* a string written as null when empty, and read back so */
+};
+
+/* ---- what a rep measured: flat groups of scalars, X(name, ctype, type, flags) ---- */
+#define QTP_LATENCY_FIELDS(X)                                                                      \
+    X(count, uint64_t, QTP_T_U64, 0)                                                               \
+    X(mean, double, QTP_T_REAL, 0)                                                                 \
+    X(p50, uint64_t, QTP_T_U64, 0)                                                                 \
+    X(p90, uint64_t, QTP_T_U64, 0)                                                                 \
+    X(p99, uint64_t, QTP_T_U64, 0)                                                                 \
+    X(p999, uint64_t, QTP_T_U64, 0)                                                                \
+    X(p9999, uint64_t, QTP_T_U64, 0)                                                               \
+    X(max, uint64_t, QTP_T_U64, 0)                                                                 \
+    X(clamped, uint64_t, QTP_T_U64, QTP_FIELD_OPTIONAL) /* outside 1 ns..1 h (clock skew) */
+
+#define QTP_ALLOC_FIELDS(X)                                                                        \
+    X(calls, uint64_t, QTP_T_U64, 0) /* malloc + calloc + realloc */                               \
+    X(bytes, uint64_t, QTP_T_U64, 0)                                                               \
+    X(frees, uint64_t, QTP_T_U64, 0)                                                               \
+    X(per_event, double, QTP_T_REAL, 0)                                                            \
+    X(bytes_per_event, double, QTP_T_REAL, 0)
+
+#define QTP_CPU_FIELDS(X)                                                                          \
+    X(user_s, double, QTP_T_REAL, 0)                                                               \
+    X(sys_s, double, QTP_T_REAL, 0)                                                                \
+    X(voluntary_cs, uint64_t, QTP_T_U64, 0)                                                        \
+    X(involuntary_cs, uint64_t, QTP_T_U64, 0)
 
 struct qtp_latency {
-    uint64_t count;
-    double mean;
-    uint64_t p50, p90, p99, p999, p9999, max;
-    uint64_t clamped; /* values outside 1 ns..1 h (e.g. <= 0 from clock skew between CPUs) */
+    QTP_LATENCY_FIELDS(QTP_X_MEMBER)
 };
-
 struct qtp_alloc_stats {
-    uint64_t calls; /* malloc + calloc + realloc */
-    uint64_t bytes;
-    uint64_t frees;
-    double per_event;
-    double bytes_per_event;
+    QTP_ALLOC_FIELDS(QTP_X_MEMBER)
 };
-
 struct qtp_cpu_stats {
-    double user_s, sys_s;
-    uint64_t voluntary_cs, involuntary_cs;
+    QTP_CPU_FIELDS(QTP_X_MEMBER)
 };
 
 struct qtp_thread_record {
-    char role[QTP_NAME_MAX]; /* "producer", "producer1", "stage:s2", "shard:w[1]", ... */
-    int cpu_wanted;          /* -1: not bound */
+    char role[QTP_CELL_NAME_MAX]; /* "producer", "producer1", "stage:s2", "shard:w[1]", ... */
+    int cpu_wanted;               /* -1: not bound */
     int cpus_seen[QTP_MAX_CPUS_SEEN];
     size_t ncpus_seen;
     int node; /* NUMA node of the CPU it ran on most, -1 unknown */
 };
 
 struct qtp_rep_record {
-    char cell[2 * QTP_NAME_MAX * 4]; /* stable cell id, see qtp_cell_id() in qtp_results.h */
-    char topology[QTP_NAME_MAX];
-    char queue[QTP_NAME_MAX];
-    char wait[QTP_NAME_MAX]; /* "block" for mutex queues: they always block */
-    char placement[QTP_NAME_MAX];
-    char memory[QTP_NAME_MAX];
+    char cell[QTP_CELL_ID_MAX]; /* stable cell id, see qtp_cell_id() */
+    char topology[QTP_CELL_NAME_MAX];
+    char queue[QTP_CELL_NAME_MAX];
+    char wait[QTP_CELL_NAME_MAX]; /* "block" for queues without a wait axis: they always block */
+    char placement[QTP_CELL_NAME_MAX];
+    char memory[QTP_CELL_NAME_MAX];
     struct qtp_cell_params params;
     int rep;
     enum qtp_status status;
@@ -84,5 +162,66 @@ struct qtp_rep_record {
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
 };
+
+/* ---- the row table ---- */
+
+struct qtp_field {
+    const char *name;
+    enum qtp_type type;
+    size_t offset;                  /* in the containing struct */
+    size_t size;                    /* QTP_T_STR: capacity; QTP_T_ARRAY: element size */
+    const struct qtp_field *fields; /* QTP_T_OBJECT: {NULL}-terminated; QTP_T_ARRAY: element */
+    size_t count_offset;            /* QTP_T_ARRAY: its size_t count, in the containing struct */
+    size_t max;                     /* QTP_T_ARRAY: capacity (longer lists are cut on read) */
+    unsigned flags;
+};
+/* A row of results.jsonl, in the order it is written ({NULL}-terminated). */
+extern const struct qtp_field qtp_row_fields[];
+
+/* The coordinates that name a cell besides its parameters, in id order. */
+enum qtp_cell_name_id {
+    QTP_NAME_TOPOLOGY,
+    QTP_NAME_QUEUE,
+    QTP_NAME_WAIT,
+    QTP_NAME_PLACEMENT,
+    QTP_NAME_MEMORY,
+    QTP_NCELL_NAMES
+};
+struct qtp_cell_name {
+    const char *name; /* the field, e.g. "topology" */
+    size_t offset;    /* char[QTP_CELL_NAME_MAX] in qtp_rep_record */
+};
+extern const struct qtp_cell_name qtp_cell_names[QTP_NCELL_NAMES];
+
+/* "ok", "failed", "skipped"; and back (EINVAL for any other name). */
+const char *qtp_status_name(enum qtp_status s);
+int qtp_status_parse(const char *name, enum qtp_status *out);
+
+/* The stable id of a cell: topology.queue.wait.placement.memory, then each parameter's tag and
+ * value (n<events>.r<ring>.b<batch>.p<payload>.w<work_ns>; .f<fanout> .s<shards> .l<stages>
+ * .rate<rate> only when not 0). Counts divisible by 1000 get K/M/G suffixes (n1M). Names are
+ * made filename-safe without losing uniqueness: ':' becomes '_', ',' becomes '+', any other byte
+ * outside [A-Za-z0-9-] becomes ~XX (hex). The warm-up is not part of the id (like --reps, it is
+ * how a cell is measured, not what). Example: diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0
+ * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
+int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
+                const char *placement, const char *memory, const struct qtp_cell_params *p);
+
+/* ---- labels: the parameters in words ---- */
+/* The parameters that shape the row's topology: "N=3", "4 stages", "" for none. */
+void qtp_params_shape_label(const struct qtp_cell_params *p, char *buf, size_t len);
+/* The report's text for a cell: its shape label, then every other parameter that differs from
+ * ref's, with its unit ("N=3 events=20000 work=100ns rate=1e+05/s"). The warm-up is left out. */
+void qtp_params_text(const struct qtp_cell_params *p, const struct qtp_cell_params *ref, char *buf,
+                     size_t len);
+/* Which parameters vary over rows[0..n) (a shape parameter: among the cells it applies to). */
+void qtp_params_varying(const struct qtp_rep_record *rows, size_t n, bool vary[QTP_NPARAMS]);
+/* The run's table's short label of the varying parameters ("n=20K batch=4"). */
+void qtp_params_short_label(const struct qtp_cell_params *p, const bool vary[QTP_NPARAMS],
+                            char *buf, size_t len);
+/* A key equal for two cells exactly when their names and parameters are, except the warm-up and
+ * those in skip (names by index in qtp_cell_names, parameters by qtp_param_id; NULL: none). */
+void qtp_cell_key(const struct qtp_rep_record *r, const bool skip_name[QTP_NCELL_NAMES],
+                  const bool skip_param[QTP_NPARAMS], char *buf, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
-/* qtp_results.h - the results directory of DESIGN.md: meta.json, results.jsonl, summary.csv and
- * hist/<cell>.hgrm, written and read with jansson.
+/* qtp_results.h - the results directory: meta.json, results.jsonl, summary.csv and
+ * hist/<cell>.hgrm, written and read with jansson (the row's schema: qtp_record.h).
  *
  * Durability: every file but results.jsonl is replaced atomically (write a temporary file in the
  * same directory, fsync, rename, fsync the directory). results.jsonl is only appended to, one
@@ -34,26 +34,13 @@ int qtp_results_write_meta(const char *dir, const json_t *meta);
  * EINVAL if damaged ("meta.json line L column C: why" in err). */
 int qtp_results_read_meta(const char *dir, json_t **out, char *err, size_t errlen);
 
-/* "ok", "failed", "skipped"; and back (EINVAL for any other name). */
-const char *qtp_status_name(enum qtp_status s);
-int qtp_status_parse(const char *name, enum qtp_status *out);
-
-/* The stable id of a cell: topology.queue.wait.placement.memory.n<events>.r<ring>.b<batch>
- * .p<payload>.w<work_ns>, then .f<fanout> .s<shards> .l<stages> .rate<rate> for those not 0.
- * Counts divisible by 1000 get K/M/G suffixes (n1M). Names are made filename-safe without
- * losing uniqueness: ':' becomes '_', ',' becomes '+', any other byte outside [A-Za-z0-9-]
- * becomes ~XX (hex). The warm-up is not part of the id (like --reps, it is how a cell is
- * measured, not what). Example: diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0
- * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
-int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
-                const char *placement, const char *memory, const struct qtp_cell_params *p);
-
-/* One row as the JSON object of DESIGN.md (new reference; NULL on ENOMEM). Non-finite reals
- * (not representable in JSON) are written as null. */
+/* One row as its JSON object, fields in schema order (new reference; NULL on ENOMEM).
+ * Non-finite reals (not representable in JSON) are written as null. */
 json_t *qtp_rep_to_json(const struct qtp_rep_record *r);
-/* Fill *r from such an object: every field of DESIGN.md must be there with its type (null is
- * read back as NAN for reals and "" for hist); unknown fields are ignored; lists longer than
- * the record holds are cut to fit. EINVAL with "field 'x.y': why" in err. */
+/* Fill *r from such an object: every field of the schema must be there with its type, but those
+ * marked optional (null is read back as NAN for reals and "" for hist); unknown fields are
+ * ignored; lists longer than the record holds are cut to fit. EINVAL with "field 'x.y': why" in
+ * err. */
 int qtp_rep_from_json(const json_t *j, struct qtp_rep_record *r, char *err, size_t errlen);
 
 /* Append the rows of one cell to dir/results.jsonl (created if absent), one line each, in a
@@ -85,7 +72,8 @@ int qtp_results_load(const char *dir, struct qtp_rows *out, struct qtp_results_l
 int qtp_results_load_file(const char *path, struct qtp_rows *out,
                           struct qtp_results_load_info *info, char *err, size_t errlen);
 
-/* Replace dir/summary.csv atomically with one row per cell (in order of first appearance):
+/* Replace dir/summary.csv atomically with one row per cell (qtp_summary.h, in order of first
+ * appearance):
  *   cell,topology,queue,wait,placement,memory,events,warmup,ring_size,batch,payload,work_ns,
  *   fanout,shards,stages,rate,status,reps,reps_ok,throughput_median,throughput_min,
  *   throughput_max,p50_median,p90_median,p99_median,p99_min,p99_max,p999_median,p9999_median,

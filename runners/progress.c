@@ -6,8 +6,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../results/qtp_clock.h"
-#include "cli.h"
+#include "qtp_clock.h"
+#include "qtp_text.h"
 
 void qtp_format_duration(double s, char *buf, size_t len)
 {
@@ -15,9 +15,9 @@ void qtp_format_duration(double s, char *buf, size_t len)
         s = 0;
     unsigned long t = (unsigned long)(s + 0.5);
     if (t >= 3600)
-        QTP_FMT(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+        qtp_fmt(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
     else
-        QTP_FMT(buf, len, "%lu:%02lu", t / 60, t % 60);
+        qtp_fmt(buf, len, "%lu:%02lu", t / 60, t % 60);
 }
 
 void qtp_meter_init(struct qtp_meter *m, int fd, size_t total_cells, double work_total)
@@ -70,7 +70,7 @@ static void times(const struct qtp_meter *m, char *el, char *left, size_t len)
     if (done > 0 && m->work_total > 0)
         qtp_format_duration(elapsed / done * (m->work_total - done), left, len);
     else
-        QTP_FMT(left, len, "?");
+        qtp_fmt(left, len, "?");
 }
 
 static unsigned columns(int fd)
@@ -119,7 +119,7 @@ void qtp_meter_begin(struct qtp_meter *m, size_t index, const char *label, doubl
     m->cell_work = work;
     m->rep = 0;
     m->reps = reps;
-    QTP_FMT(m->label, sizeof m->label, "%s", label);
+    qtp_fmt(m->label, sizeof m->label, "%s", label);
     if (m->tty)
         draw(m);
     pthread_mutex_unlock(&m->lock);

@@ -21,7 +21,7 @@ struct qtp_meter {
     int fd;
     bool tty;
     size_t total, done;           /* cells */
-    double work_total, work_done; /* estimated cost units (see run.c) */
+    double work_total, work_done; /* estimated cost units (run_cell.c) */
     double cell_work;             /* of the current cell */
     uint64_t t0_ns;
     size_t index; /* current cell, 0-based */

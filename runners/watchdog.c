@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../results/qtp_clock.h"
-#include "cli.h"
-#include "../topologies/qtp_deploy.h"
+#include "qtp_clock.h"
+#include "qtp_text.h"
+#include "qtp_deploy.h"
 
 struct qtp_watchdog {
     struct qtp_watchdog_config cfg;
@@ -62,7 +62,7 @@ static void *watch(void *arg)
         }
         if (!w->fired && w->cfg.interrupt && atomic_load(w->cfg.interrupt) >= 2) {
             w->fired = true;
-            QTP_FMT(w->reason, sizeof w->reason, "interrupted (second signal): halted");
+            qtp_fmt(w->reason, sizeof w->reason, "interrupted (second signal): halted");
             qtp_deploy_halt(w->cfg.deploy);
         }
         if (!w->fired) {
@@ -72,7 +72,7 @@ static void *watch(void *arg)
                 still_since = now;
             } else if (now - still_since >= w->cfg.timeout_ms * 1000000ull) {
                 w->fired = true;
-                QTP_FMT(w->reason, sizeof w->reason, "watchdog: no progress for %.1f s: %s",
+                qtp_fmt(w->reason, sizeof w->reason, "watchdog: no progress for %.1f s: %s",
                         (double)(now - still_since) / 1e9, w->now.text);
                 qtp_deploy_halt(w->cfg.deploy);
             }
@@ -119,7 +119,7 @@ bool qtp_watchdog_stop(struct qtp_watchdog *w, char *reason, size_t len)
     pthread_join(w->thread, NULL);
     bool fired = w->fired;
     if (fired && reason)
-        QTP_FMT(reason, len, "%s", w->reason);
+        qtp_fmt(reason, len, "%s", w->reason);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w);

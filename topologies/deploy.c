@@ -32,8 +32,8 @@
 #include "qtp_topo_internal.h"
 #include "../queues/qtp_mqueue.h"
 #include "../queues/qtp_ring.h"
-#include "../results/qtp_clock.h"
-#include "../results/qtp_hist.h"
+#include "qtp_clock.h"
+#include "qtp_hist.h"
 
 const struct qtp_queue_kind qtp_queue_kinds[] = {
     {"ring", "one Disruptor-style ring per topology, sequence barriers, zero copies",

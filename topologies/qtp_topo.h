@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qtp_work.h" /* stages do calibrated busy work */
+
 /* Limits: stage instances (threads other than producers) and therefore fields and terminals. */
 #define QTP_TOPO_MAX_INSTANCES 64
 #define QTP_TOPO_MAX_FIELDS 64
@@ -197,10 +199,5 @@ int qtp_model_run_work(const struct qtp_topology *t, uint64_t seed, uint64_t n,
  * (3 bad events)", "terminal c3 producer 0: count 99, expected 100", "... hash differs". */
 bool qtp_expect_check(const struct qtp_topology *t, const struct qtp_expect *want,
                       const struct qtp_expect *got, char *reason, size_t len);
-
-/* Calibrate busy work against the clock (call once at start-up; idempotent, thread-safe). */
-void qtp_work_calibrate(void);
-/* Busy work of about ns nanoseconds (calibrated; uncalibrated: a rough default). */
-void qtp_work_busy(uint64_t ns);
 
 #endif

@@ -88,7 +88,7 @@ class Hist:
         return bucket(self.max_v)[1]
 
     def write_hgrm(self, f, ticks_per_half=5, scale=1000.0):
-        """What qtp_hist_write_hgrm (results/hist.c) writes: HdrHistogram's percentile
+        """What qtp_hist_write_hgrm (results/measure/hist.c) writes: HdrHistogram's percentile
         distribution as Java's outputPercentileDistribution prints it, values in microseconds."""
         def row(lo, level, cum):
             v = bucket(lo)[1] / scale
@@ -238,7 +238,7 @@ def main():
         hwloc_xml = subprocess.run(["lstopo-no-graphics", "--of", "xml"], check=True,
                                    capture_output=True, text=True).stdout
 
-    # meta.json in the layout `qtopo run` writes (runners/run.c).
+    # meta.json in the layout `qtopo run` writes (runners/run_meta.c).
     u = os.uname()
     meta = {
         "qtopo_version": "0.1.0",

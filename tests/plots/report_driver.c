@@ -1,6 +1,6 @@
 /* qtopo-report-test: `qtopo report` on its own (the report tests run it as a separate process,
  * as users run qtopo). */
-#include "report.h"
+#include "commands.h"
 
 int main(int argc, char **argv)
 {

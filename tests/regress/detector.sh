@@ -75,10 +75,11 @@ attempt() {
         echo "RESULT planted: FAIL (calibration run failed: $(tail -1 "$dir/calibrate.log"))"
         return 1
       fi
-      ns=$(jq -rs --argjson pct "$pct" '
-        [.[] | select(.status == "ok")] | group_by(.cell)
-        | map(map(.throughput_eps) | max)
-        | (1e9 / max) * $pct / 100 | ceil' "$dir/calibrate/results.jsonl")
+      # (summary.csv's throughput_max: the best rep of each cell, as qtopo summarized it.)
+      ns=$(awk -F, -v pct="$pct" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "throughput_max") c = i; next }
+        $c != "" && $c + 0 > best { best = $c + 0 }
+        END { if (best > 0) { v = 1e9 / best * pct / 100; print (v == int(v)) ? v : int(v) + 1 } }' \
+        "$dir/calibrate/summary.csv")
       if ! [[ "$ns" =~ ^[0-9]+$ ]] || [ "$ns" -le 0 ]; then
         echo "RESULT planted: FAIL (calibration gave no ring throughput)"
         return 1

@@ -1,6 +1,7 @@
 /* results_compare: qtopo compare's exit codes on small synthetic results directories:
  * A/A -> 0, a 30% throughput drop -> 1 (that cell only), a p99 rise -> 1, an improvement -> 0,
- * too few reps / missing / damaged / disjoint / bad options -> 2 with a clear message. */
+ * the family-wise level (--fwer) shared out over every test, too few reps / missing / damaged /
+ * disjoint / bad options -> 2 with a clear message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "qtp_compare.h"
+#include "qtp_results.h"
 #include "test_common.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -67,6 +70,19 @@ static void make_dir(char *dir, size_t len, const char *name, int reps, int whic
         }
         assert_int_equal(qtp_results_append(dir, rows, (size_t)reps), 0);
     }
+}
+
+/* "<name>-base" with reps ok reps per cell, "<name>-new" with the diamond's throughput 30% lower,
+ * and the path "<name>.json" for the comparison. */
+static void make_pair(const char *name, int reps, uint64_t *rs, char a[300], char b[300],
+                      char js[300])
+{
+    char n[64];
+    snprintf(n, sizeof n, "%s-base", name);
+    make_dir(a, 300, n, reps, -1, 1, 1, rs);
+    snprintf(n, sizeof n, "%s-new", name);
+    make_dir(b, 300, n, reps, 1, 0.7, 1, rs);
+    snprintf(js, 300, "%s/%s.json", base, name);
 }
 
 /* Run qtopo compare with args, capturing stdout and stderr into out/err (static buffers). */
@@ -231,9 +247,7 @@ static void test_too_few_reps(void **state)
     (void)state;
     uint64_t rs = seed ^ 3;
     char a[300], b[300], js[300];
-    make_dir(a, sizeof a, "few-base", 2, -1, 1, 1, &rs);
-    make_dir(b, sizeof b, "few-new", 2, 1, 0.7, 1, &rs);
-    snprintf(js, sizeof js, "%s/few.json", base);
+    make_pair("few", 2, &rs, a, b, js);
     const char *args[] = {a, b, "--json", js};
     assert_int_equal(run_compare(4, args), 2);
     assert_non_null(strstr(err_text, "too few reps to test"));
@@ -244,6 +258,44 @@ static void test_too_few_reps(void **state)
     const char *strict[] = {a, b, "--alpha", "0.01"};
     assert_int_equal(run_compare(4, strict), 2);
     assert_non_null(strstr(err_text, "needs at least 5 ok reps per side"));
+}
+
+/* --fwer F: each of the cells x metrics tests runs at F / tests, and the JSON says so. */
+static void test_fwer(void **state)
+{
+    (void)state;
+    uint64_t rs = seed ^ 5;
+    char a[300], b[300], js[300];
+    make_pair("fwer", 8, &rs, a, b, js);
+    const char *args[] = {a, b, "--fwer", "0.05", "--json", js};
+    assert_int_equal(run_compare(6, args), 1); /* 8 vs 8 apart: p = 1.6e-4 < 0.05 / 6 */
+    assert_string_equal(verdict_of("diamond.ring.yield", "throughput"), "REGRESSED");
+    assert_non_null(
+        strstr(out_text, "alpha 0.00833333 (family-wise 0.05 over 6 tests, Bonferroni)"));
+    json_error_t je;
+    json_t *j = json_load_file(js, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "tests")), 6);
+    assert_true(json_real_value(json_object_get(j, "fwer")) == 0.05);
+    assert_true(fabs(json_real_value(json_object_get(j, "alpha")) - 0.05 / 6) < 1e-15);
+    /* Each cell's summary rides along: the medians ci-regress keeps in its history. */
+    json_t *summaries = json_object_get(j, "cells");
+    assert_int_equal(json_array_size(summaries), 3);
+    json_t *c1 = json_array_get(summaries, 1);
+    assert_non_null(strstr(json_string_value(json_object_get(c1, "cell")), "diamond.ring.yield"));
+    json_t *tp =
+        json_object_get(json_object_get(json_object_get(c1, "new"), "metrics"), "throughput");
+    assert_int_equal(json_integer_value(json_object_get(tp, "n")), 8);
+    double med = json_real_value(json_object_get(tp, "median"));
+    assert_true(med > 0.7 * 8.0e6 * 0.97 && med < 0.7 * 8.0e6 * 1.03);
+    json_decref(j);
+
+    const char *both[] = {a, b, "--fwer", "0.05", "--alpha", "0.01"};
+    assert_int_equal(run_compare(6, both), 2);
+    assert_non_null(strstr(err_text, "--alpha and --fwer go separately"));
+    const char *bad[] = {a, b, "--fwer", "0.9"};
+    assert_int_equal(run_compare(4, bad), 2);
+    assert_non_null(strstr(err_text, "bad --fwer '0.9'"));
 }
 
 static void test_bad_input(void **state)
@@ -333,6 +385,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_throughput_drop),
         cmocka_unit_test(test_latency_and_improvement),
         cmocka_unit_test(test_too_few_reps),
+        cmocka_unit_test(test_fwer),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -247,7 +247,7 @@ static void test_json_round_trip(void **state)
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     assert_null(strchr(text, '\n'));
-    /* The field names of DESIGN.md. */
+    /* The field names of the results format. */
     const char *names[] = {"\"cell\":",
                            "\"topology\":",
                            "\"queue\":",

@@ -11,11 +11,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../../queues/qtp_wait.h"
-#include "../../topologies/qtp_deploy.h"
-#include "../../topologies/qtp_topo.h"
-#include "cli.h"
 #include "machine.h"
+#include "qtp_cli.h"
+#include "qtp_deploy.h"
+#include "qtp_topo.h"
+#include "qtp_wait.h"
 
 static struct qtp_machine *synthetic(const char *desc)
 {
@@ -68,10 +68,11 @@ static void test_defaults(void **state)
     assert_int_equal(parse("", o, NULL, err, sizeof err), 0);
     /* Two parts: pingpong (round trips) gets fewer events than the rest. */
     assert_int_equal(o->nparts, 2);
-    assert_int_equal(o->parts[1].topology.n, 1);
-    assert_string_equal(o->parts[1].topology.v[0], "pingpong");
-    assert_true(o->parts[1].events.v[0] < o->parts[0].events.v[0]);
-    assert_int_equal(o->parts[1].wait.n, o->parts[0].wait.n);
+    assert_int_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].n, 1);
+    assert_string_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
+    assert_true(o->parts[1].params[QTP_PARAM_events].v[0] <
+                o->parts[0].params[QTP_PARAM_events].v[0]);
+    assert_int_equal(o->parts[1].names[QTP_NAME_WAIT].n, o->parts[0].names[QTP_NAME_WAIT].n);
     size_t ntopo = 0, nq = 0, nw = 0;
     while (qtp_topologies[ntopo].name)
         ntopo++;
@@ -79,23 +80,24 @@ static void test_defaults(void **state)
         nq++;
     while (qtp_wait_strategies[nw].name)
         nw++;
-    assert_int_equal(o->parts[0].topology.n + o->parts[1].topology.n, ntopo);
-    assert_int_equal(o->parts[0].queue.n, nq);
-    assert_int_equal(o->parts[0].wait.n, nw);
-    assert_true(o->parts[0].placement.n >= 5); /* every policy but cpus:LIST */
-    assert_string_equal(o->parts[0].memory.v[0], "local");
-    assert_int_equal(o->parts[0].events.n, 1);
-    uint64_t full = o->parts[0].events.v[0];
+    assert_int_equal(
+        o->parts[0].names[QTP_NAME_TOPOLOGY].n + o->parts[1].names[QTP_NAME_TOPOLOGY].n, ntopo);
+    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq);
+    assert_int_equal(o->parts[0].names[QTP_NAME_WAIT].n, nw);
+    assert_true(o->parts[0].names[QTP_NAME_PLACEMENT].n >= 5); /* every policy but cpus:LIST */
+    assert_string_equal(o->parts[0].names[QTP_NAME_MEMORY].v[0], "local");
+    assert_int_equal(o->parts[0].params[QTP_PARAM_events].n, 1);
+    uint64_t full = o->parts[0].params[QTP_PARAM_events].v[0];
     uint32_t reps = o->parts[0].reps;
-    assert_int_equal(o->parts[0].warmup, full / 10);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_warmup].v[0], full / 10);
 
     assert_int_equal(parse("--quick", o, NULL, err, sizeof err), 0);
-    assert_true(o->parts[0].events.v[0] < full);
+    assert_true(o->parts[0].params[QTP_PARAM_events].v[0] < full);
     assert_true(o->parts[0].reps <= reps);
     /* Explicit values win over --quick's. */
     assert_int_equal(parse("--quick -n 7K -r 4", o, NULL, err, sizeof err), 0);
     assert_int_equal(o->nparts, 1); /* an explicit count: one part, the same for every topology */
-    assert_int_equal(o->parts[0].events.v[0], 7000);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_events].v[0], 7000);
     assert_int_equal(o->parts[0].reps, 4);
     qtp_run_opts_free(o);
     free(o);
@@ -109,18 +111,19 @@ static void test_lists(void **state)
     assert_int_equal(parse("-t unicast,diamond,unicast -p os,cpus:0,1,compact --fanout 3,6,12", o,
                            NULL, err, sizeof err),
                      0);
-    assert_int_equal(o->parts[0].topology.n, 2); /* duplicates dropped */
-    assert_int_equal(o->parts[0].placement.n, 3);
-    assert_string_equal(o->parts[0].placement.v[1], "cpus:0,1"); /* the list keeps its commas */
-    assert_int_equal(o->parts[0].fanout.n, 3);
-    assert_int_equal(o->parts[0].fanout.v[2], 12);
+    assert_int_equal(o->parts[0].names[QTP_NAME_TOPOLOGY].n, 2); /* duplicates dropped */
+    assert_int_equal(o->parts[0].names[QTP_NAME_PLACEMENT].n, 3);
+    assert_string_equal(o->parts[0].names[QTP_NAME_PLACEMENT].v[1],
+                        "cpus:0,1"); /* the list keeps its commas */
+    assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].n, 3);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].v[2], 12);
 
     assert_int_equal(parse("-q all -w all", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->parts[0].wait.n, 3);
+    assert_int_equal(o->parts[0].names[QTP_NAME_WAIT].n, 3);
     assert_int_equal(parse("--ring-size 64K --rate 100K/s,0", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->parts[0].ring_size.v[0], 65536);
-    assert_int_equal(o->parts[0].rate.v[0], 100000);
-    assert_int_equal(o->parts[0].rate.v[1], 0);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_ring_size].v[0], 65536);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_rate].v[0], 100000);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_rate].v[1], 0);
 
     assert_int_equal(parse("-t diamnd", o, NULL, err, sizeof err), QTP_CLI_BAD);
     assert_non_null(strstr(err, "'diamnd'"));
@@ -146,11 +149,12 @@ static void test_matrix_file(void **state)
     char line[256];
     snprintf(line, sizeof line, "--matrix %s -n 5K", path);
     assert_int_equal(parse(line, o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->parts[0].topology.n, 1);
-    assert_int_equal(o->parts[0].queue.n, 3);
-    assert_int_equal(o->parts[0].events.v[0], 5000); /* the flag overrides the file */
-    assert_int_equal(o->parts[0].fanout.n, 2);
-    assert_int_equal(o->parts[0].ring_size.v[0], 4096);
+    assert_int_equal(o->parts[0].names[QTP_NAME_TOPOLOGY].n, 1);
+    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, 3);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_events].v[0],
+                     5000); /* the flag overrides the file */
+    assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].n, 2);
+    assert_int_equal(o->parts[0].params[QTP_PARAM_ring_size].v[0], 4096);
     assert_true(o->parts[0].oversubscribe);
     unlink(path);
 
@@ -181,7 +185,7 @@ static void test_matrix_parts(void **state)
     assert_int_equal(qtp_matrix_parts_from_json_text(text, "p.json", &parts, &n, err, sizeof err),
                      0);
     assert_int_equal(n, 2);
-    assert_int_equal(parts[0].events.v[0], 1000000);
+    assert_int_equal(parts[0].params[QTP_PARAM_events].v[0], 1000000);
     assert_int_equal(parts[1].reps, 2);
     for (size_t i = 0; i < n; i++)
         qtp_matrix_defaults(&parts[i]);
@@ -191,8 +195,8 @@ static void test_matrix_parts(void **state)
     size_t nb = 0;
     assert_int_equal(qtp_matrix_parts_from_json(j, "meta", &back, &nb, err, sizeof err), 0);
     assert_int_equal(nb, 2);
-    assert_string_equal(back[1].topology.v[0], "pingpong");
-    assert_int_equal(back[1].events.v[0], 5000);
+    assert_string_equal(back[1].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
+    assert_int_equal(back[1].params[QTP_PARAM_events].v[0], 5000);
 
     /* The union: cells of both parts, each measured as its part says. */
     struct qtp_cell *cells;
@@ -241,14 +245,15 @@ static void test_json_roundtrip(void **state)
     json_t *j2 = json_loads(s, 0, NULL);
     assert_int_equal(qtp_matrix_from_json(back, j2, "meta", err, sizeof err), 0);
     qtp_matrix_defaults(back);
-    assert_int_equal(back->topology.n, 2);
-    assert_string_equal(back->placement.v[1], "cpus:0");
-    assert_int_equal(back->shards.n, 2);
+    assert_int_equal(back->names[QTP_NAME_TOPOLOGY].n, 2);
+    assert_string_equal(back->names[QTP_NAME_PLACEMENT].v[1], "cpus:0");
+    assert_int_equal(back->params[QTP_PARAM_shards].n, 2);
     assert_int_equal(back->seed, UINT64_MAX);
     assert_true(back->no_latency);
     assert_int_equal(back->reps, 2);
-    assert_int_equal(back->events.v[0], 3000);
-    assert_int_equal(back->warmup, o->parts[0].warmup);
+    assert_int_equal(back->params[QTP_PARAM_events].v[0], 3000);
+    assert_int_equal(back->params[QTP_PARAM_warmup].v[0],
+                     o->parts[0].params[QTP_PARAM_warmup].v[0]);
     free(s);
     json_decref(j);
     json_decref(j2);

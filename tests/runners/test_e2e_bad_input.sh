@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bad input, table-driven (DESIGN.md "Bad input"): every line below is a command line (and, for
+# Bad input, table-driven (one line naming it, exit 2, nothing written): every line below is a
+# command line (and, for
 # --matrix, a file) that must give exit status 2, one message on stderr containing the expected
 # phrase, and write nothing: no output directory, nothing in the working directory, no change to
 # an existing results directory.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check a qtopo results directory against DESIGN.md (Results): meta.json, results.jsonl,
+"""Check a qtopo results directory against the results format: meta.json, results.jsonl,
 summary.csv and hist/<cell>.hgrm present and well-formed, with the fields the contract names.
 
 usage: test_e2e_check.py DIR [--all-ok] [--complete] [--failed PHRASE] [--min-skipped N]
@@ -80,6 +80,15 @@ def check_meta(d):
         ids = [c.get("cell") for c in cells]
         if len(set(ids)) != len(ids):
             bad(f"{w}: duplicate cell ids")
+    # The registries the report orders and groups by: every queue kind names a known family.
+    reg = need(meta, "registries", dict, w)
+    if reg is not None:
+        for k in ("topologies", "families", "queues", "waits", "placements"):
+            need(reg, k, list, w + " registries")
+        families = [f.get("name") for f in reg.get("families", [])]
+        for q in reg.get("queues", []):
+            if q.get("family") not in families or not isinstance(q.get("uses_wait"), bool):
+                bad(f"{w}: registries: queue kind {q!r} has no known family or wait axis")
     return meta
 
 

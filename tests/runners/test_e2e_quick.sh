@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qtopo run --quick on tiny parameters: every cell that runs is verified against the model, and
-# meta.json, results.jsonl, summary.csv and hist/*.hgrm are there with the fields of DESIGN.md;
-# skipped cells carry their reasons.
+# meta.json, results.jsonl, summary.csv and hist/*.hgrm are there with the fields of the results
+# format (README.md); skipped cells carry their reasons.
 source "$(dirname "$0")/test_e2e_lib.sh"
 
 "$qtopo" run --quick -t unicast,diamond,shard,pingpong -q all -w all -p os,compact,smt \

@@ -41,7 +41,7 @@ static void test_cpu_and_switches(void **state)
         nanosleep(&ts, NULL);
     }
     assert_int_equal(qtp_usage_snapshot(&b), 0);
-    struct qtp_cpu_stats d;
+    struct qtp_usage d;
     qtp_usage_cpu_diff(&a, &b, &d);
     assert_true(d.user_s + d.sys_s >= 0.02);
     assert_true(d.voluntary_cs >= 5); /* each sleep gives up the CPU */

@@ -1,0 +1,28 @@
+/* qtp_text.h - messages and names: the small text helpers every layer above the queues shares.
+ *
+ * Library functions report a problem as one line in a caller's buffer (err, errlen) and return an
+ * errno value; only the command line prints. These are the one way to fill such a buffer, to
+ * format into a fixed one where cutting a long value short is intended, and to look a name up in
+ * a registry table.
+ */
+#ifndef QTP_TEXT_H
+#define QTP_TEXT_H
+
+#include <stddef.h>
+
+/* snprintf for messages and labels, where cutting a long value short is intended (GCC's
+ * -Wformat-truncation does not look into it). Returns like snprintf. */
+int qtp_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* One line into err[errlen] (nothing when err is NULL or errlen 0). */
+void qtp_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The row of a registry whose name is `name`: table is an array of rows of row_size bytes, each
+ * starting with its name (a const char *), ended by a row whose name is NULL. NULL if none (or
+ * name is NULL). Use it through QTP_FIND_NAME, which keeps the row type. */
+const void *qtp_find_name(const void *table, size_t row_size, const char *name);
+#define QTP_FIND_NAME(table, name)                                                                 \
+    ((__typeof__(&(table)[0]))qtp_find_name((table), sizeof(table)[0], (name)))
+
+#endif

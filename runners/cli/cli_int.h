@@ -1,0 +1,113 @@
+/* cli_int.h - internal to runners/cli/: the option table and the helpers its three files share. */
+#ifndef QTP_CLI_INT_H
+#define QTP_CLI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qtp_cli.h"
+#include "qtp_text.h"
+
+/* The default matrix. Sized so that `qtopo run` takes about 3 minutes on a 2-core machine and
+ * `--quick` under one. */
+#define DEFAULT_EVENTS 400000
+#define DEFAULT_REPS 5
+#define QUICK_EVENTS 20000
+#define QUICK_REPS 3
+#define DEFAULT_RT_EVENTS 40000 /* round trips (pingpong) in the default matrix */
+#define QUICK_RT_EVENTS 4000
+#define DEFAULT_RING_SIZE 1024
+#define DEFAULT_BATCH 1
+#define DEFAULT_FANOUT 3 /* the topology builders' defaults (qtp_topo.h) */
+#define DEFAULT_SHARDS 2
+#define DEFAULT_STAGES 3
+#define DEFAULT_TIMEOUT_S 30
+
+/* One line into err, and the exit status of bad input. */
+#define CLI_BAD(err, len, ...) (qtp_set_err((err), (len), __VA_ARGS__), QTP_CLI_BAD)
+
+enum opt_kind {
+    K_NAMES, /* a list of names checked against a registry (qtp_matrix.names[axis]) */
+    K_PARAM, /* a cell parameter: a list of counts, or one (F_SCALAR) */
+    K_U64,   /* one count, a scalar member of qtp_matrix */
+    K_FLAG,  /* a bool member of qtp_matrix */
+    K_PATH,  /* command line only */
+};
+
+enum {
+    F_POW2 = 1u << 0,    /* powers of two only */
+    F_BINARY = 1u << 1,  /* K/M/G are 1024s */
+    F_RATE = 1u << 2,    /* may end in "/s" */
+    F_PAYLOAD = 1u << 3, /* 0 or min..max */
+    F_PLAIN = 1u << 4,   /* small numbers: no suffix note in messages */
+    F_SCALAR = 1u << 5,  /* K_PARAM: one value, not a sweep */
+};
+
+enum opt_id {
+    O_TOPOLOGY,
+    O_QUEUE,
+    O_WAIT,
+    O_PLACEMENT,
+    O_MEMORY,
+    O_EVENTS,
+    O_REPS,
+    O_WARMUP,
+    O_RING_SIZE,
+    O_BATCH,
+    O_PAYLOAD,
+    O_WORK,
+    O_FANOUT,
+    O_SHARDS,
+    O_STAGES,
+    O_RATE,
+    O_TIMEOUT,
+    O_OVERSUBSCRIBE,
+    O_QUICK,
+    O_NO_LATENCY,
+    O_SEED,
+    O_MATRIX,
+    O_OUT,
+    O_RESUME,
+    O_HELP,
+    O_COUNT
+};
+
+struct opt_def {
+    enum opt_id id;
+    const char *name;  /* long option and JSON key */
+    const char *alias; /* another JSON key, or NULL (a parameter's is its schema name) */
+    int short_name;    /* 0: none */
+    const char *arg;   /* NULL: a flag */
+    enum opt_kind kind;
+    unsigned flags;
+    uint64_t min, max;
+    int index;            /* K_NAMES: qtp_cell_name_id; K_PARAM: qtp_param_id */
+    size_t off, size;     /* K_U64, K_FLAG: the member of struct qtp_matrix */
+    uint64_t dflt, quick; /* K_PARAM, K_U64: the default matrix's value (and with --quick) */
+    const char *help;
+};
+extern const struct opt_def qtp_cli_opts[O_COUNT];
+
+static inline bool opt_given(const struct qtp_matrix *m, enum opt_id id)
+{
+    return m->given & (1ull << id);
+}
+
+/* The option a matrix key names (its name or its alias), or NULL. */
+const struct opt_def *qtp_cli_opt_by_key(const char *key);
+/* Apply one textual value of option d (a flag's argument, or a JSON string); where says where it
+ * came from. A list given twice replaces unless append (the elements of a JSON array). */
+int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char *where,
+                       const char *s, bool append, char *err, size_t len);
+/* "topology, queue, ..., seed": the matrix keys. */
+void qtp_cli_matrix_keys(char *buf, size_t len);
+/* The names of a name axis (without "all"), from its registry. */
+size_t qtp_cli_axis_names(enum qtp_cell_name_id axis, const char **names, size_t max);
+/* 0, or QTP_CLI_BAD naming the value and the accepted ones. */
+int qtp_cli_check_name(enum qtp_cell_name_id axis, const char *where, const char *v,
+                       const struct qtp_machine *mach, char *err, size_t len);
+void qtp_cli_strlist_add(struct qtp_strlist *l, const char *v);
+void qtp_cli_numlist_add(struct qtp_numlist *l, uint64_t v);
+
+#endif

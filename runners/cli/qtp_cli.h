@@ -1,0 +1,154 @@
+/* qtp_cli.h - what `qtopo run` is asked to run: its options, parsed from flags or a JSON matrix
+ * file, validated, and expanded into cells. These functions print nothing; they return 0 or
+ * QTP_CLI_BAD (exit status 2) with one line in err naming the bad value and the accepted ones.
+ *
+ * One table of options (options.c) serves getopt, the JSON matrix keys, --help and meta.json, so
+ * the flag and the file spellings cannot drift apart; the cell parameters among them come from
+ * the row's schema (qtp_record.h), which also names the matrix keys.
+ *   options.c      the option table, flags, lists and counts, --help
+ *   matrix_json.c  matrix files and meta.json's "matrix"
+ *   expand.c       defaults, machine checks, and the expansion into cells (with their plans)
+ */
+#ifndef QTP_CLI_H
+#define QTP_CLI_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "numa_mem.h"
+#include "qtp_record.h"
+
+struct json_t;
+struct qtp_machine;
+struct qtp_topology_def;
+struct qtp_queue_kind;
+struct qtp_wait_ops;
+struct qtp_topo_params;
+
+#define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
+#define QTP_AXIS_MAX 32 /* values per axis */
+#define QTP_PLACE_MAX 256
+
+struct qtp_strlist {
+    unsigned n;
+    char v[QTP_AXIS_MAX][QTP_PLACE_MAX];
+};
+
+struct qtp_numlist {
+    unsigned n;
+    uint64_t v[QTP_AXIS_MAX];
+};
+
+/* A matrix before expansion: every coordinate a list (the warm-up has one value); the scalars
+ * apply to every cell. */
+struct qtp_matrix {
+    struct qtp_strlist names[QTP_NCELL_NAMES]; /* topology, queue, wait, placement, memory */
+    struct qtp_numlist params[QTP_NPARAMS];    /* by qtp_param_id */
+    uint32_t reps;
+    uint32_t timeout_s;
+    bool oversubscribe;
+    bool quick;
+    bool no_latency;
+    uint64_t seed;
+    uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
+};
+
+/* A run is the union of one or more matrices ("parts"): a matrix file may hold an array of
+ * matrix objects, and the default matrix is two parts (round-trip topologies such as pingpong
+ * get fewer events: each is a full wake-up both ways). Flags apply to every part. */
+struct qtp_run_opts {
+    struct qtp_matrix *parts; /* nparts >= 1 after a successful parse without --resume */
+    size_t nparts;
+    char out[PATH_MAX];         /* empty: results/runs/<UTC time>-<host> */
+    char resume[PATH_MAX];      /* --resume DIR */
+    char matrix_file[PATH_MAX]; /* --matrix FILE */
+    bool help;
+};
+void qtp_run_opts_free(struct qtp_run_opts *o);
+
+/* Parse `qtopo run` arguments (argv[0] is "run") into o (zeroed first; free it with
+ * qtp_run_opts_free, also after an error). The matrix file, if any, is read first, then flags
+ * override its keys in every part; unset keys take the defaults (the default matrix, smaller
+ * with --quick). Names are checked against the registries, numbers against their ranges, CPUs
+ * and NUMA nodes against mach (may be NULL: then by qtp_matrix_check later). */
+int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struct qtp_machine *mach,
+                      char *err, size_t errlen);
+
+/* A matrix file's text or meta.json's "matrix": one object, or an array of them (the parts).
+ * *parts is malloc'd. origin names the source in messages ("FILE:LINE:COLUMN: ..."). */
+int qtp_matrix_parts_from_json_text(const char *text, const char *origin, struct qtp_matrix **parts,
+                                    size_t *nparts, char *err, size_t errlen);
+int qtp_matrix_parts_from_json(struct json_t *j, const char *origin, struct qtp_matrix **parts,
+                               size_t *nparts, char *err, size_t errlen);
+/* The parts as written to meta.json: one object, or an array when there are several. */
+struct json_t *qtp_matrix_parts_to_json(const struct qtp_matrix *parts, size_t nparts);
+
+/* Load a JSON matrix (object with the option keys) from text into m, over what m holds.
+ * `origin` names the source in messages ("FILE:LINE:COLUMN: ..."). */
+int qtp_matrix_from_json_text(struct qtp_matrix *m, const char *text, const char *origin, char *err,
+                              size_t errlen);
+/* The matrix as a JSON object with the same keys (meta.json, read back by --resume). */
+struct json_t *qtp_matrix_to_json(const struct qtp_matrix *m);
+/* The inverse of qtp_matrix_to_json (resume). */
+int qtp_matrix_from_json(struct qtp_matrix *m, struct json_t *obj, const char *origin, char *err,
+                         size_t errlen);
+
+/* Fill every axis and scalar the user did not give with the default matrix's values. */
+void qtp_matrix_defaults(struct qtp_matrix *m);
+/* Check values that depend on the machine (cpus:LIST, node:N). */
+int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach, char *err,
+                     size_t errlen);
+
+/* One point of the matrix, with what it takes to run it. */
+struct qtp_cell {
+    char id[QTP_CELL_ID_MAX];
+    const struct qtp_topology_def *topo;
+    const struct qtp_queue_kind *queue;
+    const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
+    char wait_name[QTP_CELL_NAME_MAX];
+    char placement[QTP_PLACE_MAX];
+    char memory[QTP_CELL_NAME_MAX];
+    struct qtp_cell_params params;
+    unsigned nthreads;   /* threads of the deployment */
+    unsigned nspinning;  /* of them, busy-spinning while they wait */
+    bool skip;           /* not run: reason says why */
+    bool oversubscribed; /* more spinning threads than PUs, run because of --oversubscribe */
+    /* How it is measured, from its part of the matrix. */
+    uint32_t reps;
+    uint32_t timeout_s;
+    uint64_t seed;
+    bool no_latency;
+    /* Where it runs, planned once at expansion (with a machine; not for skipped cells). */
+    int pu[QTP_MAX_THREADS];    /* wanted PU per thread, -1 unbound */
+    struct qtp_memory_spec mem; /* where its storage goes */
+    char reason[QTP_REASON_MAX];
+};
+
+/* Expand every part and concatenate; a cell two parts both produce runs once. */
+int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
+                            const struct qtp_machine *mach, struct qtp_cell **cells, size_t *ncells,
+                            char *err, size_t errlen);
+
+/* Expand into cells in a stable order: topology, queue, wait, then placement, memory and the
+ * parameters, those that shape the topology turning fastest. The wait axis collapses to one
+ * "block" cell for queues that always block; a shape parameter (fanout, shards, stages) sweeps
+ * only the topologies whose shape it changes (elsewhere it is recorded as 0). With a machine,
+ * each cell's placement is planned: what it cannot give, and spinning cells with more spinning
+ * threads than PUs, are marked skipped (or oversubscribed with --oversubscribe).
+ * 0, QTP_CLI_BAD (err says why) or ENOMEM. */
+int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach,
+                      struct qtp_cell **cells, size_t *ncells, char *err, size_t errlen);
+
+/* The parameters cell c's topology is built with (0: the builder's default). */
+void qtp_cell_topo_params(const struct qtp_cell *c, struct qtp_topo_params *p);
+
+/* Parse a count with K/M/G suffixes (1000s, or 1024s when binary) into *v. 0 or EINVAL. */
+int qtp_parse_count(const char *s, bool binary, uint64_t *v);
+
+/* The option reference (for --help): one line per option. */
+void qtp_cli_print_options(FILE *out);
+
+#endif
