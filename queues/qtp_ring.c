@@ -148,6 +148,13 @@ static int64_t gating_min(const struct qtp_ring *r)
     return qtp_seq_min(r->gating, r->ngating, INT64_MAX);
 }
 
+int qtp_ring_set_wait_params(struct qtp_ring *r, const struct qtp_wait_params *p)
+{
+    if (!r)
+        return EINVAL;
+    return qtp_waiter_set_params(&r->waiter, p);
+}
+
 struct claim_wait {
     const struct qtp_ring *r;
     int64_t wrap; /* the slowest gating stage must have finished this sequence */
@@ -314,9 +321,10 @@ void qtp_ring_halt(struct qtp_ring *r, enum qtp_halt_mode mode)
         int expected = QTP_RING_RUNNING;
         atomic_compare_exchange_strong_explicit(&r->state, &expected, QTP_RING_DRAINING,
                                                 memory_order_seq_cst, memory_order_seq_cst);
-        /* The state is part of every wait condition; signal() wakes block sleepers (see the
-         * lost-wake-up argument in qtp_wait.c), spin/yield poll it. */
-        qtp_waiter_signal(&r->waiter);
+        /* The state is part of every wait condition; wake_all() wakes block's and phased's
+         * sleepers and sleep's nappers (see the lost-wake-up arguments in qtp_wait.c),
+         * spin/yield poll it. */
+        qtp_waiter_wake_all(&r->waiter);
     }
 }
 

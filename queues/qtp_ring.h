@@ -7,7 +7,8 @@
  * slot whose previous occupant the gating sequences (the last stages) have not finished.
  *
  * Concurrency contract:
- *   create/set_gating/destroy   single thread, before start / after every user has stopped
+ *   create/set_gating/          single thread, before start / after every user has stopped
+ *   set_wait_params/destroy
  *   claim/try_claim/publish     QTP_PRODUCER_SINGLE: one thread; QTP_PRODUCER_MULTI: any number
  *   barrier_wait_for            any number of consumer threads
  *   processor_run               one thread per processor
@@ -125,6 +126,11 @@ void qtp_ring_destroy(struct qtp_ring *r);
 /* The sequences the producer must not pass by more than capacity (the last stages). Call before
  * any claim; n <= QTP_RING_MAX_GATING. With none, the producer is never gated. 0 or EINVAL. */
 int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, size_t n);
+
+/* The wait strategy's constants (qtp_wait_parse's spec.params); before start, as set_gating.
+ * Without this call the strategy runs with its defaults. 0, or EINVAL when a value is out of
+ * its range. */
+int qtp_ring_set_wait_params(struct qtp_ring *r, const struct qtp_wait_params *p);
 
 /* Claim n (1..capacity) consecutive sequences, waiting for room; *hi = last, lo = *hi - n + 1.
  * 0, ECANCELED when the ring is halted (nothing claimed), EINVAL when n is out of range. */

@@ -535,15 +535,15 @@ static void test_processor_batch_handler(void **state)
 static void test_wait_registry(void **state)
 {
     (void)state;
-    const char *names[] = {"spin", "yield", "block"};
+    const char *names[] = {"spin", "yield", "block", "sleep", "phased"};
     int n = 0;
     for (const struct qtp_wait_ops *o = qtp_wait_strategies; o->name; o++, n++) {
         assert_string_equal(o->name, names[n]);
         assert_non_null(o->summary);
         assert_ptr_equal(qtp_wait_find(o->name), o);
     }
-    assert_int_equal(n, 3);
-    assert_null(qtp_wait_find("sleep"));
+    assert_int_equal(n, 5);
+    assert_null(qtp_wait_find("sleep:spins=1")); /* names only: parameters go to qtp_wait_parse */
     assert_null(qtp_wait_find(NULL));
     assert_true(qtp_wait_find("spin")->spins);
     assert_false(qtp_wait_find("yield")->spins); /* gives its PU away: no collapse */

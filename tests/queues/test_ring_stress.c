@@ -1,4 +1,5 @@
-/* Stress of the ring under one wait strategy (argv[1]: spin | yield | block):
+/* Stress of the ring under one wait strategy (argv[1]: a row of the wait table, with parameters
+ * if any, e.g. sleep or phased:spin=0ns,yield=0ns):
  *   unicast    1P -> 1C
  *   multicast  1P -> C1, C2, C3 (every consumer sees every event)
  *   diamond    1P -> {C1, C2} -> C3; C3 checks C1's and C2's writes on every event
@@ -33,6 +34,7 @@ struct sev {
 };
 
 static const struct qtp_wait_ops *g_wait;
+static struct qtp_wait_spec g_spec;
 static uint64_t g_seed;
 static uint64_t g_events; /* per case, before the oversubscription cut */
 
@@ -178,7 +180,7 @@ static void run_shape(const struct shape *sh)
     /* More pure spinners than CPUs: a full ring's producer (or a starved consumer) spins out
      * its whole time slice, so the run crawls at about one ring per scheduler tick, whatever
      * the build (so no sanitizer cut there). */
-    if (strcmp(g_wait->name, "spin") == 0 && threads > (uint32_t)qt_ncpus())
+    if (g_wait->spins && threads > (uint32_t)qt_ncpus())
         total = g_events / 200;
     uint64_t per = total / sh->nprod;
     total = per * sh->nprod;
@@ -187,6 +189,7 @@ static void run_shape(const struct shape *sh)
                                   sh->nprod > 1 ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, g_wait};
     struct qtp_ring *r;
     assert_int_equal(qtp_ring_create(&r, &cfg), 0);
+    assert_int_equal(qtp_ring_set_wait_params(r, &g_spec.params), 0);
 
     static struct consumer cons[MAXC];
     memset(cons, 0, sizeof cons);
@@ -285,10 +288,13 @@ static void test_shape(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !(g_wait = qtp_wait_find(argv[1]))) {
-        fprintf(stderr, "usage: %s spin|yield|block [--long] [--seed N]\n", argv[0]);
+    char err[256];
+    if (argc < 2 || qtp_wait_parse(argv[1], &g_spec, err, sizeof err) != 0) {
+        fprintf(stderr, "usage: %s WAIT [--long] [--seed N]%s%s\n", argv[0], argc < 2 ? "" : ": ",
+                argc < 2 ? "" : err);
         return 2;
     }
+    g_wait = g_spec.ops;
     g_seed = qt_seed(argc, argv);
     g_events = 2000000;
     if (qt_has_flag(argc, argv, "--long"))
