@@ -1,0 +1,164 @@
+/* Halt from every wait state: each phase of each wait strategy (sleep's spin, yield and nap,
+ * phased's spin, yield and block, with parameters that hold a waiter in one phase), for a
+ * consumer on an empty ring, a dependent consumer whose upstream never moves, and a producer on
+ * a full ring; forced and graceful; single and multi producer. Every waiter must return within
+ * PROMPT_S of the halt, also from a 10 s nap: a halt cuts a nap short. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "qtest.h"
+#include "qtp_ring.h"
+
+#define PROMPT_S 1.0
+
+struct state {
+    const char *spec;
+    bool sleeps; /* the waiter is counted in sleepers once it is there */
+};
+
+/* Parameters pin the phase: 10^9 spins or yields, 10 s of spin or yield, outlast the test. */
+static const struct state states[] = {
+    {"spin", false},
+    {"yield", false},
+    {"block", true},
+    {"sleep:spins=1000000000,yields=0", false},
+    {"sleep:spins=0,yields=1000000000", false},
+    {"sleep:spins=0,yields=0,nap=10s", true},
+    {"sleep", true},
+    {"phased:spin=10s,yield=0ns", false},
+    {"phased:spin=0ns,yield=10s", false},
+    {"phased:spin=0ns,yield=0ns", true},
+    {"phased", true},
+};
+#define NSTATES (sizeof states / sizeof states[0])
+
+enum waiter { CONSUMER, DEPENDENT, PRODUCER };
+static const char *const waiter_names[] = {
+    "consumer on an empty ring", "consumer on a stalled upstream", "producer on a full ring"};
+
+struct waiting {
+    struct qtp_ring *r;
+    enum waiter kind;
+    struct qtp_processor p;
+    atomic_int handled;
+    int rc;
+};
+
+static int count_handler(void *ctx, void *slot, int64_t seq, bool eob)
+{
+    (void)slot;
+    (void)seq;
+    (void)eob;
+    atomic_fetch_add(&((struct waiting *)ctx)->handled, 1);
+    return 0;
+}
+
+static void *waiter_main(void *arg)
+{
+    struct waiting *w = arg;
+    if (w->kind == PRODUCER) {
+        int64_t hi;
+        w->rc = qtp_ring_claim(w->r, 1, &hi);
+    } else {
+        w->rc = qtp_processor_run(&w->p);
+    }
+    return NULL;
+}
+
+static void publish(struct qtp_ring *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t hi;
+        assert_int_equal(qtp_ring_claim(r, 1, &hi), 0);
+        qtp_ring_publish(r, hi, hi);
+    }
+}
+
+/* Until the waiter is in its wait: counted as a sleeper, or (when it never sleeps) a moment
+ * after its last event. */
+static void until_waiting(struct waiting *w, const struct state *st)
+{
+    double t0 = qt_now();
+    if (w->kind == CONSUMER)
+        while (atomic_load(&w->handled) < 3) {
+            if (qt_now() - t0 > 5.0)
+                fail_msg("%s: consumer handled %d of 3 events", st->spec, atomic_load(&w->handled));
+            qt_sleep_ms(1);
+        }
+    if (!st->sleeps) {
+        qt_sleep_ms(30);
+        return;
+    }
+    while (atomic_load(&qtp_ring_waiter(w->r)->sleepers) < 1) {
+        if (qt_now() - t0 > 5.0)
+            fail_msg("%s, %s: not asleep after 5 s", st->spec, waiter_names[w->kind]);
+        qt_sleep_ms(1);
+    }
+}
+
+static void halt_one(const struct state *st, enum waiter kind, enum qtp_halt_mode mode,
+                     enum qtp_producer_kind pk)
+{
+    struct qtp_wait_spec spec;
+    char err[256];
+    assert_int_equal(qtp_wait_parse(st->spec, &spec, err, sizeof err), 0);
+    struct qtp_ring_config cfg = {4, sizeof(uint64_t), pk, spec.ops};
+    static struct waiting w;
+    memset(&w, 0, sizeof w);
+    w.kind = kind;
+    w.rc = -1;
+    assert_int_equal(qtp_ring_create(&w.r, &cfg), 0);
+    assert_int_equal(qtp_ring_set_wait_params(w.r, &spec.params), 0);
+    struct qtp_seq upstream; /* never moves */
+    qtp_seq_init(&upstream, QTP_SEQ_INITIAL);
+    const struct qtp_seq *dep[] = {&upstream};
+    struct qtp_barrier b;
+    assert_int_equal(qtp_barrier_init(&b, w.r, dep, kind == DEPENDENT ? 1 : 0), 0);
+    qtp_processor_init(&w.p, &b, count_handler, &w, 0);
+    const struct qtp_seq *gate[] = {kind == PRODUCER ? &upstream : &w.p.seq};
+    assert_int_equal(qtp_ring_set_gating(w.r, gate, 1), 0);
+    if (kind == PRODUCER)
+        publish(w.r, 4); /* full: the gate never moves */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
+    if (kind == CONSUMER)
+        publish(w.r, 3);
+    until_waiting(&w, st);
+    assert_int_equal(w.rc, -1); /* still waiting */
+    double t0 = qt_now();
+    qtp_ring_halt(w.r, mode);
+    const char *how = mode == QTP_HALT_FORCED ? "forced" : "graceful";
+    if (qt_join_within(t, 10.0, NULL) != 0)
+        fail_msg("%s, %s, %s halt: no return within 10 s", st->spec, waiter_names[kind], how);
+    double dt = qt_now() - t0;
+    if (dt > PROMPT_S)
+        fail_msg("%s, %s, %s halt: returned after %.3f s (limit %.1f s)", st->spec,
+                 waiter_names[kind], how, dt, PROMPT_S);
+    assert_int_equal(w.rc, kind == PRODUCER ? ECANCELED : 0);
+    if (kind == CONSUMER)
+        assert_int_equal(qtp_seq_get(&w.p.seq), 2);
+    qtp_ring_destroy(w.r);
+}
+
+static void test_halt_every_state(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSTATES; s++)
+        for (int kind = CONSUMER; kind <= PRODUCER; kind++)
+            for (int mode = 0; mode < 2; mode++)
+                for (int pk = 0; pk < 2; pk++)
+                    halt_one(&states[s], (enum waiter)kind,
+                             mode ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL,
+                             pk ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_halt_every_state),
+    };
+    return cmocka_run_group_tests_name("queues_wait_states", tests, NULL, NULL);
+}
