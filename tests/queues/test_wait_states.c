@@ -1,8 +1,9 @@
-/* Halt from every wait state: each phase of each wait strategy (sleep's spin, yield and nap,
+/* Wake from every wait state: each phase of each wait strategy (sleep's spin, yield and nap,
  * phased's spin, yield and block, with parameters that hold a waiter in one phase), for a
  * consumer on an empty ring, a dependent consumer whose upstream never moves, and a producer on
- * a full ring; forced and graceful; single and multi producer. Every waiter must return within
- * PROMPT_S of the halt, also from a 10 s nap: a halt cuts a nap short. */
+ * a full ring; forced and graceful halt, and (for the producer) removing the gating sequence it
+ * waits for; single and multi producer. Every waiter must return within PROMPT_S, also from a
+ * 10 s nap: a halt or a removal cuts a nap short. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,7 @@ struct waiting {
     enum waiter kind;
     struct qtp_processor p;
     atomic_int handled;
+    int64_t hi; /* the producer's claim */
     int rc;
 };
 
@@ -60,8 +62,7 @@ static void *waiter_main(void *arg)
 {
     struct waiting *w = arg;
     if (w->kind == PRODUCER) {
-        int64_t hi;
-        w->rc = qtp_ring_claim(w->r, 1, &hi);
+        w->rc = qtp_ring_claim(w->r, 1, &w->hi);
     } else {
         w->rc = qtp_processor_run(&w->p);
     }
@@ -99,7 +100,10 @@ static void until_waiting(struct waiting *w, const struct state *st)
     }
 }
 
-static void halt_one(const struct state *st, enum waiter kind, enum qtp_halt_mode mode,
+enum action { GRACEFUL, FORCED, REMOVE };
+static const char *const action_names[] = {"graceful halt", "forced halt", "gating removed"};
+
+static void wake_one(const struct state *st, enum waiter kind, enum action act,
                      enum qtp_producer_kind pk)
 {
     struct qtp_wait_spec spec;
@@ -129,17 +133,22 @@ static void halt_one(const struct state *st, enum waiter kind, enum qtp_halt_mod
     until_waiting(&w, st);
     assert_int_equal(w.rc, -1); /* still waiting */
     double t0 = qt_now();
-    qtp_ring_halt(w.r, mode);
-    const char *how = mode == QTP_HALT_FORCED ? "forced" : "graceful";
+    if (act == REMOVE)
+        assert_int_equal(qtp_ring_remove_gating(w.r, gate[0]), 0);
+    else
+        qtp_ring_halt(w.r, act == FORCED ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL);
+    const char *how = action_names[act];
     if (qt_join_within(t, 10.0, NULL) != 0)
-        fail_msg("%s, %s, %s halt: no return within 10 s", st->spec, waiter_names[kind], how);
+        fail_msg("%s, %s, %s: no return within 10 s", st->spec, waiter_names[kind], how);
     double dt = qt_now() - t0;
     if (dt > PROMPT_S)
-        fail_msg("%s, %s, %s halt: returned after %.3f s (limit %.1f s)", st->spec,
-                 waiter_names[kind], how, dt, PROMPT_S);
-    assert_int_equal(w.rc, kind == PRODUCER ? ECANCELED : 0);
+        fail_msg("%s, %s, %s: returned after %.3f s (limit %.1f s)", st->spec, waiter_names[kind],
+                 how, dt, PROMPT_S);
+    assert_int_equal(w.rc, kind != PRODUCER ? 0 : act == REMOVE ? 0 : ECANCELED);
     if (kind == CONSUMER)
         assert_int_equal(qtp_seq_get(&w.p.seq), 2);
+    if (act == REMOVE)
+        assert_int_equal(w.hi, 4);
     qtp_ring_destroy(w.r);
 }
 
@@ -148,17 +157,27 @@ static void test_halt_every_state(void **state)
     (void)state;
     for (size_t s = 0; s < NSTATES; s++)
         for (int kind = CONSUMER; kind <= PRODUCER; kind++)
-            for (int mode = 0; mode < 2; mode++)
+            for (int act = GRACEFUL; act <= FORCED; act++)
                 for (int pk = 0; pk < 2; pk++)
-                    halt_one(&states[s], (enum waiter)kind,
-                             mode ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL,
+                    wake_one(&states[s], (enum waiter)kind, (enum action)act,
                              pk ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE);
+}
+
+/* A producer waiting for room only because of a gating sequence that never moves goes on as
+ * soon as that sequence is removed, from every wait state. */
+static void test_remove_wakes_every_state(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < NSTATES; s++)
+        for (int pk = 0; pk < 2; pk++)
+            wake_one(&states[s], PRODUCER, REMOVE, pk ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halt_every_state),
+        cmocka_unit_test(test_remove_wakes_every_state),
     };
     return cmocka_run_group_tests_name("queues_wait_states", tests, NULL, NULL);
 }
