@@ -124,12 +124,11 @@ static void wake_one(const struct state *st, enum waiter kind, enum action act,
     qtp_processor_init(&w.p, &b, count_handler, &w, 0);
     const struct qtp_seq *gate[] = {kind == PRODUCER ? &upstream : &w.p.seq};
     assert_int_equal(qtp_ring_set_gating(w.r, gate, 1), 0);
-    if (kind == PRODUCER)
-        publish(w.r, 4); /* full: the gate never moves */
+    /* Published before the waiter starts: sleep's publishers do not wake a napper, so a
+     * consumer already napping would see the events only after its (10 s) nap. */
+    publish(w.r, kind == PRODUCER ? 4 : kind == CONSUMER ? 3 : 0); /* PRODUCER: full */
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
-    if (kind == CONSUMER)
-        publish(w.r, 3);
     until_waiting(&w, st);
     assert_int_equal(w.rc, -1); /* still waiting */
     double t0 = qt_now();
