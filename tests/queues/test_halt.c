@@ -8,8 +8,7 @@
 
 #include <cmocka.h>
 
-#include "qtest.h"
-#include "qtp_ring.h"
+#include "qtest_ring.h"
 
 #define PROMPT_S 1.0 /* a halted waiter returns within this */
 
@@ -102,16 +101,6 @@ static void wait_count(atomic_int *v, int n, const char *what)
     }
 }
 
-static void publish_events(struct qtp_ring *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        int64_t hi;
-        assert_int_equal(qtp_ring_claim(r, 1, &hi), 0);
-        *(uint64_t *)qtp_ring_slot(r, hi) = qt_mix((uint64_t)hi);
-        qtp_ring_publish(r, hi, hi);
-    }
-}
-
 static void join_prompt(pthread_t t, double since, const char *what, const char *wait)
 {
     if (qt_join_within(t, 5.0, NULL) != 0)
@@ -136,7 +125,7 @@ static void test_consumer_waiting_halt(void **state)
                 qtp_ring_set_gating(r, g, 1);
                 pthread_t t;
                 assert_int_equal(pthread_create(&t, NULL, consumer_main, &c), 0);
-                publish_events(r, 3);
+                qt_publish_n(r, 3);
                 wait_count(&c.handled, 3, "events handled");
                 wait_sleepers(r, WAIT(w), 1);
                 double t0 = qt_now();
@@ -170,7 +159,7 @@ static void test_graceful_drains(void **state)
             pthread_t t1, t2;
             assert_int_equal(pthread_create(&t1, NULL, consumer_main, &c1), 0);
             assert_int_equal(pthread_create(&t2, NULL, consumer_main, &c2), 0);
-            publish_events(r, 12); /* three times the ring: the producer waits for room */
+            qt_publish_n(r, 12); /* three times the ring: the producer waits for room */
             qtp_ring_halt(r, QTP_HALT_GRACEFUL);
             assert_int_not_equal(qt_join_within(t1, 10.0, NULL), ETIMEDOUT);
             assert_int_not_equal(qt_join_within(t2, 10.0, NULL), ETIMEDOUT);
@@ -196,7 +185,7 @@ static void test_forced_stops_at_once(void **state)
         atomic_store(&c.hold, 1);
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, consumer_main, &c), 0);
-        publish_events(r, 8);
+        qt_publish_n(r, 8);
         qt_sleep_ms(10); /* the consumer is inside the handler of event 0 */
         double t0 = qt_now();
         qtp_ring_halt(r, QTP_HALT_FORCED);
@@ -223,7 +212,7 @@ static void test_dependent_sleeps(void **state)
         pthread_t t1, t2;
         assert_int_equal(pthread_create(&t1, NULL, consumer_main, &c1), 0);
         assert_int_equal(pthread_create(&t2, NULL, consumer_main, &c2), 0);
-        publish_events(r, 2);
+        qt_publish_n(r, 2);
         wait_count(&c1.in_handler, 1, "C1 in its handler");
         wait_sleepers(r, WAIT(w), 1); /* C2: C1 is in its handler, not waiting */
         assert_int_equal(atomic_load(&c2.handled), 0);
@@ -267,7 +256,7 @@ static void test_producer_blocked_full(void **state)
                 qtp_seq_init(&gate, QTP_SEQ_INITIAL);
                 const struct qtp_seq *g[] = {&gate};
                 qtp_ring_set_gating(r, g, 1);
-                publish_events(r, 4);
+                qt_publish_n(r, 4);
                 struct claimer c = {r, 2, -1, -7};
                 pthread_t t;
                 assert_int_equal(pthread_create(&t, NULL, claimer_main, &c), 0);

@@ -10,8 +10,7 @@
 
 #include <cmocka.h>
 
-#include "qtest.h"
-#include "qtp_ring.h"
+#include "qtest_ring.h"
 
 #define PROMPT_S 1.0
 
@@ -69,15 +68,6 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
-static void publish(struct qtp_ring *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        int64_t hi;
-        assert_int_equal(qtp_ring_claim(r, 1, &hi), 0);
-        qtp_ring_publish(r, hi, hi);
-    }
-}
-
 /* Until the waiter is in its wait: counted as a sleeper, or (when it never sleeps) a moment
  * after its last event. */
 static void until_waiting(struct waiting *w, const struct state *st)
@@ -126,7 +116,7 @@ static void wake_one(const struct state *st, enum waiter kind, enum action act,
     assert_int_equal(qtp_ring_set_gating(w.r, gate, 1), 0);
     /* Published before the waiter starts: sleep's publishers do not wake a napper, so a
      * consumer already napping would see the events only after its (10 s) nap. */
-    publish(w.r, kind == PRODUCER ? 4 : kind == CONSUMER ? 3 : 0); /* PRODUCER: full */
+    qt_publish_n(w.r, kind == PRODUCER ? 4 : kind == CONSUMER ? 3 : 0); /* PRODUCER: full */
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
     until_waiting(&w, st);
