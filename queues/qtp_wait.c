@@ -343,8 +343,8 @@ const struct qtp_wait_ops qtp_wait_strategies[] = {
      .wake_all = block_signal},
     /* Spins and yields a bounded number of times, then naps: gives its PU away. */
     {.name = "sleep",
-     .summary = "LMAX SleepingWaitStrategy: spin, then sched_yield, then nap between checks; "
-                "publishers never signal (sleep:spins=100,yields=100,nap=100ns)",
+     .summary = "spin, then sched_yield, then nap between checks; publishers never signal "
+                "(LMAX SleepingWaitStrategy; spins=100,yields=100,nap=100ns)",
      .params = sleep_params,
      .init = nop_init,
      .destroy = nop_destroy,
@@ -353,8 +353,8 @@ const struct qtp_wait_ops qtp_wait_strategies[] = {
      .wake_all = sleep_wake_all},
     /* Spins for a bounded time, then yields, then blocks: gives its PU away. */
     {.name = "phased",
-     .summary = "LMAX PhasedBackoffWaitStrategy: spin for a time, then sched_yield for a time, "
-                "then block (phased:spin=10us,yield=50us)",
+     .summary = "spin for a time, then sched_yield for a time, then block "
+                "(LMAX PhasedBackoffWaitStrategy; spin=10us,yield=50us)",
      .params = phased_params,
      .init = block_init,
      .destroy = block_destroy,
