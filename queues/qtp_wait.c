@@ -148,7 +148,8 @@ static void block_signal(struct qtp_waiter *w)
  * signal. Here the two phases are counted separately (spins = retries - 100, yields = 100), a
  * spin try has a pause in it (as spin's), and the nap is a timed futex wait: the same kernel
  * timer as nanosleep (so Linux's timer slack, 50 us for ordinary threads, stretches a 100 ns nap
- * to about that), but wake_all can cut it short, so a halt never waits out a nap.
+ * to 50 us or more, as it stretches LMAX's parkNanos), but wake_all can cut it short, so a halt
+ * never waits out a nap.
  *
  * Why no wake-up is lost. A napper N and a thread T that changed something N's cond() reads (a
  * halt, the gating set) before calling wake_all:
@@ -245,8 +246,8 @@ static void sleep_wake_all(struct qtp_waiter *w)
  * here 160 times slower than yield (a waiter spins out a millisecond while the thread it waits
  * for cannot run): that is spin's collapse. The defaults are 10 us of spin, which outlasts the
  * gaps of a busy stream, so a saturated stream never blocks, then 50 us of yield, about what a
- * timed sleep costs anyway (Linux's timer slack); with them the same stress ran as fast as
- * block, so phased is not "spins".
+ * timed sleep costs anyway (Linux's timer slack); with them the same stress ran no slower than
+ * block, so phased is not "spins" (with spin=1ms it behaves as if it were).
  *
  * Signals are block's (block_signal): the sleeper count makes one cost a fence and a load when
  * nobody sleeps. The lost-wake-up argument is block's unchanged: while a waiter spins or yields
