@@ -108,7 +108,7 @@ void qtp_wait_defaults(const struct qtp_wait_ops *ops, struct qtp_wait_params *o
  * 0, or EINVAL with one line in err (no newline) naming the bad part and what is accepted. */
 int qtp_wait_parse(const char *text, struct qtp_wait_spec *out, char *err, size_t errlen);
 /* The canonical text of spec: the name, then only the parameters that differ from their
- * defaults, durations in the largest exact unit ("phased:spin=10us"); qtp_wait_parse reads it
+ * defaults, durations in the largest exact unit ("phased:spin=1ms"); qtp_wait_parse reads it
  * back to the same spec. Returns what snprintf returns. */
 int qtp_wait_format(const struct qtp_wait_spec *spec, char *buf, size_t len);
 
@@ -118,8 +118,8 @@ int qtp_waiter_init(struct qtp_waiter *w, const struct qtp_wait_ops *ops);
  * out of its range. */
 int qtp_waiter_set_params(struct qtp_waiter *w, const struct qtp_wait_params *p);
 void qtp_waiter_destroy(struct qtp_waiter *w);
-/* Some sequence moved: wake sleepers if any (block), nothing otherwise. Call it after moving a
- * sequence another thread may wait on (qtp_ring_publish and qtp_processor_run do). */
+/* Some sequence moved: wake sleepers if any (block, phased), nothing otherwise. Call it after
+ * moving a sequence another thread may wait on (qtp_ring_publish and qtp_processor_run do). */
 static inline void qtp_waiter_signal(struct qtp_waiter *w)
 {
     w->ops->signal(w);
