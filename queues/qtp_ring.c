@@ -91,6 +91,7 @@ int qtp_ring_create(struct qtp_ring **out, const struct qtp_ring_config *cfg)
     }
     atomic_init(&r->state, QTP_RING_RUNNING);
     r->ngating = 0;
+    atomic_init(&r->gating_gone, 0);
     qtp_seq_init(&r->cursor, QTP_SEQ_INITIAL);
     atomic_init(&r->next, QTP_SEQ_INITIAL);
     atomic_init(&r->cached_gate, INT64_MAX); /* no gating: never gated */
@@ -126,6 +127,7 @@ int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, s
         r->gating[i] = seqs[i];
     }
     r->ngating = n;
+    atomic_store_explicit(&r->gating_gone, 0, memory_order_relaxed);
     /* -1 is a safe lower bound for any stage's sequence; refreshed on the first full check. */
     atomic_store_explicit(&r->cached_gate, n ? QTP_SEQ_INITIAL : INT64_MAX, memory_order_relaxed);
     return 0;
@@ -141,11 +143,76 @@ static int ring_state(const struct qtp_ring *r)
     return atomic_load_explicit(&((struct qtp_ring *)r)->state, memory_order_acquire);
 }
 
-/* Minimum of the gating sequences; A1 (qtp_seq_get) pairs with the stages' R1: their reads of
- * the slots we are about to overwrite happen before our writes. */
+/* Minimum of the gating sequences still in the set; A1 (qtp_seq_get) pairs with the stages' R1:
+ * their reads of the slots we are about to overwrite happen before our writes. */
 static int64_t gating_min(const struct qtp_ring *r)
 {
-    return qtp_seq_min(r->gating, r->ngating, INT64_MAX);
+    /* A6: pairs with R6 in qtp_ring_remove_gating. */
+    uint64_t gone =
+        atomic_load_explicit(&((struct qtp_ring *)r)->gating_gone, memory_order_acquire);
+    if (!gone)
+        return qtp_seq_min(r->gating, r->ngating, INT64_MAX);
+    int64_t m = INT64_MAX;
+    for (size_t i = 0; i < r->ngating; i++) {
+        if (gone & (UINT64_C(1) << i))
+            continue;
+        int64_t v = qtp_seq_get(r->gating[i]);
+        if (v < m)
+            m = v;
+    }
+    return m;
+}
+
+/* ---- removing a gating sequence at run time ----
+ *
+ * gating[] and ngating never change while producers run: a removal sets the sequence's bit in
+ * gating_gone (R6) and gating_min skips set bits (A6). Why that is safe against concurrent
+ * claims, by single and multiple producers alike:
+ *
+ * - A producer that read the mask before R6 counts the departed stage in its minimum: it is
+ *   gated as before, which is never unsafe, only late; it may wait for room the departed stage
+ *   will never give. That wait re-reads the mask on every check (claim_cond calls gating_min),
+ *   and remove_gating wakes every waiter after R6 (qtp_waiter_wake_all: block's and phased's
+ *   sleepers, sleep's nappers; spin and yield poll). The lost-wake-up arguments in qtp_wait.c
+ *   cover the mask as they cover any store made before the wake.
+ * - The cached gate (SP: the producer's own; MP: shared through A2/R2) stays a lower bound of the
+ *   minimum: taking a member out of a set never lowers its minimum, and sequences only grow. The
+ *   fast path, which trusts it without reading a sequence, stays safe; when it runs out, the slow
+ *   path refreshes it from gating_min, which sees the removal.
+ * - A producer that read the mask after R6 may overwrite slots the departed stage never
+ *   finished. That is the point, and it is safe by the contract: the departed stage reads no slot
+ *   after it is removed. Its reads are sequenced before (or happen before) R6, R6 (a release)
+ *   synchronises with A6 (an acquire) in the producer that saw the bit, and that producer writes
+ *   slots only after A6, so the reads happen before the writes. A MULTI producer that took the
+ *   gate from another's cached_gate (A2) inherits that order through R2. Once the stage has left
+ *   it does not matter which slots are overwritten: nobody reads them on its behalf.
+ * - Barriers are untouched: a stage whose barrier names the departed sequence keeps waiting for
+ *   it, hence "only a stage no other stage depends on may leave".
+ * The bit is set by one RMW, so concurrent removals (of the same sequence or others) are safe and
+ * exactly one of two removals of the same sequence reports success. */
+int qtp_ring_remove_gating(struct qtp_ring *r, const struct qtp_seq *seq)
+{
+    if (!r || !seq)
+        return EINVAL;
+    uint64_t bits = 0;
+    for (size_t i = 0; i < r->ngating; i++)
+        if (r->gating[i] == seq)
+            bits |= UINT64_C(1) << i;
+    if (!bits)
+        return ENOENT;
+    /* R6: the departed stage's last reads; pairs with A6 in gating_min. */
+    uint64_t old = atomic_fetch_or_explicit(&r->gating_gone, bits, memory_order_seq_cst);
+    if ((old & bits) == bits)
+        return ENOENT;
+    qtp_waiter_wake_all(&r->waiter);
+    return 0;
+}
+
+int qtp_ring_set_wait_params(struct qtp_ring *r, const struct qtp_wait_params *p)
+{
+    if (!r)
+        return EINVAL;
+    return qtp_waiter_set_params(&r->waiter, p);
 }
 
 struct claim_wait {
@@ -314,9 +381,10 @@ void qtp_ring_halt(struct qtp_ring *r, enum qtp_halt_mode mode)
         int expected = QTP_RING_RUNNING;
         atomic_compare_exchange_strong_explicit(&r->state, &expected, QTP_RING_DRAINING,
                                                 memory_order_seq_cst, memory_order_seq_cst);
-        /* The state is part of every wait condition; signal() wakes block sleepers (see the
-         * lost-wake-up argument in qtp_wait.c), spin/yield poll it. */
-        qtp_waiter_signal(&r->waiter);
+        /* The state is part of every wait condition; wake_all() wakes block's and phased's
+         * sleepers and sleep's nappers (see the lost-wake-up arguments in qtp_wait.c),
+         * spin/yield poll it. */
+        qtp_waiter_wake_all(&r->waiter);
     }
 }
 

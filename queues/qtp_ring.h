@@ -7,8 +7,11 @@
  * slot whose previous occupant the gating sequences (the last stages) have not finished.
  *
  * Concurrency contract:
- *   create/set_gating/destroy   single thread, before start / after every user has stopped
+ *   create/set_gating/          single thread, before start / after every user has stopped
+ *   set_wait_params/destroy
  *   claim/try_claim/publish     QTP_PRODUCER_SINGLE: one thread; QTP_PRODUCER_MULTI: any number
+ *   remove_gating               any thread, any time, concurrently with claims (once the removed
+ *                               stage reads no more slots: see its comment)
  *   barrier_wait_for            any number of consumer threads
  *   processor_run               one thread per processor
  *   halt                        any thread, any time (also from a signal-free watchdog thread)
@@ -83,6 +86,7 @@ struct qtp_ring {
     _Atomic int state;
     size_t ngating;
     const struct qtp_seq *gating[QTP_RING_MAX_GATING];
+    _Atomic uint64_t gating_gone; /* bit i: gating[i] removed at run time (remove_gating) */
     /* SP: published cursor; MP: claim counter. Written by producers, read by consumers. */
     struct qtp_seq cursor;
     /* SP: producer-private (atomic only so watchdogs may read `next`); MP: gate cache shared by
@@ -100,6 +104,8 @@ _Static_assert(offsetof(struct qtp_ring, next) % QTP_CACHE_BLOCK == 0, "next sta
 _Static_assert(offsetof(struct qtp_ring, waiter) >=
                    offsetof(struct qtp_ring, next) + QTP_CACHE_BLOCK,
                "the waiter does not share the producer's block");
+
+_Static_assert(QTP_RING_MAX_GATING <= 64, "gating_gone has a bit per gating sequence");
 
 enum { QTP_RING_RUNNING = 0, QTP_RING_DRAINING = 1, QTP_RING_FORCED = 2 };
 
@@ -125,6 +131,20 @@ void qtp_ring_destroy(struct qtp_ring *r);
 /* The sequences the producer must not pass by more than capacity (the last stages). Call before
  * any claim; n <= QTP_RING_MAX_GATING. With none, the producer is never gated. 0 or EINVAL. */
 int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, size_t n);
+
+/* Take seq out of the gating set while producers run (LMAX's removeGatingSequence): producers
+ * stop waiting for it, and those waiting for room only because of it go on at once. Call it once
+ * the stage owning seq reads no more slots: from that stage's thread after its last read (after
+ * its qtp_processor_run returned), or from any thread after something that orders the stage's
+ * reads before the call (joining it). Barriers that name seq still wait for it, so only a stage
+ * no other stage depends on may leave. Safe against concurrent claims (SP and MP) and concurrent
+ * removals. 0; ENOENT when seq is not in the set (or was removed already); EINVAL on NULL. */
+int qtp_ring_remove_gating(struct qtp_ring *r, const struct qtp_seq *seq);
+
+/* The wait strategy's constants (qtp_wait_parse's spec.params); before start, as set_gating.
+ * Without this call the strategy runs with its defaults. 0, or EINVAL when a value is out of
+ * its range. */
+int qtp_ring_set_wait_params(struct qtp_ring *r, const struct qtp_wait_params *p);
 
 /* Claim n (1..capacity) consecutive sequences, waiting for room; *hi = last, lo = *hi - n + 1.
  * 0, ECANCELED when the ring is halted (nothing claimed), EINVAL when n is out of range. */
@@ -199,8 +219,8 @@ size_t qtp_ring_slot_size(const struct qtp_ring *r);
 /* The slot array and its size in bytes (placement checks ask the kernel where its pages are). */
 void *qtp_ring_storage(const struct qtp_ring *r, size_t *bytes);
 /* Highest sequence visible to consumers (contiguously published), for watchdogs and tests.
- * MULTI: exact when gating sequences are set (the scan starts past the slowest stage); without
- * gating, a best effort over the last capacity sequences. */
+ * MULTI: exact while gating sequences are set (the scan starts past the slowest stage); without
+ * any (none set, or all removed), a best effort over the last capacity sequences. */
 int64_t qtp_ring_published(const struct qtp_ring *r);
 /* Highest sequence claimed by any producer. */
 int64_t qtp_ring_claimed(const struct qtp_ring *r);

@@ -8,13 +8,20 @@
 
 #include <cmocka.h>
 
-#include "qtest.h"
-#include "qtp_ring.h"
+#include "qtest_ring.h"
 
 #define PROMPT_S 1.0 /* a halted waiter returns within this */
 
-static const char *const waits[] = {"spin", "yield", "block"};
-#define NWAITS 3
+/* Every row of the wait table, with its defaults. */
+#define WAIT(i) (qtp_wait_strategies[i].name)
+static int nwaits(void)
+{
+    int n = 0;
+    while (WAIT(n))
+        n++;
+    return n;
+}
+#define NWAITS nwaits()
 
 static struct qtp_ring *make_ring(uint32_t cap, enum qtp_producer_kind k, const char *wait)
 {
@@ -24,11 +31,11 @@ static struct qtp_ring *make_ring(uint32_t cap, enum qtp_producer_kind k, const 
     return r;
 }
 
-/* Wait (up to 5 s) until n threads sleep in the block strategy; spin/yield have no sleepers,
- * so give the thread a moment to reach its wait. */
+/* Wait (up to 5 s) until n threads sleep (block, phased: in the cond wait; sleep: napping);
+ * spin/yield have no sleepers, so give the thread a moment to reach its wait. */
 static void wait_sleepers(struct qtp_ring *r, const char *wait, int n)
 {
-    if (strcmp(wait, "block") != 0) {
+    if (strcmp(wait, "spin") == 0 || strcmp(wait, "yield") == 0) {
         qt_sleep_ms(30);
         return;
     }
@@ -94,16 +101,6 @@ static void wait_count(atomic_int *v, int n, const char *what)
     }
 }
 
-static void publish_events(struct qtp_ring *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        int64_t hi;
-        assert_int_equal(qtp_ring_claim(r, 1, &hi), 0);
-        *(uint64_t *)qtp_ring_slot(r, hi) = qt_mix((uint64_t)hi);
-        qtp_ring_publish(r, hi, hi);
-    }
-}
-
 static void join_prompt(pthread_t t, double since, const char *what, const char *wait)
 {
     if (qt_join_within(t, 5.0, NULL) != 0)
@@ -121,19 +118,19 @@ static void test_consumer_waiting_halt(void **state)
         for (int mode = 0; mode < 2; mode++) {
             for (int k = 0; k < 2; k++) {
                 struct qtp_ring *r =
-                    make_ring(8, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, waits[w]);
+                    make_ring(8, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, WAIT(w));
                 struct consumer c;
                 consumer_init(&c, r, NULL, 0, 0);
                 const struct qtp_seq *g[] = {&c.p.seq};
                 qtp_ring_set_gating(r, g, 1);
                 pthread_t t;
                 assert_int_equal(pthread_create(&t, NULL, consumer_main, &c), 0);
-                publish_events(r, 3);
+                qt_publish_n(r, 3);
                 wait_count(&c.handled, 3, "events handled");
-                wait_sleepers(r, waits[w], 1);
+                wait_sleepers(r, WAIT(w), 1);
                 double t0 = qt_now();
                 qtp_ring_halt(r, mode ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL);
-                join_prompt(t, t0, "waiting consumer", waits[w]);
+                join_prompt(t, t0, "waiting consumer", WAIT(w));
                 assert_int_equal(c.rc, 0);
                 assert_int_equal(atomic_load(&c.bad), 0);
                 assert_int_equal(qtp_seq_get(&c.p.seq), 2);
@@ -151,7 +148,7 @@ static void test_graceful_drains(void **state)
     for (int w = 0; w < NWAITS; w++) {
         for (int k = 0; k < 2; k++) {
             struct qtp_ring *r =
-                make_ring(4, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, waits[w]);
+                make_ring(4, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, WAIT(w));
             struct consumer c1, c2;
             consumer_init(&c1, r, NULL, 0, 0);
             const struct qtp_seq *d[] = {&c1.p.seq};
@@ -162,7 +159,7 @@ static void test_graceful_drains(void **state)
             pthread_t t1, t2;
             assert_int_equal(pthread_create(&t1, NULL, consumer_main, &c1), 0);
             assert_int_equal(pthread_create(&t2, NULL, consumer_main, &c2), 0);
-            publish_events(r, 12); /* three times the ring: the producer waits for room */
+            qt_publish_n(r, 12); /* three times the ring: the producer waits for room */
             qtp_ring_halt(r, QTP_HALT_GRACEFUL);
             assert_int_not_equal(qt_join_within(t1, 10.0, NULL), ETIMEDOUT);
             assert_int_not_equal(qt_join_within(t2, 10.0, NULL), ETIMEDOUT);
@@ -182,18 +179,18 @@ static void test_forced_stops_at_once(void **state)
 {
     (void)state;
     for (int w = 0; w < NWAITS; w++) {
-        struct qtp_ring *r = make_ring(8, QTP_PRODUCER_SINGLE, waits[w]);
+        struct qtp_ring *r = make_ring(8, QTP_PRODUCER_SINGLE, WAIT(w));
         struct consumer c;
         consumer_init(&c, r, NULL, 0, 1);
         atomic_store(&c.hold, 1);
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, consumer_main, &c), 0);
-        publish_events(r, 8);
+        qt_publish_n(r, 8);
         qt_sleep_ms(10); /* the consumer is inside the handler of event 0 */
         double t0 = qt_now();
         qtp_ring_halt(r, QTP_HALT_FORCED);
         atomic_store(&c.hold, 0);
-        join_prompt(t, t0, "consumer with events left", waits[w]);
+        join_prompt(t, t0, "consumer with events left", WAIT(w));
         assert_int_equal(c.rc, 0);
         assert_true(atomic_load(&c.handled) <= 1);
         qtp_ring_destroy(r);
@@ -206,7 +203,7 @@ static void test_dependent_sleeps(void **state)
 {
     (void)state;
     for (int w = 0; w < NWAITS; w++) {
-        struct qtp_ring *r = make_ring(8, QTP_PRODUCER_SINGLE, waits[w]);
+        struct qtp_ring *r = make_ring(8, QTP_PRODUCER_SINGLE, WAIT(w));
         struct consumer c1, c2;
         consumer_init(&c1, r, NULL, 0, 0);
         const struct qtp_seq *d[] = {&c1.p.seq};
@@ -215,17 +212,17 @@ static void test_dependent_sleeps(void **state)
         pthread_t t1, t2;
         assert_int_equal(pthread_create(&t1, NULL, consumer_main, &c1), 0);
         assert_int_equal(pthread_create(&t2, NULL, consumer_main, &c2), 0);
-        publish_events(r, 2);
+        qt_publish_n(r, 2);
         wait_count(&c1.in_handler, 1, "C1 in its handler");
-        wait_sleepers(r, waits[w], 1); /* C2: C1 is in its handler, not waiting */
+        wait_sleepers(r, WAIT(w), 1); /* C2: C1 is in its handler, not waiting */
         assert_int_equal(atomic_load(&c2.handled), 0);
         atomic_store(&c1.hold, 0);
         wait_count(&c2.handled, 2, "C2 woken by C1's progress");
-        wait_sleepers(r, waits[w], 2); /* both now wait for the producer */
+        wait_sleepers(r, WAIT(w), 2); /* both now wait for the producer */
         double t0 = qt_now();
         qtp_ring_halt(r, QTP_HALT_GRACEFUL);
-        join_prompt(t1, t0, "C1", waits[w]);
-        join_prompt(t2, t0, "C2", waits[w]);
+        join_prompt(t1, t0, "C1", WAIT(w));
+        join_prompt(t2, t0, "C2", WAIT(w));
         assert_int_equal(atomic_load(&c1.bad) + atomic_load(&c2.bad), 0);
         qtp_ring_destroy(r);
     }
@@ -254,16 +251,16 @@ static void test_producer_blocked_full(void **state)
         for (int k = 0; k < 2; k++) {
             for (int mode = 0; mode < 3; mode++) {
                 struct qtp_ring *r =
-                    make_ring(4, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, waits[w]);
+                    make_ring(4, k ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, WAIT(w));
                 struct qtp_seq gate;
                 qtp_seq_init(&gate, QTP_SEQ_INITIAL);
                 const struct qtp_seq *g[] = {&gate};
                 qtp_ring_set_gating(r, g, 1);
-                publish_events(r, 4);
+                qt_publish_n(r, 4);
                 struct claimer c = {r, 2, -1, -7};
                 pthread_t t;
                 assert_int_equal(pthread_create(&t, NULL, claimer_main, &c), 0);
-                wait_sleepers(r, waits[w], 1);
+                wait_sleepers(r, WAIT(w), 1);
                 assert_int_equal(c.rc, -1);
                 double t0 = qt_now();
                 if (mode == 2) {
@@ -277,7 +274,7 @@ static void test_producer_blocked_full(void **state)
                 } else {
                     qtp_ring_halt(r, mode ? QTP_HALT_FORCED : QTP_HALT_GRACEFUL);
                 }
-                join_prompt(t, t0, "blocked producer", waits[w]);
+                join_prompt(t, t0, "blocked producer", WAIT(w));
                 if (mode == 2) {
                     assert_int_equal(c.rc, 0);
                     assert_int_equal(c.hi, 5);

@@ -7,10 +7,9 @@
 
 #include <cmocka.h>
 
-#include "qtest.h"
+#include "qtest_ring.h"
 #include "qtp_alloc.h"
 #include "qtp_mqueue.h"
-#include "qtp_ring.h"
 
 static uint64_t g_seed;
 
@@ -398,16 +397,6 @@ static int record_handler(void *ctx, void *slot, int64_t seq, bool end_of_batch)
     return 0;
 }
 
-static void publish_n(struct qtp_ring *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        int64_t hi;
-        assert_int_equal(qtp_ring_claim(r, 1, &hi), 0);
-        *(uint64_t *)qtp_ring_slot(r, hi) = qt_mix((uint64_t)hi);
-        qtp_ring_publish(r, hi, hi);
-    }
-}
-
 /* The processor hands batches with the end-of-batch flag and sets its sequence per batch. Events
  * are published and the ring gracefully halted before run, so run drains and returns. */
 static void test_processor_batches(void **state)
@@ -415,7 +404,7 @@ static void test_processor_batches(void **state)
     (void)state;
     for (uint32_t maxb = 0; maxb < 4; maxb++) {
         struct qtp_ring *r = make_ring(8, 8, QTP_PRODUCER_SINGLE, NULL);
-        publish_n(r, 5);
+        qt_publish_n(r, 5);
         qtp_ring_halt(r, QTP_HALT_GRACEFUL);
         struct qtp_barrier b;
         qtp_barrier_init(&b, r, NULL, 0);
@@ -439,7 +428,7 @@ static void test_processor_handler_error(void **state)
 {
     (void)state;
     struct qtp_ring *r = make_ring(8, 8, QTP_PRODUCER_SINGLE, NULL);
-    publish_n(r, 5);
+    qt_publish_n(r, 5);
     struct qtp_barrier b;
     qtp_barrier_init(&b, r, NULL, 0);
     struct qtp_processor p;
@@ -494,7 +483,7 @@ static void test_processor_batch_handler(void **state)
     qtp_processor_init_batch(&p, &b, batch_handler, &rec, 5);
     const struct qtp_seq *g[] = {&p.seq};
     qtp_ring_set_gating(r, g, 1);
-    publish_n(r, 6); /* 0..5, handed out as 0..4 (max_batch 5) and 5 */
+    qt_publish_n(r, 6); /* 0..5, handed out as 0..4 (max_batch 5) and 5 */
     qtp_ring_halt(r, QTP_HALT_GRACEFUL);
     assert_int_equal(qtp_processor_run(&p), 0);
     assert_int_equal(rec.n, 2);
@@ -511,9 +500,9 @@ static void test_processor_batch_handler(void **state)
     struct batch_rec rec2 = {.fail_on_call = 0};
     qtp_processor_init_batch(&p, &b, batch_handler, &rec2, 0);
     size_t n;
-    publish_n(r, 6);
+    qt_publish_n(r, 6);
     qtp_seq_set(&p.seq, 5); /* as if 0..5 were handled */
-    publish_n(r, 6);        /* 6..11 sit in slots 6, 7, 0, 1, 2, 3 */
+    qt_publish_n(r, 6);     /* 6..11 sit in slots 6, 7, 0, 1, 2, 3 */
     assert_ptr_equal(qtp_ring_span(r, 6, 11, &n), qtp_ring_slot(r, 6));
     assert_int_equal(n, 2);
     assert_ptr_equal(qtp_ring_span(r, 8, 11, &n), qtp_ring_slot(r, 0));
@@ -535,15 +524,15 @@ static void test_processor_batch_handler(void **state)
 static void test_wait_registry(void **state)
 {
     (void)state;
-    const char *names[] = {"spin", "yield", "block"};
+    const char *names[] = {"spin", "yield", "block", "sleep", "phased"};
     int n = 0;
     for (const struct qtp_wait_ops *o = qtp_wait_strategies; o->name; o++, n++) {
         assert_string_equal(o->name, names[n]);
         assert_non_null(o->summary);
         assert_ptr_equal(qtp_wait_find(o->name), o);
     }
-    assert_int_equal(n, 3);
-    assert_null(qtp_wait_find("sleep"));
+    assert_int_equal(n, 5);
+    assert_null(qtp_wait_find("sleep:spins=1")); /* names only: parameters go to qtp_wait_parse */
     assert_null(qtp_wait_find(NULL));
     assert_true(qtp_wait_find("spin")->spins);
     assert_false(qtp_wait_find("yield")->spins); /* gives its PU away: no collapse */

@@ -1,4 +1,5 @@
-/* Stress of the ring under one wait strategy (argv[1]: spin | yield | block):
+/* Stress of the ring under one wait strategy (argv[1]: a row of the wait table, with parameters
+ * if any, e.g. sleep or phased:spin=0ns,yield=0ns):
  *   unicast    1P -> 1C
  *   multicast  1P -> C1, C2, C3 (every consumer sees every event)
  *   diamond    1P -> {C1, C2} -> C3; C3 checks C1's and C2's writes on every event
@@ -15,30 +16,21 @@
 
 #include <cmocka.h>
 
-#include "qtest.h"
-#include "qtp_ring.h"
+#include "qtest_ring.h"
 
 #define MAXP 3
 #define MAXC 3
 #define RING_CAP 64
 #define MAX_BATCH 16
 
-struct sev {
-    uint64_t value;
-    uint32_t producer;
-    uint32_t pad;
-    uint64_t pseq;
-    uint64_t c1; /* written by the diamond's C1 only */
-    uint64_t c2; /* written by the diamond's C2 only */
-};
-
 static const struct qtp_wait_ops *g_wait;
+static struct qtp_wait_spec g_spec;
 static uint64_t g_seed;
 static uint64_t g_events; /* per case, before the oversubscription cut */
 
 static uint64_t ev_value(uint32_t producer, uint64_t pseq)
 {
-    return qt_mix(g_seed ^ ((uint64_t)producer << 48) ^ pseq);
+    return qt_event_value(g_seed, producer, pseq);
 }
 static uint64_t f1(uint64_t v)
 {
@@ -74,7 +66,7 @@ static int handler(void *ctx, void *slot, int64_t seq, bool eob)
 {
     (void)eob;
     struct consumer *c = ctx;
-    struct sev *e = slot;
+    struct qt_event *e = slot;
     if (e->producer >= c->nprod) {
         bad(c, "bad producer id", seq);
         return 0;
@@ -110,7 +102,7 @@ static int batch_handler(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
 {
     for (int64_t s = lo; s <= hi;) {
         size_t n;
-        struct sev *e = qtp_ring_span(r, s, hi, &n);
+        struct qt_event *e = qtp_ring_span(r, s, hi, &n);
         for (size_t i = 0; i < n; i++, s++)
             handler(ctx, &e[i], s, s == hi);
     }
@@ -121,46 +113,6 @@ static void *consumer_main(void *arg)
 {
     struct consumer *c = arg;
     c->rc = qtp_processor_run(&c->p);
-    return NULL;
-}
-
-struct producer {
-    struct qtp_ring *r;
-    uint32_t id;
-    uint64_t n;
-    uint64_t rng;
-    uint64_t sum;
-    uint64_t done;
-    int rc;
-};
-
-static void *producer_main(void *arg)
-{
-    struct producer *p = arg;
-    uint64_t i = 0;
-    while (i < p->n) {
-        uint64_t r = qt_rand(&p->rng);
-        uint32_t n = 1 + (uint32_t)(r % MAX_BATCH);
-        if (n > p->n - i)
-            n = (uint32_t)(p->n - i);
-        int64_t hi;
-        /* A quarter of the claims try first (the back-pressure path), then wait. */
-        if (!((r >> 32) % 4 == 0 && qtp_ring_try_claim(p->r, n, &hi))) {
-            p->rc = qtp_ring_claim(p->r, n, &hi);
-            if (p->rc)
-                return NULL;
-        }
-        int64_t lo = hi - n + 1;
-        for (int64_t s = lo; s <= hi; s++, i++) {
-            struct sev *e = qtp_ring_slot(p->r, s);
-            e->value = ev_value(p->id, i);
-            e->producer = p->id;
-            e->pseq = i;
-            p->sum += e->value;
-        }
-        qtp_ring_publish(p->r, lo, hi);
-        p->done = i;
-    }
     return NULL;
 }
 
@@ -178,15 +130,16 @@ static void run_shape(const struct shape *sh)
     /* More pure spinners than CPUs: a full ring's producer (or a starved consumer) spins out
      * its whole time slice, so the run crawls at about one ring per scheduler tick, whatever
      * the build (so no sanitizer cut there). */
-    if (strcmp(g_wait->name, "spin") == 0 && threads > (uint32_t)qt_ncpus())
+    if (g_wait->spins && threads > (uint32_t)qt_ncpus())
         total = g_events / 200;
     uint64_t per = total / sh->nprod;
     total = per * sh->nprod;
 
-    struct qtp_ring_config cfg = {RING_CAP, sizeof(struct sev),
+    struct qtp_ring_config cfg = {RING_CAP, sizeof(struct qt_event),
                                   sh->nprod > 1 ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE, g_wait};
     struct qtp_ring *r;
     assert_int_equal(qtp_ring_create(&r, &cfg), 0);
+    assert_int_equal(qtp_ring_set_wait_params(r, &g_spec.params), 0);
 
     static struct consumer cons[MAXC];
     memset(cons, 0, sizeof cons);
@@ -218,13 +171,13 @@ static void run_shape(const struct shape *sh)
     assert_int_equal(qtp_ring_set_gating(r, gating, ngating), 0);
 
     pthread_t ct[MAXC], pt[MAXP];
-    struct producer prods[MAXP];
+    struct qt_producer prods[MAXP];
     double t0 = qt_now();
     for (uint32_t j = 0; j < sh->ncons; j++)
         assert_int_equal(pthread_create(&ct[j], NULL, consumer_main, &cons[j]), 0);
     for (uint32_t i = 0; i < sh->nprod; i++) {
-        prods[i] = (struct producer){r, i, per, g_seed * 31 + i, 0, 0, 0};
-        assert_int_equal(pthread_create(&pt[i], NULL, producer_main, &prods[i]), 0);
+        prods[i] = (struct qt_producer){r, i, MAX_BATCH, g_seed, per, g_seed * 31 + i, 0, 0, 0};
+        assert_int_equal(pthread_create(&pt[i], NULL, qt_producer_main, &prods[i]), 0);
     }
     /* The ctest TIMEOUT is the last resort; this deadline reports where things stood. */
     const double deadline = 240.0;
@@ -285,10 +238,13 @@ static void test_shape(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !(g_wait = qtp_wait_find(argv[1]))) {
-        fprintf(stderr, "usage: %s spin|yield|block [--long] [--seed N]\n", argv[0]);
+    char err[256];
+    if (argc < 2 || qtp_wait_parse(argv[1], &g_spec, err, sizeof err) != 0) {
+        fprintf(stderr, "usage: %s WAIT [--long] [--seed N]%s%s\n", argv[0], argc < 2 ? "" : ": ",
+                argc < 2 ? "" : err);
         return 2;
     }
+    g_wait = g_spec.ops;
     g_seed = qt_seed(argc, argv);
     g_events = 2000000;
     if (qt_has_flag(argc, argv, "--long"))

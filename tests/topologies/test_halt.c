@@ -71,20 +71,28 @@ static void run_case(const struct halt_case *hc, unsigned cfg)
     qtp_topology_fini(&t);
 }
 
+/* Every configuration over the ring (ring: true) or over the mutex queues. */
+static void run_cases(bool ring)
+{
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
+            struct topo_run r = {0};
+            topo_config(cfg, &r);
+            if ((r.wait != NULL) == ring)
+                run_case(&cases[c], cfg);
+        }
+}
+
 static void test_halt_ring(void **state)
 {
     (void)state;
-    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
-        for (unsigned cfg = 0; cfg < 3; cfg++)
-            run_case(&cases[c], cfg);
+    run_cases(true);
 }
 
 static void test_halt_mutex(void **state)
 {
     (void)state;
-    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
-        for (unsigned cfg = 3; cfg < 5; cfg++)
-            run_case(&cases[c], cfg);
+    run_cases(false);
 }
 
 /* Halted before run(): the threads start, see the halt, and run() returns at once. */

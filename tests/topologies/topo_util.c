@@ -46,8 +46,9 @@ uint64_t topo_seed(int argc, char **argv)
     return seed;
 }
 
-static const char *const config_names[TOPO_NCONFIGS] = {"ring/spin", "ring/yield", "ring/block",
-                                                        "mutex-array", "mutex-linked"};
+static const char *const config_names[TOPO_NCONFIGS] = {"ring/spin",   "ring/yield",   "ring/block",
+                                                        "mutex-array", "mutex-linked", "ring/sleep",
+                                                        "ring/phased"};
 
 const char *topo_config_name(unsigned i)
 {
@@ -56,9 +57,10 @@ const char *topo_config_name(unsigned i)
 
 void topo_config(unsigned i, struct topo_run *r)
 {
-    static const char *const q[TOPO_NCONFIGS] = {"ring", "ring", "ring", "mutex-array",
-                                                 "mutex-linked"};
-    static const char *const w[TOPO_NCONFIGS] = {"spin", "yield", "block", NULL, NULL};
+    static const char *const q[TOPO_NCONFIGS] = {"ring",         "ring", "ring", "mutex-array",
+                                                 "mutex-linked", "ring", "ring"};
+    static const char *const w[TOPO_NCONFIGS] = {"spin", "yield", "block", NULL,
+                                                 NULL,   "sleep", "phased"};
     r->queue = q[i];
     r->wait = w[i];
 }

@@ -17,7 +17,7 @@
 struct topo_run {
     /* in */
     const char *queue; /* "ring", "mutex-array", "mutex-linked" */
-    const char *wait;  /* ring: "spin", "yield", "block" */
+    const char *wait;  /* ring: a wait strategy's name */
     uint32_t ring_size, batch, consumer_batch;
     uint64_t warmup, events, seed;
     bool record_latency;
@@ -42,11 +42,11 @@ struct topo_run {
 
 /* Run t as r says; returns r->rc. Never hangs: the watchdog halts the run. */
 int topo_run(const struct qtp_topology *t, struct topo_run *r);
-/* A queue configuration by index 0..4: ring spin, ring yield, ring block, mutex-array,
- * mutex-linked. */
+/* A queue configuration by index 0..6: ring spin, ring yield, ring block, mutex-array,
+ * mutex-linked, ring sleep, ring phased. */
 void topo_config(unsigned i, struct topo_run *r);
 const char *topo_config_name(unsigned i);
-#define TOPO_NCONFIGS 5
+#define TOPO_NCONFIGS 7 /* the ring's waits after the mutex queues: indices stay put */
 
 /* Seed from QTOPO_SEED or --seed N, else from the clock; printed. */
 uint64_t topo_seed(int argc, char **argv);
