@@ -6,6 +6,7 @@
 #   sbatch ...                 # SLURM_CONF points at the private cluster
 #   slurm_wait 40 JOBID...     # until every job (every array task) has ended or can never run
 #   slurm_jobs JOBID           # one line per job or array task: ID STATE REASON EXITCODE
+#   slurm_expect WHAT EXPECTED ACTUAL ... slurm_checks_done   # ok/FAIL lines, then exit 0 or 1
 #
 # What it starts: munged (a key made with mungekey, its own socket), slurmctld and slurmd, all in
 # the foreground as children of the test, with a slurm.conf written to a temporary directory: one
@@ -348,3 +349,22 @@ slurm_wait() {
 
 # The jobs of JOBID that did not complete, one line each: ID STATE REASON EXITCODE.
 slurm_not_completed() { slurm_jobs "$1" | awk '$2 != "COMPLETED"'; }
+
+# ---- checks ----
+
+slurm_fails=0
+slurm_expect() { # description expected actual
+  if [ "$2" = "$3" ]; then
+    echo "ok   $1"
+  else
+    printf 'FAIL %s\n  expected: %s\n  got:      %s\n' "$1" "${2//$'\n'/ | }" "${3//$'\n'/ | }"
+    slurm_fails=$((slurm_fails + 1))
+  fi
+}
+
+# Exit 0 after "pass" when every slurm_expect held, else 1.
+slurm_checks_done() {
+  [ $slurm_fails -eq 0 ] || { echo "$slurm_fails check(s) failed"; exit 1; }
+  echo pass
+  exit 0
+}

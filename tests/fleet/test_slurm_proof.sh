@@ -11,16 +11,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/slurm_fixture.sh"
 slurm_fixture_start
 w=$SLURM_FIXTURE_WORK
-fails=0
-
-expect() { # description expected actual
-  if [ "$2" = "$3" ]; then
-    echo "ok   $1"
-  else
-    printf 'FAIL %s\n  expected: %s\n  got:      %s\n' "$1" "${2//$'\n'/ | }" "${3//$'\n'/ | }"
-    fails=$((fails + 1))
-  fi
-}
 submit() { sbatch --parsable "$@" | cut -d';' -f1; }
 
 t0=$(date +%s)
@@ -42,21 +32,20 @@ done
 slurm_wait 45 "$good" "$join" "$bad" "$never" "$killed" "$any" || exit 1
 echo "jobs ended after $(($(date +%s) - t0))s"
 
-expect "every task of the array completed" \
+slurm_expect "every task of the array completed" \
   "$(printf '%s COMPLETED None 0:0\n' "${good}_1" "${good}_2" "${good}_3")" \
   "$(slurm_jobs "$good" | sort)"
-expect "the afterok job ran after all of them" "${join} COMPLETED None 0:0" "$(slurm_jobs "$join")"
-expect "it joined the three files in task order" "$(printf 'task %s\n' 1 2 3)" "$(cat "$w/joined" 2>&1)"
+slurm_expect "the afterok job ran after all of them" "${join} COMPLETED None 0:0" "$(slurm_jobs "$join")"
+slurm_expect "it joined the three files in task order" "$(printf 'task %s\n' 1 2 3)" "$(cat "$w/joined" 2>&1)"
 
-expect "the failed task is named, with its exit code" "${bad}_2 FAILED NonZeroExitCode 3:0" \
+slurm_expect "the failed task is named, with its exit code" "${bad}_2 FAILED NonZeroExitCode 3:0" \
   "$(slurm_not_completed "$bad")"
-expect "the other tasks wrote their files" "task 1 task 3" "$(cat "$w/bad.1" "$w/bad.3" 2>&1 | xargs)"
-expect "the afterok job waits for ever" "${never} PENDING DependencyNeverSatisfied 0:0" \
+slurm_expect "the other tasks wrote their files" "task 1 task 3" "$(cat "$w/bad.1" "$w/bad.3" 2>&1 | xargs)"
+slurm_expect "the afterok job waits for ever" "${never} PENDING DependencyNeverSatisfied 0:0" \
   "$(slurm_jobs "$never")"
-expect "with --kill-on-invalid-dep=yes it is cancelled" "${killed} CANCELLED DependencyNeverSatisfied 0:0" \
+slurm_expect "with --kill-on-invalid-dep=yes it is cancelled" "${killed} CANCELLED DependencyNeverSatisfied 0:0" \
   "$(slurm_jobs "$killed")"
-expect "neither ran" "" "$(ls "$w/never.ran" "$w/killed.ran" 2>/dev/null)"
-expect "the afterany job ran" "${any} COMPLETED yes" "$(slurm_jobs "$any" | cut -d' ' -f1,2) $([ -e "$w/any.ran" ] && echo yes)"
+slurm_expect "neither ran" "" "$(ls "$w/never.ran" "$w/killed.ran" 2>/dev/null)"
+slurm_expect "the afterany job ran" "${any} COMPLETED yes" "$(slurm_jobs "$any" | cut -d' ' -f1,2) $([ -e "$w/any.ran" ] && echo yes)"
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "pass"
+slurm_checks_done

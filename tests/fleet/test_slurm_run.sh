@@ -18,16 +18,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/slurm_fixture.sh"
 slurm_fixture_start
 w=$SLURM_FIXTURE_WORK
-fails=0
-
-expect() { # description expected actual
-  if [ "$2" = "$3" ]; then
-    echo "ok   $1"
-  else
-    printf 'FAIL %s\n  expected: %s\n  got:      %s\n' "$1" "${2//$'\n'/ | }" "${3//$'\n'/ | }"
-    fails=$((fails + 1))
-  fi
-}
 
 # In qtopo's place: exit 3 for slice 2 while $w/fail-2 exists, sleep past the time limit while
 # $w/hang-2 exists; otherwise (other slices, merge, report) do nothing.
@@ -41,8 +31,15 @@ exit 0
 EOF
 chmod +x "$stub"
 
-# slurm-run's output: the job ids it printed, by what they are.
-ids() { sed -n "s/^  $2: job \([0-9]*\).*/\1/p; s/^  machine $2: array job \([0-9]*\).*/\1/p" "$1"; }
+# slurm_run NAME ARGS...: scripts/slurm-run ARGS, its output shown and kept in $w/NAME.out.
+slurm_run() {
+  local name=$1
+  shift
+  "$run" "$@" >"$w/$name.out" 2>&1 || { echo "FAIL: slurm-run $* exited $?"; cat "$w/$name.out"; exit 1; }
+  cat "$w/$name.out"
+}
+# ids NAME WHAT: the job id slurm-run NAME printed for WHAT (a machine type, merge, check).
+ids() { sed -n "s/^  $2: job \([0-9]*\).*/\1/p; s/^  machine $2: array job \([0-9]*\).*/\1/p" "$w/$1.out"; }
 # FIELD of every job or task of JOBID (scontrol's Key=Value), sorted and unique.
 field() { scontrol -o show job "$1" | grep -oE "(^| )$2=[^ ]*" | sed 's/^ //' | sort -u; }
 # slurm-run's own files, without the log paths.
@@ -51,89 +48,77 @@ status() { sed -n 's/^status=//p' "$1"; }
 
 if [ "$mode" = --time-limit ]; then
   touch "$w/hang-2"
-  "$run" -o "$w/t" --slices 2 --estimate 5 --qtopo "$stub" --no-qtopo-check >"$w/t.out" 2>&1 ||
-    { cat "$w/t.out"; exit 1; }
-  a=$(ids "$w/t.out" default) c=$(ids "$w/t.out" check)
+  slurm_run t -o "$w/t" --slices 2 --estimate 5 --qtopo "$stub" --no-qtopo-check
+  a=$(ids t default) c=$(ids t check)
   slurm_wait 150 "$a" "$c" || exit 1
-  expect "slice 2 stopped at its limit" "${a}_2 TIMEOUT" "$(slurm_not_completed "$a" | cut -d' ' -f1,2)"
-  expect "missing.tsv says so" "$(printf 'default\t2/2\tstopped at its time limit (1 min)')" "$(missing "$w/t")"
-  [ $fails -eq 0 ] || exit 1
-  echo pass
-  exit 0
+  slurm_expect "slice 2 stopped at its limit" "${a}_2 TIMEOUT" "$(slurm_not_completed "$a" | cut -d' ' -f1,2)"
+  slurm_expect "missing.tsv says so" "$(printf 'default\t2/2\tstopped at its time limit (1 min)')" "$(missing "$w/t")"
+  slurm_checks_done
 fi
 
 # ---- one machine type, every slice succeeds
-"$run" -o "$w/ok" --slices 3 --estimate 5 --qtopo /bin/true --no-qtopo-check -- -t unicast -r 3 \
-  >"$w/ok.out" 2>&1 || { echo "FAIL: slurm-run exited $?"; cat "$w/ok.out"; exit 1; }
-cat "$w/ok.out"
-a=$(ids "$w/ok.out" default) m=$(ids "$w/ok.out" "merge and report") c=$(ids "$w/ok.out" check)
+slurm_run ok -o "$w/ok" --slices 3 --estimate 5 --qtopo /bin/true --no-qtopo-check -- -t unicast -r 3
+a=$(ids ok default) m=$(ids ok "merge and report") c=$(ids ok check)
 for id in "$a" "$m" "$c"; do [ -n "$id" ] || { echo "FAIL: no job ids printed"; exit 1; }; done
 slurm_wait 40 "$a" "$m" "$c" || exit 1
-expect "three tasks, all completed" "$(printf '%s COMPLETED None 0:0\n' "${a}_1" "${a}_2" "${a}_3")" \
+slurm_expect "three tasks, all completed" "$(printf '%s COMPLETED None 0:0\n' "${a}_1" "${a}_2" "${a}_3")" \
   "$(slurm_jobs "$a" | sort)"
-expect "each alone on the node, limited to twice the estimate" "$(printf 'OverSubscribe=NO\nTimeLimit=00:01:00')" \
+slurm_expect "each alone on the node, limited to twice the estimate" "$(printf 'OverSubscribe=NO\nTimeLimit=00:01:00')" \
   "$(field "$a" OverSubscribe; field "$a" TimeLimit)"
-expect "merge and check ran" "$m COMPLETED/$c COMPLETED" \
+slurm_expect "merge and check ran" "$m COMPLETED/$c COMPLETED" \
   "$(slurm_jobs "$m" | cut -d' ' -f1,2)/$(slurm_jobs "$c" | cut -d' ' -f1,2)"
 last_end=$(field "$a" EndTime | tail -1)
 merge_start=$(field "$m" StartTime)
-expect "merge started after the last task ended" yes \
+slurm_expect "merge started after the last task ended" yes \
   "$([[ ${merge_start#*=} > ${last_end#*=} || ${merge_start#*=} == "${last_end#*=}" ]] && echo yes || echo "no: $merge_start, last $last_end")"
-expect "every slice has status 0 from its task" "0 ${a}_1 0 ${a}_2 0 ${a}_3" \
+slurm_expect "every slice has status 0 from its task" "0 ${a}_1 0 ${a}_2 0 ${a}_3" \
   "$(for k in 1 2 3; do echo "$(status "$w/ok/slurm/status/default.$k") $(sed -n 's/^job=//p' "$w/ok/slurm/status/default.$k")"; done | xargs)"
-expect "nothing missing" "" "$(missing "$w/ok")"
-expect "the check job says so" "every slice finished" "$(cat "$w/ok/slurm/log/check.$c.log")"
-expect "the plan keeps the matrix" "-t unicast -r 3" \
+slurm_expect "nothing missing" "" "$(missing "$w/ok")"
+slurm_expect "the check job says so" "every slice finished" "$(cat "$w/ok/slurm/log/check.$c.log")"
+slurm_expect "the plan keeps the matrix" "-t unicast -r 3" \
   "$(bash -c 'source "$1"; echo "${plan_matrix[*]}"' _ "$w/ok/slurm/plan")"
-expect "it says where the report will be" "report: $w/ok/merged/report/index.html" "$(grep '^report:' "$w/ok.out")"
+slurm_expect "it says where the report will be" "report: $w/ok/merged/report/index.html" "$(grep '^report:' "$w/ok.out")"
 
 # ---- two machine types; slice 2 fails on both, then runs again
 touch "$w/fail-2"
-"$run" -o "$w/bad" --slices 3 --estimate 5 --qtopo "$stub" --no-qtopo-check \
-  --machine a:partition=fixture --machine b:constraint=fixture >"$w/bad.out" 2>&1 ||
-  { echo "FAIL: slurm-run exited $?"; cat "$w/bad.out"; exit 1; }
-cat "$w/bad.out"
-a=$(ids "$w/bad.out" a) b=$(ids "$w/bad.out" b)
-m=$(ids "$w/bad.out" "merge and report") c=$(ids "$w/bad.out" check)
+slurm_run bad -o "$w/bad" --slices 3 --estimate 5 --qtopo "$stub" --no-qtopo-check \
+  --machine a:partition=fixture --machine b:constraint=fixture
+a=$(ids bad a) b=$(ids bad b) m=$(ids bad "merge and report") c=$(ids bad check)
 slurm_wait 40 "$a" "$b" "$m" "$c" || exit 1
-expect "machine a: slice 2 failed with the stand-in's status" "${a}_2 FAILED NonZeroExitCode 3:0" \
+slurm_expect "machine a: slice 2 failed with the stand-in's status" "${a}_2 FAILED NonZeroExitCode 3:0" \
   "$(slurm_not_completed "$a")"
-expect "machine b: the same" "${b}_2 FAILED NonZeroExitCode 3:0" "$(slurm_not_completed "$b")"
-expect "machine a's tasks went to its partition, b's to its constraint" "Partition=fixture Features=fixture" \
+slurm_expect "machine b: the same" "${b}_2 FAILED NonZeroExitCode 3:0" "$(slurm_not_completed "$b")"
+slurm_expect "machine a's tasks went to its partition, b's to its constraint" "Partition=fixture Features=fixture" \
   "$(field "$a" Partition) $(field "$b" Features)"
-expect "the merge job never ran (cancelled: its dependency cannot be met)" \
+slurm_expect "the merge job never ran (cancelled: its dependency cannot be met)" \
   "$m CANCELLED DependencyNeverSatisfied" "$(slurm_jobs "$m" | cut -d' ' -f1-3)"
-expect "missing.tsv names slice 2 of each machine type and why" \
+slurm_expect "missing.tsv names slice 2 of each machine type and why" \
   "$(printf 'a\t2/3\tqtopo exited with status 3\nb\t2/3\tqtopo exited with status 3')" "$(missing "$w/bad")"
-expect "with the log of the task" "$w/bad/slurm/log/a.2.$a.log" "$(head -1 "$w/bad/slurm/missing.tsv" | cut -f4)"
-grep -q "slurm-run --resubmit-missing $w/bad" "$w/bad/slurm/log/check.$c.log" ||
-  { echo "FAIL the check job's log does not say how to resubmit"; fails=$((fails + 1)); }
+slurm_expect "with the log of the task" "$w/bad/slurm/log/a.2.$a.log" "$(head -1 "$w/bad/slurm/missing.tsv" | cut -f4)"
+slurm_expect "the check job's log says how to resubmit" "to run only those again: scripts/slurm-run --resubmit-missing $w/bad" \
+  "$(grep resubmit "$w/bad/slurm/log/check.$c.log")"
 
 rm "$w/fail-2"
-"$run" --resubmit-missing "$w/bad" >"$w/again.out" 2>&1 ||
-  { echo "FAIL: --resubmit-missing exited $?"; cat "$w/again.out"; exit 1; }
-cat "$w/again.out"
-a2=$(ids "$w/again.out" a) b2=$(ids "$w/again.out" b)
-m2=$(ids "$w/again.out" "merge and report") c2=$(ids "$w/again.out" check)
+slurm_run again --resubmit-missing "$w/bad"
+a2=$(ids again a) b2=$(ids again b) m2=$(ids again "merge and report") c2=$(ids again check)
 slurm_wait 40 "$a2" "$b2" "$m2" "$c2" || exit 1
-expect "only slice 2 ran again, on each machine type" "${a2}_2 COMPLETED ${b2}_2 COMPLETED" \
+slurm_expect "only slice 2 ran again, on each machine type" "${a2}_2 COMPLETED ${b2}_2 COMPLETED" \
   "$(slurm_jobs "$a2" | cut -d' ' -f1,2) $(slurm_jobs "$b2" | cut -d' ' -f1,2)"
-expect "then the merge ran" "$m2 COMPLETED" "$(slurm_jobs "$m2" | cut -d' ' -f1,2)"
-expect "and nothing is missing" "" "$(missing "$w/bad")"
+slurm_expect "then the merge ran" "$m2 COMPLETED" "$(slurm_jobs "$m2" | cut -d' ' -f1,2)"
+slurm_expect "and nothing is missing" "" "$(missing "$w/bad")"
 "$run" --resubmit-missing "$w/bad" >"$w/again2.out" 2>&1
-expect "a second resubmission has nothing to do" "0 slurm-run: nothing missing in $w/bad" "$? $(cat "$w/again2.out")"
+slurm_expect "a second resubmission has nothing to do" "0 slurm-run: nothing missing in $w/bad" "$? $(cat "$w/again2.out")"
 
 # ---- what the cluster does not have: bad input, found before anything is written or submitted
 for spec in x:partition=nosuch x:constraint=nosuch; do
   before=$(scontrol -o show jobs | grep -c '^JobId')
   "$run" -o "$w/no" --slices 2 --estimate 5 --qtopo /bin/true --no-qtopo-check --machine "$spec" \
     >"$w/no.out" 2>"$w/no.err"
-  expect "--machine $spec: exit 2, one line naming it, nothing written or submitted" \
+  slurm_expect "--machine $spec: exit 2, one line naming it, nothing written or submitted" \
     "2 1 machine 'x': sbatch refuses it no no $before" \
     "$? $(grep -c '' "$w/no.err") $(grep -o "machine 'x': sbatch refuses it" "$w/no.err") \
 $([ -s "$w/no.out" ] && echo yes || echo no) $([ -e "$w/no" ] && echo yes || echo no) \
 $(scontrol -o show jobs | grep -c '^JobId')"
 done
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo pass
+slurm_checks_done

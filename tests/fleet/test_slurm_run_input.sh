@@ -12,7 +12,7 @@ mkdir existing fx
 printf 'keep me\n' >existing/file
 snapshot() { find . -path ./err -prune -o -print | sort; cat existing/file; }
 
-# expected phrase | arguments (shell words; a stands for the stand-in qtopo, /bin/true)
+# expected phrase | arguments (shell words)
 cases=$(cat <<'TABLE'
 no -o/--out directory|
 no -o/--out directory|--slices 2 --estimate 5
