@@ -2,7 +2,6 @@
 #include "counters.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdatomic.h>
 #include <stdio.h>

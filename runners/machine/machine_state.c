@@ -151,7 +151,7 @@ static void rd_number(struct reader *r, const struct fact_def *d, const char *re
         set_known(f, buf, v);
 }
 
-/* "0" / "1" files; arg "inverted" for no_turbo-style negations. */
+/* "0" / "1" files. */
 static bool parse_bool01(const char *s, bool *v)
 {
     if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
