@@ -158,13 +158,14 @@ static void test_layout_and_bad_input(void **state)
     fclose(f);
 
     char *text = slurp(path);
+    static const char legend[] = "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+                                 "\"Interval_Compressed_Histogram\"\n";
     const char *lines[] = {
         "#[Logged with qtopo test]\n",
         "#[Histogram log format version 1.3]\n",
         "#[StartTime: 1733097600.000 (seconds since epoch), ",
         "#[BaseTime: 1733097600.250 (seconds since epoch)]\n",
-        "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_"
-        "Histogram\"\n",
+        legend,
         "Tag=rep0,0.500,0.010,1.500,HISTF",
         "0.510,0.010,1.500,HISTF",
     };
