@@ -29,6 +29,7 @@ struct opts {
     uint32_t batch;
     uint32_t ring_size;
     uint32_t runs;
+    uint32_t slot_size; /* ring rows: bytes per slot (the value is its first 8 bytes) */
     const char *only;
     bool pin;
     int cpu_prod, cpu_cons;
@@ -159,11 +160,16 @@ static int sum_batch_handler(void *ctx, struct qtp_ring *ring, int64_t lo, int64
 {
     struct sum_ctx *c = ctx;
     uint64_t sum = c->sum;
+    const size_t words = c->r->o->slot_size / sizeof(uint64_t);
     for (int64_t s = lo; s <= hi;) {
         size_t n;
         const uint64_t *v = qtp_ring_span(ring, s, hi, &n);
-        for (size_t i = 0; i < n; i++)
-            sum += v[i];
+        if (words == 1)
+            for (size_t i = 0; i < n; i++)
+                sum += v[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                sum += v[i * words];
         s += (int64_t)n;
     }
     c->sum = sum;
@@ -300,7 +306,7 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
         cons = stream_consumer;
         break;
     case RING: {
-        struct qtp_ring_config rc2 = {o->ring_size, sizeof(uint64_t), QTP_PRODUCER_SINGLE,
+        struct qtp_ring_config rc2 = {o->ring_size, o->slot_size, QTP_PRODUCER_SINGLE,
                                       qtp_wait_find(c->what)};
         rc = qtp_ring_create(&r->ring, &rc2);
         prod = ring_producer;
@@ -396,6 +402,8 @@ static void usage(FILE *f)
             "256)\n"
             "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
             "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
+            "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
+            "                      unicast event is 40): the value is each slot's first 8 bytes\n"
             "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
             "                      ring-block, mutex-array, mutex-linked\n"
             "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
@@ -405,12 +413,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {20000000, 256, 4096, 5, NULL, true, 0, 1};
+    struct opts o = {20000000, 256, 4096, 5, 8, NULL, true, 0, 1};
     static const struct option lo[] = {
         {"events", required_argument, NULL, 'n'},
         {"batch", required_argument, NULL, 'b'},
         {"ring-size", required_argument, NULL, 's'},
         {"runs", required_argument, NULL, 'r'},
+        {"slot-size", required_argument, NULL, 'S'},
         {"only", required_argument, NULL, 'o'},
         {"no-pin", no_argument, NULL, 'P'},
         {"cpus", required_argument, NULL, 'c'},
@@ -431,6 +440,16 @@ int main(int argc, char **argv)
             break;
         case 'r':
             o.runs = (uint32_t)parse_count("--runs", optarg, 1000);
+            break;
+        case 'S':
+            o.slot_size = (uint32_t)parse_count("--slot-size", optarg, 4096);
+            if (o.slot_size % 8) {
+                fprintf(stderr,
+                        "qtopo-bench-queues: bad --slot-size '%s' (accepted: a multiple of "
+                        "8 from 8 to 4096)\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'o':
             o.only = optarg;
@@ -510,9 +529,9 @@ int main(int argc, char **argv)
     if (o.pin)
         snprintf(where, sizeof where, "producer pinned to CPU %d, consumer to CPU %d", o.cpu_prod,
                  o.cpu_cons);
-    printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events; "
-           "median of %u runs after a warm-up; load average %.2f\n",
-           where, o.ring_size, o.runs, load[0]);
+    printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events (ring "
+           "slots %u bytes); median of %u runs after a warm-up; load average %.2f\n",
+           where, o.ring_size, o.slot_size, o.runs, load[0]);
     printf("%-13s %-6s %6s %-7s %10s %12s %12s %12s %8s\n", "config", "wait", "batch", "handler",
            "events", "median ev/s", "min", "max", "/stream");
     double stream_median = 0;
