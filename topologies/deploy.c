@@ -113,7 +113,7 @@ static const char *const bad_names[] = {
     [QTP__BAD_INPUT] = "input",
 };
 
-void qtp__term_bad(struct qtp__term *ts, const struct qtp__chk *c, int64_t seq, unsigned producer,
+void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g, int64_t seq, unsigned producer,
                    enum qtp__bad what, size_t index, uint64_t want, uint64_t got)
 {
     struct qtp_expect_term *et = &ts->et;
@@ -122,8 +122,7 @@ void qtp__term_bad(struct qtp__term *ts, const struct qtp__chk *c, int64_t seq, 
     et->bad_seq = seq;
     et->bad_producer = producer;
     if (what == QTP__BAD_FIELD)
-        snprintf(et->bad_what, sizeof(et->bad_what), "field %zu (%s)", index,
-                 c->g->stage[index].name);
+        snprintf(et->bad_what, sizeof(et->bad_what), "field %zu (%s)", index, g->stage[index].name);
     else if (what == QTP__BAD_PAYLOAD)
         snprintf(et->bad_what, sizeof(et->bad_what), "payload byte %zu", index);
     else

@@ -70,17 +70,13 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
     for (unsigned r = 0; r < g->nroots; r++)
         outs[nout++] = es->ei[g->roots[r]].in[0];
     bool stop = false;
-    for (uint64_t next = 0; next < d->total && !stop;) {
-        uint32_t n = qtp__batch_at(d, next);
-        if (pc.on && !qtp__pacer_wait(d, &pc, next + n - 1))
-            break;
-        qtp__window_at(d, next);
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && !stop && qtp__batch_begin(d, &pc, next, &n);) {
         uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
         uint32_t k = 0;
         for (; k < n && !stop; k++) {
             uint64_t s = next + k;
-            uint64_t t = !d->cfg.record_latency ? 0 : pc.on ? qtp__pacer_at(&pc, s) : bt;
-            qtp__fill(d, ev, p, (int64_t)s, t);
+            qtp__fill(d, ev, p, (int64_t)s, qtp__stamp(d, &pc, s, bt));
             for (unsigned j = 0; j < nout && !stop; j++)
                 if (qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s))
                     stop = ops->push(outs[j]->q, ev) != 0;
@@ -107,15 +103,11 @@ static void edge_pingpong(struct qtp_deploy *d)
     qtp__pacer_init(d, &pc);
     const int64_t warm = (int64_t)d->cfg.warmup;
     bool stop = false;
-    for (uint64_t next = 0; next < d->total && !stop;) {
-        uint32_t n = qtp__batch_at(d, next);
-        if (pc.on && !qtp__pacer_wait(d, &pc, next + n - 1))
-            break;
-        qtp__window_at(d, next);
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && !stop && qtp__batch_begin(d, &pc, next, &n);) {
         uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
         for (uint32_t k = 0; k < n && !stop; k++) {
-            uint64_t t = !d->cfg.record_latency ? 0 : pc.on ? qtp__pacer_at(&pc, next + k) : bt;
-            qtp__fill(d, ev, 0, (int64_t)(next + k), t);
+            qtp__fill(d, ev, 0, (int64_t)(next + k), qtp__stamp(d, &pc, next + k, bt));
             stop = ops->push(ping, ev) != 0;
         }
         atomic_store_explicit(&es->prod[0].sent, next + n, memory_order_relaxed);

@@ -110,9 +110,10 @@ enum qtp__bad {
     QTP__BAD_FIELD,
     QTP__BAD_PAYLOAD
 };
-/* Keep the first mismatch (cold: only a broken run gets here). */
-void qtp__term_bad(struct qtp__term *ts, const struct qtp__chk *c, int64_t seq, unsigned producer,
-                   enum qtp__bad what, size_t index, uint64_t want, uint64_t got);
+/* Keep the first mismatch (cold: only a broken run gets here). g names the fields. */
+__attribute__((cold)) void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g,
+                                         int64_t seq, unsigned producer, enum qtp__bad what,
+                                         size_t index, uint64_t want, uint64_t got);
 
 /* Slot values a terminal checks are read exactly once, so the value compared is the value
  * reported even when something (a gating bug) overwrites the slot meanwhile. Plain loads on
@@ -138,7 +139,7 @@ static inline void qtp__payload_check(struct qtp__term *ts, const struct qtp__ch
     if (__builtin_expect(head != hw, 0)) {
         for (size_t i = 0; i < 8; i++)
             if (((unsigned char *)&head)[i] != ((unsigned char *)&hw)[i]) {
-                qtp__term_bad(ts, c, seq, p, QTP__BAD_PAYLOAD, i, ((unsigned char *)&hw)[i],
+                qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, i, ((unsigned char *)&hw)[i],
                               ((unsigned char *)&head)[i]);
                 return;
             }
@@ -148,7 +149,7 @@ static inline void qtp__payload_check(struct qtp__term *ts, const struct qtp__ch
         if (__builtin_expect(tail != tw, 0)) {
             for (size_t i = 0; i < 8; i++)
                 if (((unsigned char *)&tail)[i] != ((unsigned char *)&tw)[i]) {
-                    qtp__term_bad(ts, c, seq, p, QTP__BAD_PAYLOAD, len - 8 + i,
+                    qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, len - 8 + i,
                                   ((unsigned char *)&tw)[i], ((unsigned char *)&tail)[i]);
                     return;
                 }
@@ -157,7 +158,7 @@ static inline void qtp__payload_check(struct qtp__term *ts, const struct qtp__ch
     if (len >= 24) {
         unsigned char mid = __atomic_load_n(pl + len / 2, __ATOMIC_RELAXED);
         if (__builtin_expect(mid != (unsigned char)input, 0))
-            qtp__term_bad(ts, c, seq, p, QTP__BAD_PAYLOAD, len / 2, (unsigned char)input, mid);
+            qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, len / 2, (unsigned char)input, mid);
     }
 }
 
@@ -196,20 +197,20 @@ qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc
         x = qtp_fold_field(x, (unsigned)c->own, vw);
     }
     if (__builtin_expect(multi ? p >= c->producers : p != 0, 0)) {
-        qtp__term_bad(ts, c, seq, p, QTP__BAD_PRODUCER, 0, c->producers - 1, p);
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PRODUCER, 0, c->producers - 1, p);
         return seq;
     }
     const unsigned i = multi ? p : 0;
     a->hash[i] += qtp_fold_term(a->count[i]++, x);
     if (__builtin_expect(seq != a->next[i], 0)) {
-        qtp__term_bad(ts, c, seq, p, QTP__BAD_ORDER, 0, (uint64_t)a->next[i], (uint64_t)seq);
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_ORDER, 0, (uint64_t)a->next[i], (uint64_t)seq);
         a->next[i] = seq + c->mod;
         return seq;
     }
     a->next[i] += c->mod;
     const uint64_t in = qtp_input_inline(c->seed, i, seq);
     if (__builtin_expect(input != in, 0)) {
-        qtp__term_bad(ts, c, seq, p, QTP__BAD_INPUT, 0, in, input);
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_INPUT, 0, in, input);
         return seq;
     }
     /* Every field it sees, recomputed from the expected input in topological order. */
@@ -217,13 +218,13 @@ qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc
         unsigned f = (unsigned)__builtin_ctzll(m);
         want[f] = qtp_stage_value(c->g, f, in, want);
         if (__builtin_expect(got[f] != want[f], 0)) {
-            qtp__term_bad(ts, c, seq, p, QTP__BAD_FIELD, f, want[f], got[f]);
+            qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, f, want[f], got[f]);
             return seq;
         }
     }
     /* Its own field: input and upstream fields matched, so v is the model's value. */
     if (c->own >= 0 && __builtin_expect(vw != v, 0)) {
-        qtp__term_bad(ts, c, seq, p, QTP__BAD_FIELD, (size_t)c->own, v, vw);
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, (size_t)c->own, v, vw);
         return seq;
     }
     if (c->payload)
@@ -313,13 +314,6 @@ static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t next)
     return (uint32_t)(end - next < d->batch ? end - next : d->batch);
 }
 
-/* Open the window if the batch at next holds the first measured event. */
-static inline void qtp__window_at(struct qtp_deploy *d, uint64_t next)
-{
-    if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)
-        qtp__window_start(d);
-}
-
 static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, unsigned p,
                              int64_t seq, uint64_t t)
 {
@@ -350,6 +344,27 @@ static inline uint64_t qtp__pacer_at(const struct qtp__pacer *pc, uint64_t k)
 }
 /* Wait until the intended time of event k; false when halted. */
 bool qtp__pacer_wait(struct qtp_deploy *d, const struct qtp__pacer *pc, uint64_t k);
+
+/* The start of every producer's batch at position next: its size (*n), paced, the window opened
+ * if it holds the first measured event. false when halted while pacing. */
+static inline bool qtp__batch_begin(struct qtp_deploy *d, const struct qtp__pacer *pc,
+                                    uint64_t next, uint32_t *n)
+{
+    *n = qtp__batch_at(d, next);
+    if (pc->on && !qtp__pacer_wait(d, pc, next + *n - 1))
+        return false;
+    if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)
+        qtp__window_start(d);
+    return true;
+}
+
+/* Event k's publish stamp: 0 when not recording, its intended time when paced, else the batch's
+ * (or stamp group's) clock read bt. */
+static inline uint64_t qtp__stamp(const struct qtp_deploy *d, const struct qtp__pacer *pc,
+                                  uint64_t k, uint64_t bt)
+{
+    return !d->cfg.record_latency ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
+}
 
 /* ---- the common part of the stages ---- */
 

@@ -54,10 +54,19 @@ struct batch_acc {
     uint32_t nruns;
 };
 
+/* What one batch call reads: copied out of the instance first, so that the stores into the
+ * slots cannot alias it and the compiler keeps it in registers. */
+struct batch_ctx {
+    struct qtp__chk c;
+    struct qtp__term *ts;
+    struct lat_run *runs;
+    int64_t warm;
+};
+
 /* One owned event of a batch. 0, or non-zero to stop the processor. */
 static inline __attribute__((always_inline)) int
-ring_one(struct ring_inst *ri, struct qtp_event *ev, int64_t pos, struct batch_acc *b,
-         const bool term, const bool lat, const bool multi, const bool slow)
+ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, int64_t pos,
+         struct batch_acc *b, const bool term, const bool lat, const bool multi, const bool slow)
 {
     struct qtp__inst *ir = ri->ci;
     if (slow && ir->stall && ir->handled >= ir->d->cfg.stall_after) {
@@ -72,18 +81,18 @@ ring_one(struct ring_inst *ri, struct qtp_event *ev, int64_t pos, struct batch_a
     }
     if (term) {
         uint64_t tp;
-        int64_t seq = qtp__term_event(&ir->chk, ir->term, &b->a, ev, &tp, multi);
-        if (lat && seq >= (int64_t)ir->d->cfg.warmup) {
+        int64_t seq = qtp__term_event(&x->c, x->ts, &b->a, ev, &tp, multi);
+        if (lat && seq >= x->warm) {
             if (tp != b->run_tp) {
                 if (b->run_n)
-                    ri->runs[b->nruns++] = (struct lat_run){b->run_tp, b->run_n};
+                    x->runs[b->nruns++] = (struct lat_run){b->run_tp, b->run_n};
                 b->run_tp = tp;
                 b->run_n = 0;
             }
             b->run_n++;
         }
     } else {
-        qtp__stage_event(&ir->chk, ev);
+        qtp__stage_event(&x->c, ev);
     }
     b->handled++;
     if (slow) {
@@ -111,42 +120,44 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
         ir->batches++;
         ir->batch_events += (uint64_t)(hi - (lo > ri->measured_pos ? lo : ri->measured_pos)) + 1;
     }
+    const struct batch_ctx x = {ir->chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
+    const size_t stride = ri->stride;
     struct batch_acc b = {.handled = 0};
     if (term)
-        b.a = ir->term->acc;
+        b.a = x.ts->acc;
     int rc = 0;
     if (!strided) {
         for (int64_t s = lo; s <= hi && !rc;) {
             size_t m;
             unsigned char *base = qtp_ring_span(r, s, hi, &m);
             for (size_t i = 0; i < m && !rc; i++)
-                rc = ring_one(ri, (struct qtp_event *)(base + i * ri->stride), s + (int64_t)i, &b,
+                rc = ring_one(ri, &x, (struct qtp_event *)(base + i * stride), s + (int64_t)i, &b,
                               term, lat, multi, slow);
             s += (int64_t)m;
         }
     } else {
-        const int64_t mod = ir->gi->mod;
+        const int64_t mod = x.c.mod;
         for (int64_t s = lo + (((int64_t)ir->gi->res - lo) & (mod - 1)); s <= hi && !rc; s += mod)
-            rc = ring_one(ri, qtp_ring_slot(r, s), s, &b, term, lat, multi, slow);
+            rc = ring_one(ri, &x, qtp_ring_slot(r, s), s, &b, term, lat, multi, slow);
     }
     if (!term)
         return rc;
-    struct qtp__term *ts = ir->term;
+    struct qtp__term *ts = x.ts;
     ts->acc = b.a;
     ts->seen += b.handled;
     if (lat) {
         if (b.run_n)
-            ri->runs[b.nruns++] = (struct lat_run){b.run_tp, b.run_n};
+            x.runs[b.nruns++] = (struct lat_run){b.run_tp, b.run_n};
         if (b.nruns) {
             /* Released at the end of the batch: one clock read for all of it. */
             uint64_t now = qtp_clock_ticks();
             for (uint32_t k = 0; k < b.nruns; k++)
-                qtp__record_latency(ir->hist, now, ri->runs[k].tp, ri->runs[k].n);
+                qtp__record_latency(ir->hist, now, x.runs[k].tp, x.runs[k].n);
         }
     }
     if (!ts->first_ns)
-        for (unsigned p = 0; p < (multi ? ir->chk.producers : 1); p++)
-            if (b.a.next[p] - (int64_t)ir->chk.mod >= (int64_t)ir->d->cfg.warmup)
+        for (unsigned p = 0; p < (multi ? x.c.producers : 1); p++)
+            if (b.a.next[p] - (int64_t)x.c.mod >= x.warm)
                 qtp__term_first(ts);
     qtp__term_countdown(ir->d, ts);
     return rc;
@@ -207,8 +218,15 @@ static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
     if (rc)
         return rc;
     int64_t plo = phi - n + 1;
-    for (uint32_t k = 0; k < n; k++)
-        memcpy(qtp_ring_slot(rs->pong, plo + k), qtp_ring_slot(r, lo + k), d->t->event_size);
+    /* Word by word: slots are whole 8-byte words, and a call to memcpy per event of a few words
+     * would be a good part of the echo's share of the round trip. */
+    const size_t words = rs->stride / sizeof(uint64_t);
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t *dst = qtp_ring_slot(rs->pong, plo + k);
+        const uint64_t *src = qtp_ring_slot(r, lo + k);
+        for (size_t w = 0; w < words; w++)
+            dst[w] = src[w];
+    }
     qtp_ring_publish(rs->pong, plo, phi);
     return 0;
 }
@@ -268,16 +286,13 @@ static inline void fill_batch(struct qtp_deploy *d, struct ring_state *rs, struc
                               unsigned p, int64_t lo, int64_t hi, uint64_t first,
                               const struct qtp__pacer *pc, uint64_t bt)
 {
-    const bool lat = d->cfg.record_latency;
     for (int64_t s = lo; s <= hi;) {
         size_t m;
         unsigned char *base = qtp_ring_span(ring, s, hi, &m);
         uint64_t k0 = first + (uint64_t)(s - lo);
-        for (size_t i = 0; i < m; i++) {
-            uint64_t k = k0 + i;
-            uint64_t t = !lat ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
-            qtp__fill(d, (struct qtp_event *)(base + i * rs->stride), p, (int64_t)k, t);
-        }
+        for (size_t i = 0; i < m; i++)
+            qtp__fill(d, (struct qtp_event *)(base + i * rs->stride), p, (int64_t)(k0 + i),
+                      qtp__stamp(d, pc, k0 + i, bt));
         s += (int64_t)m;
     }
 }
@@ -293,11 +308,8 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
     const bool stamps = d->cfg.record_latency && !pc.on;
     const bool group = stamps && d->t->producers == 1;
     struct stamper st = {0};
-    for (uint64_t next = 0; next < d->total;) {
-        uint32_t n = qtp__batch_at(d, next);
-        if (pc.on && !qtp__pacer_wait(d, &pc, next + n - 1))
-            break;
-        qtp__window_at(d, next);
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
         int64_t hi;
         if (!group) {
             if (qtp_ring_claim(ring, n, &hi))
@@ -342,11 +354,8 @@ static void ring_pingpong(struct qtp_deploy *d)
     const bool lat = d->cfg.record_latency;
     const int64_t warm = (int64_t)d->cfg.warmup;
     int64_t pong_next = 0;
-    for (uint64_t next = 0; next < d->total;) {
-        uint32_t n = qtp__batch_at(d, next);
-        if (pc.on && !qtp__pacer_wait(d, &pc, next + n - 1))
-            break;
-        qtp__window_at(d, next);
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
         int64_t hi;
         if (qtp_ring_claim(rs->ring, n, &hi))
             break;

@@ -102,7 +102,7 @@ static inline uint64_t qtp_fold_start(int64_t seq, unsigned producer, uint64_t i
 
 static inline uint64_t qtp_fold_field(uint64_t x, unsigned f, uint64_t v)
 {
-    unsigned r = f % 63 + 1; /* 1..63: field values do not cancel each other when equal */
+    unsigned r = (2 * f + 1) & 63; /* odd, never 0: equal field values do not cancel out */
     return x ^ (v << r | v >> (64 - r));
 }
 
