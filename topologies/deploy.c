@@ -36,6 +36,14 @@ const struct qtp_queue_kind *qtp_queue_kind_find(const char *name)
     return NULL;
 }
 
+void *qtp__calloc_blocks(size_t n, size_t size)
+{
+    void *p;
+    if (n > SIZE_MAX / size || posix_memalign(&p, QTP_CACHE_BLOCK, n * size))
+        return NULL;
+    return memset(p, 0, n * size);
+}
+
 void qtp__sb_printf(struct qtp__sb *b, const char *fmt, ...)
 {
     if (b->used >= b->len)
@@ -382,10 +390,9 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     qtp_clock_init(0);
     qtp_work_calibrate();
 
-    struct qtp_deploy *d;
-    if (posix_memalign((void **)&d, QTP_CACHE_BLOCK, sizeof(*d)))
+    struct qtp_deploy *d = qtp__calloc_blocks(1, sizeof(*d));
+    if (!d)
         return ENOMEM;
-    memset(d, 0, sizeof(*d));
     pthread_mutex_init(&d->err_lock, NULL);
     d->cfg = *cfg;
     d->t = cfg->topo;
@@ -406,10 +413,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
 
     rc = ENOMEM;
     d->got = calloc(1, sizeof(*d->got));
-    if (posix_memalign((void **)&d->inst, QTP_CACHE_BLOCK, g->ninst * sizeof(*d->inst)))
-        d->inst = NULL;
-    else
-        memset(d->inst, 0, g->ninst * sizeof(*d->inst));
+    d->inst = qtp__calloc_blocks(g->ninst, sizeof(*d->inst));
     if (!d->got || !d->inst || qtp_hist_create(&d->latency))
         goto fail;
     d->got->nterminals = g->nterms;

@@ -302,12 +302,10 @@ static int edge_create(struct qtp_deploy *d)
         return ENOMEM;
     d->bs = es;
     es->ops = d->kind->edge;
-    if (posix_memalign((void **)&es->ei, QTP_CACHE_BLOCK, g->ninst * sizeof(*es->ei)))
-        return (es->ei = NULL), ENOMEM;
-    memset(es->ei, 0, g->ninst * sizeof(*es->ei));
-    if (posix_memalign((void **)&es->prod, QTP_CACHE_BLOCK, d->t->producers * sizeof(*es->prod)))
-        return (es->prod = NULL), ENOMEM;
-    memset(es->prod, 0, d->t->producers * sizeof(*es->prod));
+    es->ei = qtp__calloc_blocks(g->ninst, sizeof(*es->ei));
+    es->prod = qtp__calloc_blocks(d->t->producers, sizeof(*es->prod));
+    if (!es->ei || !es->prod)
+        return ENOMEM;
     unsigned max = g->nroots + 1;
     for (unsigned i = 0; i < g->ninst; i++) {
         max += g->inst[i].nouts;

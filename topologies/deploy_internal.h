@@ -24,6 +24,9 @@
 #include "../results/qtp_clock.h"
 #include "../results/qtp_hist.h"
 
+/* n zeroed objects of size bytes on cache blocks of their own (QTP_CACHE_BLOCK), or NULL. */
+void *qtp__calloc_blocks(size_t n, size_t size);
+
 /* A bounded text buffer (progress lines). */
 struct qtp__sb {
     char *s;

@@ -422,9 +422,8 @@ static int ring_create(struct qtp_deploy *d)
     if (!rs)
         return ENOMEM;
     d->bs = rs;
-    if (posix_memalign((void **)&rs->ri, QTP_CACHE_BLOCK, g->ninst * sizeof(*rs->ri)))
-        return (rs->ri = NULL), ENOMEM;
-    memset(rs->ri, 0, g->ninst * sizeof(*rs->ri));
+    if (!(rs->ri = qtp__calloc_blocks(g->ninst, sizeof(*rs->ri))))
+        return ENOMEM;
     struct qtp_ring_config rc = {
         .capacity = d->cfg.ring_size,
         .slot_size = d->t->event_size,
@@ -467,7 +466,7 @@ static int ring_create(struct qtp_deploy *d)
         err = qtp_ring_create(&rs->pong, &rc);
         if (err)
             return err;
-        if (posix_memalign((void **)&rs->pong_seq, QTP_CACHE_BLOCK, sizeof(*rs->pong_seq)))
+        if (!(rs->pong_seq = qtp__calloc_blocks(1, sizeof(*rs->pong_seq))))
             return ENOMEM;
         qtp_seq_init(rs->pong_seq, QTP_SEQ_INITIAL);
         const struct qtp_seq *ps = rs->pong_seq;
