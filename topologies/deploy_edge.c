@@ -207,7 +207,8 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
             if (seq >= (int64_t)d->cfg.warmup) {
                 if (ir->hist && d->cfg.record_latency)
                     qtp__record_latency(ir->hist, qtp_clock_ticks(), tp, 1);
-                qtp__term_first(ir->term);
+                if (!ir->term->first_ns)
+                    qtp__term_first(ir->term);
             }
         } else {
             qtp__stage_event(&ir->chk, ev);
