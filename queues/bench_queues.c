@@ -5,6 +5,11 @@
  * naturally, taking all that is available), with the processor calling a handler per event
  * ("event") or once per batch ("batch", walking the slots with qtp_ring_span).
  *
+ * Round trips: one event bounced between the same two threads, each round trip timed with the
+ * TSC as qtopo's pingpong times it: "raw-rtt" is one cache line both threads write in turn (the
+ * floor any queue pays), "ring-rtt" a ping ring and a pong ring (claim 1, spin), as qtopo's
+ * pingpong topology wires them; p50/p99 in ns and the ring's p50 over the raw one.
+ *
  * --cpus 0,0 puts both threads on one CPU (no cache-line transfers, but time slicing: spin
  * rows then measure the scheduler, not the queue).
  *
@@ -20,6 +25,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "qtp_ckq.h"
 #include "qtp_mqueue.h"
@@ -30,6 +38,7 @@ struct opts {
     uint32_t batch;
     uint32_t ring_size;
     uint32_t runs;
+    uint32_t slot_size; /* ring rows: bytes per slot (the value is its first 8 bytes) */
     const char *only;
     bool pin;
     int cpu_prod, cpu_cons;
@@ -163,11 +172,16 @@ static int sum_batch_handler(void *ctx, struct qtp_ring *ring, int64_t lo, int64
 {
     struct sum_ctx *c = ctx;
     uint64_t sum = c->sum;
+    const size_t words = c->r->o->slot_size / sizeof(uint64_t);
     for (int64_t s = lo; s <= hi;) {
         size_t n;
         const uint64_t *v = qtp_ring_span(ring, s, hi, &n);
-        for (size_t i = 0; i < n; i++)
-            sum += v[i];
+        if (words == 1)
+            for (size_t i = 0; i < n; i++)
+                sum += v[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                sum += v[i * words];
         s += (int64_t)n;
     }
     c->sum = sum;
@@ -326,7 +340,7 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
         cons = stream_consumer;
         break;
     case RING: {
-        struct qtp_ring_config rc2 = {o->ring_size, sizeof(uint64_t), QTP_PRODUCER_SINGLE,
+        struct qtp_ring_config rc2 = {o->ring_size, o->slot_size, QTP_PRODUCER_SINGLE,
                                       qtp_wait_find(c->what)};
         rc = qtp_ring_create(&r->ring, &rc2);
         prod = ring_producer;
@@ -403,6 +417,230 @@ static bool selected(const char *only, const char *name)
     return false;
 }
 
+/* ---- round trips ---- */
+
+static uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
+struct rtt {
+    uint64_t n;
+    _Atomic int ready;
+    _Atomic bool go;
+    alignas(QTP_CACHE_BLOCK) _Atomic uint64_t line; /* raw: the line both threads write */
+    struct qtp_ring *ping, *pong;
+    struct qtp_seq back; /* ring: the producer's progress on pong (gates pong) */
+    uint64_t *rt;        /* ticks per round trip */
+    int err;
+};
+
+static void rtt_start(struct rtt *r)
+{
+    atomic_fetch_add(&r->ready, 1);
+    while (!atomic_load_explicit(&r->go, memory_order_acquire))
+        qtp_cpu_relax();
+}
+
+static void *raw_ping(void *arg)
+{
+    struct rtt *r = arg;
+    rtt_start(r);
+    for (uint64_t i = 0; i < r->n; i++) {
+        uint64_t t0 = ticks();
+        /* R1: pairs with A1 in raw_pong. */
+        atomic_store_explicit(&r->line, 2 * i + 1, memory_order_release);
+        while (atomic_load_explicit(&r->line, memory_order_acquire) != 2 * i + 2) /* A2 */
+            qtp_cpu_relax();
+        r->rt[i] = ticks() - t0;
+    }
+    return NULL;
+}
+
+static void *raw_pong(void *arg)
+{
+    struct rtt *r = arg;
+    rtt_start(r);
+    for (uint64_t i = 0; i < r->n; i++) {
+        while (atomic_load_explicit(&r->line, memory_order_acquire) != 2 * i + 1) /* A1 */
+            qtp_cpu_relax();
+        /* R2: pairs with A2 in raw_ping. */
+        atomic_store_explicit(&r->line, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+static int echo_batch(void *ctx, struct qtp_ring *ping, int64_t lo, int64_t hi)
+{
+    struct rtt *r = ctx;
+    uint32_t n = (uint32_t)(hi - lo + 1);
+    int64_t phi;
+    if (qtp_ring_claim(r->pong, n, &phi) != 0)
+        return ECANCELED;
+    for (int64_t s = lo; s <= hi; s++)
+        *(uint64_t *)qtp_ring_slot(r->pong, phi - hi + s) =
+            *(const uint64_t *)qtp_ring_slot(ping, s);
+    qtp_ring_publish(r->pong, phi - n + 1, phi);
+    return 0;
+}
+
+static void *ring_ping(void *arg)
+{
+    struct rtt *r = arg;
+    struct qtp_barrier b;
+    qtp_barrier_init(&b, r->pong, NULL, 0);
+    rtt_start(r);
+    for (uint64_t i = 0; i < r->n; i++) {
+        uint64_t t0 = ticks();
+        int64_t hi, avail = (int64_t)i - 1;
+        if (qtp_ring_claim(r->ping, 1, &hi) != 0)
+            break;
+        *(uint64_t *)qtp_ring_slot(r->ping, hi) = i;
+        qtp_ring_publish(r->ping, hi, hi);
+        while (avail < (int64_t)i)
+            if (qtp_barrier_wait_for(&b, (int64_t)i, &avail) != 0)
+                return (r->err = 1), NULL;
+        if (*(const uint64_t *)qtp_ring_slot(r->pong, (int64_t)i) != i)
+            r->err = 1;
+        /* R1 (qtp_seq_set): the pong slot is free again; pairs with A1 in the echo's claim. */
+        qtp_seq_set(&r->back, (int64_t)i);
+        r->rt[i] = ticks() - t0;
+    }
+    qtp_ring_halt(r->ping, QTP_HALT_GRACEFUL);
+    return NULL;
+}
+
+static void *ring_echo(void *arg)
+{
+    struct rtt *r = arg;
+    struct qtp_processor *p = aligned_alloc(QTP_CACHE_BLOCK, sizeof(*p));
+    if (!p)
+        return (r->err = 1), NULL;
+    struct qtp_barrier b;
+    qtp_barrier_init(&b, r->ping, NULL, 0);
+    qtp_processor_init_batch(p, &b, echo_batch, r, 0);
+    const struct qtp_seq *g[] = {&p->seq};
+    qtp_ring_set_gating(r->ping, g, 1); /* before the start line: before any claim */
+    rtt_start(r);
+    if (qtp_processor_run(p) != 0)
+        r->err = 1;
+    free(p);
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One timed run of n round trips: p50 and p99 in ns; false on failure. */
+static bool rtt_once(const struct opts *o, bool ring, uint64_t n, double *p50, double *p99)
+{
+    struct rtt *r = aligned_alloc(QTP_CACHE_BLOCK, (sizeof(struct rtt) + QTP_CACHE_BLOCK - 1) /
+                                                       QTP_CACHE_BLOCK * QTP_CACHE_BLOCK);
+    if (!r)
+        return false;
+    memset(r, 0, sizeof(*r));
+    r->n = n;
+    r->rt = calloc(n, sizeof(*r->rt));
+    qtp_seq_init(&r->back, -1);
+    bool ok = r->rt != NULL;
+    if (ok && ring) {
+        struct qtp_ring_config rc = {o->ring_size, sizeof(uint64_t), QTP_PRODUCER_SINGLE,
+                                     qtp_wait_find("spin")};
+        const struct qtp_seq *g[] = {&r->back};
+        ok = qtp_ring_create(&r->ping, &rc) == 0 && qtp_ring_create(&r->pong, &rc) == 0 &&
+             qtp_ring_set_gating(r->pong, g, 1) == 0;
+    }
+    pthread_t a, b;
+    if (ok && spawn(&b, ring ? ring_echo : raw_pong, r, o->cpu_cons, o->pin) == 0) {
+        if (spawn(&a, ring ? ring_ping : raw_ping, r, o->cpu_prod, o->pin) == 0) {
+            while (atomic_load(&r->ready) < 2)
+                sched_yield();
+            uint64_t t0 = ticks(), n0 = now_ns();
+            atomic_store_explicit(&r->go, true, memory_order_release);
+            pthread_join(a, NULL);
+            uint64_t t1 = ticks(), n1 = now_ns();
+            double ns_per_tick = (double)(n1 - n0) / (double)(t1 - t0);
+            qsort(r->rt, n, sizeof(*r->rt), cmp_u64);
+            *p50 = (double)r->rt[n / 2] * ns_per_tick;
+            *p99 = (double)r->rt[n - n / 100 - 1] * ns_per_tick;
+        } else {
+            r->err = 1;
+            if (r->ping)
+                qtp_ring_halt(r->ping, QTP_HALT_FORCED);
+            if (!ring) /* release the pong thread */
+                for (uint64_t i = 0; i < n; i++)
+                    atomic_store(&r->line, 2 * i + 1);
+        }
+        pthread_join(b, NULL);
+    } else {
+        r->err = 1;
+    }
+    ok = ok && !r->err;
+    if (!ok)
+        fprintf(stderr, "qtopo-bench-queues: %s failed\n", ring ? "ring-rtt" : "raw-rtt");
+    qtp_ring_destroy(r->ping);
+    qtp_ring_destroy(r->pong);
+    free(r->rt);
+    free(r);
+    return ok;
+}
+
+/* The round-trip rows: median over runs of each run's p50 and p99. */
+static int round_trips(const struct opts *o)
+{
+    static const char *const names[] = {"raw-rtt", "ring-rtt"};
+    uint64_t n = o->events / 20 < 1000 ? 1000 : o->events / 20;
+    double *p50 = calloc(o->runs, sizeof(double)), *p99 = calloc(o->runs, sizeof(double));
+    if (!p50 || !p99)
+        return 1;
+    double raw = 0;
+    int status = 0;
+    bool header = false;
+    for (unsigned k = 0; k < 2; k++) {
+        if (!selected(o->only, names[k]))
+            continue;
+        if (!header) {
+            printf("\nround trips, one event between the two threads (%" PRIu64 " per run, the "
+                   "TSC read at each end); ns, median over runs of each run's percentile:\n",
+                   n);
+            printf("%-13s %-6s %10s %10s %8s\n", "config", "wait", "p50", "p99", "p50/raw");
+            header = true;
+        }
+        double x, y;
+        if (!rtt_once(o, k == 1, n / 10 + 100, &x, &y)) { /* warm-up */
+            status = 1;
+            continue;
+        }
+        bool ok = true;
+        for (uint32_t i = 0; i < o->runs && ok; i++)
+            ok = rtt_once(o, k == 1, n, &p50[i], &p99[i]);
+        if (!ok) {
+            status = 1;
+            continue;
+        }
+        qsort(p50, o->runs, sizeof(double), cmp_double);
+        qsort(p99, o->runs, sizeof(double), cmp_double);
+        double m50 = p50[o->runs / 2], m99 = p99[o->runs / 2];
+        if (k == 0)
+            raw = m50;
+        char ratio[16] = "-";
+        if (raw > 0)
+            snprintf(ratio, sizeof ratio, "%.2f", m50 / raw);
+        printf("%-13s %-6s %10.0f %10.0f %8s\n", names[k], "spin", m50, m99, ratio);
+        fflush(stdout);
+    }
+    free(p50);
+    free(p99);
+    return status;
+}
+
 static uint64_t parse_count(const char *opt, const char *s, uint64_t max)
 {
     char *end;
@@ -435,8 +673,11 @@ static void usage(FILE *f)
             "256)\n"
             "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
             "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
+            "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
+            "                      unicast event is 40): the value is each slot's first 8 bytes\n"
             "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
-            "                      ring-block, mutex-array, mutex-linked, ck-ring\n"
+            "                      ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt\n"
+            "                      (round trips: events/20 per run)\n"
             "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
             "                      0,0 puts both on one CPU)\n"
             "      --no-pin        do not pin the threads\n");
@@ -444,12 +685,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {20000000, 256, 4096, 5, NULL, true, 0, 1};
+    struct opts o = {20000000, 256, 4096, 5, 8, NULL, true, 0, 1};
     static const struct option lo[] = {
         {"events", required_argument, NULL, 'n'},
         {"batch", required_argument, NULL, 'b'},
         {"ring-size", required_argument, NULL, 's'},
         {"runs", required_argument, NULL, 'r'},
+        {"slot-size", required_argument, NULL, 'S'},
         {"only", required_argument, NULL, 'o'},
         {"no-pin", no_argument, NULL, 'P'},
         {"cpus", required_argument, NULL, 'c'},
@@ -470,6 +712,16 @@ int main(int argc, char **argv)
             break;
         case 'r':
             o.runs = (uint32_t)parse_count("--runs", optarg, 1000);
+            break;
+        case 'S':
+            o.slot_size = (uint32_t)parse_count("--slot-size", optarg, 4096);
+            if (o.slot_size % 8) {
+                fprintf(stderr,
+                        "qtopo-bench-queues: bad --slot-size '%s' (accepted: a multiple of "
+                        "8 from 8 to 4096)\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'o':
             o.only = optarg;
@@ -524,10 +776,11 @@ int main(int argc, char **argv)
             bool known = false;
             for (const struct config *c = configs; c->name; c++)
                 known |= strcmp(c->name, tok) == 0;
+            known |= strcmp(tok, "raw-rtt") == 0 || strcmp(tok, "ring-rtt") == 0;
             if (!known) {
                 fprintf(stderr,
                         "qtopo-bench-queues: bad --only '%s' (accepted: stream-copy, ring-spin, "
-                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring)\n",
+                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt)\n",
                         tok);
                 free(copy);
                 return 2;
@@ -549,18 +802,22 @@ int main(int argc, char **argv)
     if (o.pin)
         snprintf(where, sizeof where, "producer pinned to CPU %d, consumer to CPU %d", o.cpu_prod,
                  o.cpu_cons);
-    printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events; "
-           "median of %u runs after a warm-up; load average %.2f\n",
-           where, o.ring_size, o.runs, load[0]);
-    printf("%-13s %-6s %6s %-7s %10s %12s %12s %12s %8s\n", "config", "wait", "batch", "handler",
-           "events", "median ev/s", "min", "max", "/stream");
+    printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events (ring "
+           "slots %u bytes); median of %u runs after a warm-up; load average %.2f\n",
+           where, o.ring_size, o.slot_size, o.runs, load[0]);
+    bool any = false;
+    for (const struct config *c = configs; c->name; c++)
+        any |= selected(o.only, c->name);
+    if (any)
+        printf("%-13s %-6s %6s %-7s %10s %12s %12s %12s %8s\n", "config", "wait", "batch",
+               "handler", "events", "median ev/s", "min", "max", "/stream");
     double stream_median = 0;
     double *v = calloc(o.runs, sizeof(double));
     if (!v)
         return 1;
     int status = 0;
     for (const struct config *c = configs; c->name; c++) {
-        if (!selected(o.only, c->name) && !(c->kind == STREAM && o.only == NULL))
+        if (!selected(o.only, c->name))
             continue;
         uint64_t n = o.events / c->slow;
         if (n < o.batch)
@@ -590,5 +847,5 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     free(v);
-    return status;
+    return round_trips(&o) | status;
 }

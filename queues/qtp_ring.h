@@ -146,29 +146,13 @@ int qtp_ring_remove_gating(struct qtp_ring *r, const struct qtp_seq *seq);
  * its range. */
 int qtp_ring_set_wait_params(struct qtp_ring *r, const struct qtp_wait_params *p);
 
-/* Claim n (1..capacity) consecutive sequences, waiting for room; *hi = last, lo = *hi - n + 1.
- * 0, ECANCELED when the ring is halted (nothing claimed), EINVAL when n is out of range. */
-static inline int qtp_ring_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
+/* The claim's fast path alone (QTP_PRODUCER_SINGLE): n (1..capacity) sequences if there is room
+ * under the cached gating minimum and the ring runs; false, with nothing claimed, when the claim
+ * would have to read the gating sequences (and perhaps wait), and always for MULTI. Lets a
+ * producer tell a claim that went straight through from one that may have waited. */
+static inline bool qtp_ring_claim_fast(struct qtp_ring *r, uint32_t n, int64_t *hi)
 {
-    /* SP fast path: room under the cached gating minimum, not halted. n - 1 < capacity
-     * checks 1 <= n <= capacity in one compare. */
-    if (r->producer == QTP_PRODUCER_SINGLE && n - 1u < r->capacity) {
-        int64_t h = atomic_load_explicit(&r->next, memory_order_relaxed) + (int64_t)n;
-        if (h - (int64_t)r->capacity <=
-                atomic_load_explicit(&r->cached_gate, memory_order_relaxed) &&
-            atomic_load_explicit(&r->state, memory_order_relaxed) == QTP_RING_RUNNING) {
-            atomic_store_explicit(&r->next, h, memory_order_relaxed);
-            *hi = h;
-            return 0;
-        }
-    }
-    return qtp__ring_claim_slow(r, n, hi, true);
-}
-
-/* Claim without waiting: false when there is no room now (back-pressure), the ring is halted,
- * or n is out of range. */
-static inline bool qtp_ring_try_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
-{
+    /* n - 1 < capacity checks 1 <= n <= capacity in one compare. */
     if (r->producer == QTP_PRODUCER_SINGLE && n - 1u < r->capacity) {
         int64_t h = atomic_load_explicit(&r->next, memory_order_relaxed) + (int64_t)n;
         if (h - (int64_t)r->capacity <=
@@ -179,7 +163,23 @@ static inline bool qtp_ring_try_claim(struct qtp_ring *r, uint32_t n, int64_t *h
             return true;
         }
     }
-    return qtp__ring_claim_slow(r, n, hi, false) == 0;
+    return false;
+}
+
+/* Claim n (1..capacity) consecutive sequences, waiting for room; *hi = last, lo = *hi - n + 1.
+ * 0, ECANCELED when the ring is halted (nothing claimed), EINVAL when n is out of range. */
+static inline int qtp_ring_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
+{
+    if (qtp_ring_claim_fast(r, n, hi))
+        return 0;
+    return qtp__ring_claim_slow(r, n, hi, true);
+}
+
+/* Claim without waiting: false when there is no room now (back-pressure), the ring is halted,
+ * or n is out of range. */
+static inline bool qtp_ring_try_claim(struct qtp_ring *r, uint32_t n, int64_t *hi)
+{
+    return qtp_ring_claim_fast(r, n, hi) || qtp__ring_claim_slow(r, n, hi, false) == 0;
 }
 
 /* Make lo..hi visible to consumers (release) and signal the waiter. With SINGLE, ranges are

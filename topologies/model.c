@@ -13,13 +13,11 @@
 
 uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq)
 {
-    /* One mix: terminals recompute it for every event they check. */
-    return qtp_mix64(seed ^ ((uint64_t)producer << 56) ^
-                     ((uint64_t)seq * 0x2545f4914f6cdd1dULL + 0x9e3779b97f4a7c15ULL));
+    return qtp_input_inline(seed, producer, seq);
 }
 
 static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool work,
-                 struct qtp_expect *e)
+                 const _Atomic bool *stop, struct qtp_expect *e)
 {
     memset(e, 0, sizeof(*e));
     const struct qtp_graph *g = t->graph;
@@ -30,7 +28,10 @@ static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool w
     uint64_t out[QTP_TOPO_MAX_FIELDS];
     for (unsigned p = 0; p < t->producers; p++) {
         for (uint64_t s = 0; s < n; s++) {
-            uint64_t in = qtp_input_value(seed, p, (int64_t)s);
+            /* Stoppable: a signal must not wait for a long model to finish. */
+            if (stop && (s & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
+                return ECANCELED;
+            uint64_t in = qtp_input_inline(seed, p, (int64_t)s);
             /* Ascending field order is topological: every field read is already computed. */
             for (unsigned f = 0; f < g->nfields; f++) {
                 out[f] = qtp_stage_value(g, f, in, out);
@@ -47,8 +48,8 @@ static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool w
                 if (!qtp_part_has(in_->mod, in_->res, s))
                     continue;
                 struct qtp_expect_term *et = &e->term[k];
-                et->hash[p] = qtp_fold_event(et->hash[p], (int64_t)s, p, in, in_->vis, out);
-                et->count[p]++;
+                et->hash[p] +=
+                    qtp_fold_term(et->count[p]++, qtp_fold_event((int64_t)s, p, in, in_->vis, out));
             }
         }
     }
@@ -57,13 +58,19 @@ static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool w
 
 int qtp_model_run(const struct qtp_topology *t, uint64_t seed, uint64_t n, struct qtp_expect *e)
 {
-    return model(t, seed, n, false, e);
+    return model(t, seed, n, false, NULL, e);
+}
+
+int qtp_model_run_stoppable(const struct qtp_topology *t, uint64_t seed, uint64_t n,
+                            const _Atomic bool *stop, struct qtp_expect *e)
+{
+    return model(t, seed, n, false, stop, e);
 }
 
 int qtp_model_run_work(const struct qtp_topology *t, uint64_t seed, uint64_t n,
                        struct qtp_expect *e)
 {
-    return model(t, seed, n, true, e);
+    return model(t, seed, n, true, NULL, e);
 }
 
 bool qtp_expect_check(const struct qtp_topology *t, const struct qtp_expect *want,

@@ -1,32 +1,51 @@
 /* qtp_deploy.h - a topology turned into running threads over one queue kind.
  *
- * Threads are identical in both deployments: one per producer and one per stage instance (a shard
- * copy is an instance); no distributor or merger threads. Only what sits between them differs:
- *   ring   one ring (multi-producer for the sequencer; two rings for pingpong). Each instance is a
- *          qtp_processor whose barrier names its upstream instances' sequences (none: the
- *          cursor); fan-out branches have the same barrier; a join waits on several sequences;
- *          a shard copy advances over every position but handles only those it owns; the
- *          producer is gated on the terminals. Events are never copied (pingpong's echo copies
- *          each event from ping to pong: the round trip needs it).
- *   mutex  one queue per edge u -> d (per-edge capacity = ring_size). An instance handles the
- *          positions of its partition in order; for each it pops one event from every in-edge
- *          whose source owns the position (one queue; a join of K branches, checked to carry the
- *          same seq, merging the fields each branch wrote; or, after a shard, the one copy that
- *          owns it: an in-order merge) and pushes a copy into every out-edge whose destination
- *          owns it (fan-out copies; shard dealing). A terminal shard copy is simply a terminal.
- * The same stage function, event layout and producer loop run in both.
+ * Threads are identical in every deployment: one per producer and one per stage instance (a shard
+ * copy is an instance); no distributor or merger threads. Only what sits between them differs,
+ * and each queue family is one backend (a table of operations the queue kind's row points at):
+ *   ring      one ring (multi-producer for the sequencer; two rings for pingpong). Each instance
+ *             is a qtp_processor whose barrier names its upstream instances' sequences (none: the
+ *             cursor); fan-out branches have the same barrier; a join waits on several sequences;
+ *             a shard copy advances over every position but handles only those it owns; the
+ *             producer is gated on the terminals. Each stage handles a whole batch in one call
+ *             (walking the slots with qtp_ring_span). Events are never copied (pingpong's echo
+ *             copies each event from ping to pong: the round trip needs it).
+ *   per edge  one queue per edge u -> d (per-edge capacity = ring_size), whatever the queue: the
+ *             mutex/condvar queues today, a lock-free queue with a wait strategy next. An instance
+ *             handles the positions of its partition in order; for each it pops one event from
+ *             every in-edge whose source owns the position (one queue; a join of K branches,
+ *             checked to carry the same seq, merging the fields each branch wrote; or, after a
+ *             shard, the one copy that owns it: an in-order merge) and pushes a copy into every
+ *             out-edge whose destination owns it (fan-out copies; shard dealing).
+ * The same stage functions, event layout, producer loop and check run in every backend.
  *
  * Verification (every run): each terminal checks every event inline - the expected next seq
  * (order and count; per producer for the sequencer), input == qtp_input_value(seed, producer,
- * seq), every field it can see == the stage functions recomputed for that event, the payload -
- * and keeps the first mismatch; it also folds what it sees into an order-sensitive hash. After
- * the join run() compares with qtp_model_run (count and hash per terminal and producer).
+ * seq), every field it can see == the stage functions recomputed for that event, the payload
+ * (its head, tail and middle byte) - and keeps the first mismatch; it also folds every event it
+ * sees into an order-sensitive hash (qtp_topo_internal.h). After the join run() compares counts
+ * and hashes with the sequential model: computed once per cell by the caller
+ * (qtp_deploy_model_create, cfg.model) or, without one, by run() itself after the threads joined.
+ * It also checks the window: every terminal saw its first measured event after the window opened
+ * and its last one before it closed.
  *
- * Latency (record_latency): the producer stamps t_publish once per claimed batch (paced: each
- * event's intended send time on a fixed schedule, so coordinated omission does not hide stalls);
- * a ring terminal reads the clock once per batch, when it releases the batch; a mutex terminal
- * once per event (its batch is one pop); pingpong's producer once per returned batch (the round
- * trip). Per-terminal histograms are merged into res->latency after the join.
+ * Measured window: opens on the producer just before it claims the first measured event (batches
+ * never straddle the warm-up boundary: the last warm-up batch is cut short), closes when the last
+ * terminal has finished its last measured event.
+ *
+ * Latency (record_latency): end to end, from the producer's stamp to the moment the terminal
+ * releases the event (a ring stage releases a whole batch at once: the terminal reads the clock
+ * once per batch, after its last event; a per-edge terminal once per event; pingpong's producer
+ * once per returned batch: the round trip). Saturated, the ring producer reads the clock once per
+ * stamp group: up to QTP_STAMP_GROUP events claimed back to back without waiting (one claim of
+ * `batch` events when batch >= QTP_STAMP_GROUP); a claim that has to look at the gating sequences
+ * ends the group and starts a new one after it returns. Every event of a group carries the
+ * group's stamp, taken before its first event was claimed, so an event's latency is overstated -
+ * never understated - by at most the time from that stamp to its own publish; res->stamp reports
+ * that bound as measured (each group's span, read when the next group starts). The per-edge
+ * producer and pingpong read the clock once per batch. Paced (rate > 0): each event's intended
+ * send time on a fixed schedule, so coordinated omission does not hide stalls; no group error.
+ * Per-terminal histograms are merged into res->latency after the join.
  *
  * Shutdown: after its last event the producer halts the ring GRACEFUL (the last of several
  * producers does), or closes its queues GRACEFUL and each thread closes its own out-queues when
@@ -35,6 +54,8 @@
  *
  * Lifecycle (one thread drives it; halt and progress may come from any thread):
  *   qtp_deploy_create -> qtp_deploy_run (once) -> qtp_deploy_destroy
+ * A model (qtp_deploy_model_create) may serve any number of deployments of its topology, seed and
+ * event count, one after the other or at once; it must outlive them.
  */
 #ifndef QTP_DEPLOY_H
 #define QTP_DEPLOY_H
@@ -47,7 +68,10 @@
 #include "../queues/qtp_wait.h"
 
 struct qtp_hist;
-struct qtp_deploy; /* opaque */
+struct qtp_deploy;         /* opaque */
+struct qtp_deploy_model;   /* opaque: the sequential model's result for one cell */
+struct qtp_deploy_backend; /* internal (deploy_internal.h): how a queue family is deployed */
+struct qtp_edge_queue_ops; /* internal (deploy_internal.h): the queue behind each edge */
 
 /* Queue families: what a kind shares with others of its family, and what the report compares
  * (the ring over each per-edge family; a lock-free per-edge family over the mutex one). */
@@ -57,12 +81,15 @@ enum qtp_queue_family {
     QTP_FAMILY_MUTEX,    /* a mutex/condvar queue per edge, events copied */
 };
 
-/* The queue kinds, in display order: ring, mutex-array, mutex-linked. */
+/* The queue kinds, in display order: ring, mutex-array, mutex-linked. A new kind is a row: its
+ * backend (the ring's, or the per-edge one with the kind's edge queue operations). */
 struct qtp_queue_kind {
     const char *name;
     const char *summary;
     enum qtp_queue_family family;
     bool uses_wait; /* the wait axis applies (ring); mutex queues always block */
+    const struct qtp_deploy_backend *backend;
+    const struct qtp_edge_queue_ops *edge; /* per-edge backends: the queue of each edge */
 };
 extern const struct qtp_queue_kind qtp_queue_kinds[]; /* {NULL}-terminated */
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name);
@@ -70,17 +97,20 @@ const struct qtp_queue_kind *qtp_queue_kind_find(const char *name);
 /* Called on each deployment thread before it does anything else (the runner binds it to its
  * CPU there). index 0..nthreads-1 in a fixed order: producers first, then stages depth-first. */
 typedef void (*qtp_thread_start_fn)(void *ctx, unsigned index, const char *role);
-/* Called once on the producer thread when the first measured event is about to be published,
+/* Called once on the producer thread when the first measured event is about to be claimed,
  * and once when the last measured event has left its last stage (any thread). */
 typedef void (*qtp_window_fn)(void *ctx, bool start);
+
+/* Saturated ring producers read the clock once per group of this many events at most. */
+#define QTP_STAMP_GROUP 16
 
 struct qtp_deploy_config {
     const struct qtp_topology *topo;
     const char *queue;               /* a qtp_queue_kinds name */
-    const struct qtp_wait_ops *wait; /* ring only; NULL: spin */
-    uint32_t ring_size;              /* slots (ring) or per-edge capacity (mutex queues) */
+    const struct qtp_wait_ops *wait; /* kinds that use the wait axis; NULL: spin */
+    uint32_t ring_size;              /* slots (ring) or per-edge capacity (per-edge queues) */
     uint32_t batch;                  /* producer claim size (ring) / events per push burst;
-                                        1..ring_size, 0: 1; pingpong: events in flight (mutex
+                                        1..ring_size, 0: 1; pingpong: events in flight (per-edge
                                         queues: at most 64) */
     uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
                                         sequence (qtp_processor max_batch); 0: all available */
@@ -89,6 +119,9 @@ struct qtp_deploy_config {
     double rate;                     /* paced: events/s per producer; 0 = saturated */
     uint64_t seed;                   /* input values */
     bool record_latency;             /* false: no timestamps read (to measure the cost of it) */
+    /* The model to compare with, computed once for this topology, seed and warmup + events
+     * (qtp_deploy_model_create); NULL: run() computes it after the threads joined. */
+    const struct qtp_deploy_model *model;
     qtp_thread_start_fn on_thread_start;
     qtp_window_fn on_window;
     void *ctx;
@@ -98,36 +131,88 @@ struct qtp_deploy_config {
     int stall_stage;
     uint64_t stall_after;
     /* Test-only fault injection: stage number fault_stage (1-based, 0: none) writes a wrong
-     * value (xor 1) into its field for the event with seq == fault_seq (every producer). */
+     * value (xor 1) into its field for the event with seq == fault_seq (every producer);
+     * fault_payload (1-based byte, 0: none) makes the producer write payload byte
+     * fault_payload - 1 of that event wrong (xor 0x20). */
     int fault_stage;
     int64_t fault_seq;
+    unsigned fault_payload;
+    /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
+     * deployment must report, not survive by luck). */
+    bool test_ungated;
 };
 
 /* A snapshot of where every thread is (the watchdog's report). */
 struct qtp_progress {
     uint64_t done; /* positions (events of all producers, warmup included) that every terminal
                       has finished */
-    /* ring:  "producer=<sent> published=<cursor> s1=<seq> s2=<seq> ..." (pingpong adds
-     *        "pong.published=.. producer.pong=..");
-     * mutex: "producer=<sent> s1=<last position handled> ... q[p->s1]=<depth> q[s1->s2]=..".
+    /* ring:     "producer=<claimed> published=<cursor> s1=<seq> s2=<seq> ..." (pingpong adds
+     *           "pong.published=.. producer.pong=..");
+     * per edge: "producer=<sent> s1=<last position handled> ... q[p->s1]=<depth> q[s1->s2]=..".
      * Truncated with "..." when long. */
     char text[1024];
+};
+
+/* Per stage instance and rep, LMAX's batching figures: how many batches it handled and how
+ * many events (positions: a shard copy counts those it skips too) they held, counting the
+ * batches that held measured positions and only their measured positions (for several
+ * producers: positions past warmup x producers). Mean batch size = events / batches; the
+ * Disruptor's BatchPercent = batches / events. A per-edge stage handles one event per pop:
+ * its batches equal its events. */
+struct qtp_stage_batching {
+    char role[48];
+    uint64_t batches;
+    uint64_t events;
+};
+
+/* When a terminal saw its first and its last measured event (CLOCK_MONOTONIC ns; 0: it saw
+ * none). The window is right when every first >= window_start_ns and every last <=
+ * window_end_ns. */
+struct qtp_terminal_times {
+    char role[48];
+    uint64_t first_ns, last_ns;
+};
+
+/* The producers' stamp groups (saturated ring, record_latency): each event's stamp precedes its
+ * publish by at most its group's span. */
+struct qtp_stamp_error {
+    uint64_t groups;  /* groups whose span was measured */
+    uint64_t mean_ns; /* mean span over groups */
+    uint64_t max_ns;  /* largest span: the bound on any event's stamp error */
 };
 
 struct qtp_deploy_result {
     uint64_t events;    /* measured events finished (by the slowest terminal; all producers) */
     uint64_t window_ns; /* measured window, CLOCK_MONOTONIC */
-    bool verified;      /* agreed with the model */
-    char reason[512];   /* why not verified, or why the run failed */
+    uint64_t window_start_ns, window_end_ns; /* CLOCK_MONOTONIC; 0 when the window never opened */
+    bool verified;                           /* agreed with the model, and window_ok */
+    bool window_ok;   /* every terminal's first/last measured event lies inside the window */
+    char reason[512]; /* why not verified, or why the run failed */
     struct qtp_hist *latency; /* merged terminal histograms (owned by the deployment) */
+    unsigned nstages;         /* = topology's ninstances */
+    struct qtp_stage_batching stage[QTP_TOPO_MAX_INSTANCES];
+    unsigned nterminals;
+    struct qtp_terminal_times terminal[QTP_MAX_TERMINALS];
+    struct qtp_stamp_error stamp;
 };
 
+/* The sequential model of t for (seed, count events per producer: warmup + events), to give
+ * every rep of a cell (cfg.model) instead of recomputing it per rep. 0, ENOMEM, or ECANCELED
+ * once *stop is set (NULL: never; checked every 64K events). t must outlive the model. */
+int qtp_deploy_model_create(struct qtp_deploy_model **out, const struct qtp_topology *t,
+                            uint64_t seed, uint64_t count, const _Atomic bool *stop);
+void qtp_deploy_model_destroy(struct qtp_deploy_model *m);
+
 /* Build everything (storage through qtp_alloc, threads not yet started). 0, or EINVAL with a
- * reason in err (bad sizes for this topology), or ENOMEM. cfg->topo must outlive d. */
+ * reason in err (bad sizes for this topology, a model of another topology, seed or count, a
+ * compiled graph with a field out of range), or ENOMEM. cfg->topo and cfg->model must outlive
+ * d. */
 int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *cfg, char *err,
                       size_t errlen);
 /* Start the threads, push warmup + events through, drain gracefully, join, check against the
- * model. 0 (see res->verified), ECANCELED when halted (res->reason says by what), or an error. */
+ * model and the window. 0 (see res->verified; a deployment that found itself broken, e.g. a
+ * ring batch larger than the ring, stops early and reports it there), ECANCELED when halted
+ * (res->reason says by what), or an error. */
 int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res);
 /* Forced stop from any thread: every wait returns, run() returns ECANCELED soon after. */
 void qtp_deploy_halt(struct qtp_deploy *d);

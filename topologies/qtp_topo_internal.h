@@ -55,46 +55,77 @@ static inline bool qtp_part_has(uint32_t mod, uint32_t res, uint64_t pos)
     return (pos & (uint64_t)(mod - 1)) == res;
 }
 
-static inline uint64_t qtp_mix64(uint64_t x)
+/* The mixer of the values every event carries (input, stage fields, the terminals' fold): one
+ * multiply between two xor-shifts. Terminals recompute several of these per event inside the
+ * measured window, so a full 64-bit finaliser (qtp_mix64: two multiplies in a dependent chain)
+ * would make the harness measure its own check; this one only has to make accidents (a slot not
+ * written, copied from the wrong event, read too early) visible, not resist an adversary. */
+static inline uint64_t qtp_mix_fast(uint64_t x)
 {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
     return x;
+}
+
+/* Deterministic input value of event seq from producer p (qtp_input_value, inline for the
+ * producers and terminals that compute it per event). */
+static inline uint64_t qtp_input_inline(uint64_t seed, unsigned producer, int64_t seq)
+{
+    return qtp_mix_fast(seed ^ ((uint64_t)producer << 56) ^
+                        ((uint64_t)seq * 0x2545f4914f6cdd1dULL + 0x9e3779b97f4a7c15ULL));
 }
 
 /* The stage function of field f: a pure function of the input and the fields it reads. */
 static inline uint64_t qtp_stage_value(const struct qtp_graph *g, unsigned f, uint64_t input,
                                        const uint64_t *out)
 {
-    uint64_t v = qtp_mix64(input + 0x9e3779b97f4a7c15ULL * (f + 1));
+    uint64_t v = qtp_mix_fast(input + 0x9e3779b97f4a7c15ULL * (f + 1));
     for (uint64_t m = g->stage[f].up; m; m &= m - 1)
-        v = qtp_mix64(v ^ out[__builtin_ctzll(m)]);
+        v = qtp_mix_fast(v ^ out[__builtin_ctzll(m)]);
     return v;
 }
 
-/* Order-sensitive fold of one value into a terminal's hash: FNV-1a over 64-bit words (one
- * multiply). It only has to catch accidents, not adversaries, and it runs on every event of every
- * terminal inside the measured window, so a full mix per value (about 4 ns each, a dependent
- * chain) would make the harness measure its own check. */
-static inline uint64_t qtp_fold(uint64_t h, uint64_t v)
+/* ---- the fold: what a terminal's hash is made of ----
+ * A terminal's hash per producer is the sum (mod 2^64) over the events it sees from that producer
+ * of qtp_fold_term(k, x): k the event's rank (0, 1, ...) in what this terminal saw from that
+ * producer, x the event's seq, producer, input and visible fields combined. Each term is tied to
+ * its rank, so the hash is order-sensitive, yet no term depends on the previous one: a chain of
+ * dependent multiplies per event (an FNV-style fold) would cap a terminal at a few ns per event
+ * however many events a batch holds. The inline check already compares every field; the fold
+ * is the second, independent comparison with the model. */
+static inline uint64_t qtp_fold_start(int64_t seq, unsigned producer, uint64_t input)
 {
-    return (h ^ v) * 0x100000001b3ULL;
+    uint64_t s = (uint64_t)seq;
+    return input ^ (s << 17 | s >> 47) ^ ((uint64_t)producer << 56);
 }
 
-/* Fold one event as terminal with visible fields vis sees it. */
-static inline uint64_t qtp_fold_event(uint64_t h, int64_t seq, unsigned producer, uint64_t input,
-                                      uint64_t vis, const uint64_t *out)
+static inline uint64_t qtp_fold_field(uint64_t x, unsigned f, uint64_t v)
 {
-    h = qtp_fold(h, (uint64_t)seq);
-    h = qtp_fold(h, producer);
-    h = qtp_fold(h, input);
-    for (uint64_t m = vis; m; m &= m - 1)
-        h = qtp_fold(h, out[__builtin_ctzll(m)]);
-    return h;
+    unsigned r = (2 * f + 1) & 63; /* odd, never 0: equal field values do not cancel out */
+    return x ^ (v << r | v >> (64 - r));
 }
+
+static inline uint64_t qtp_fold_term(uint64_t k, uint64_t x)
+{
+    return qtp_mix_fast(x ^ k * 0x9e3779b97f4a7c15ULL);
+}
+
+/* x for one event as terminal with visible fields vis sees it. */
+static inline uint64_t qtp_fold_event(int64_t seq, unsigned producer, uint64_t input, uint64_t vis,
+                                      const uint64_t *out)
+{
+    uint64_t x = qtp_fold_start(seq, producer, input);
+    for (uint64_t m = vis; m; m &= m - 1) {
+        unsigned f = (unsigned)__builtin_ctzll(m);
+        x = qtp_fold_field(x, f, out[f]);
+    }
+    return x;
+}
+
+/* qtp_model_run that returns ECANCELED soon after *stop is set (NULL: never). */
+int qtp_model_run_stoppable(const struct qtp_topology *t, uint64_t seed, uint64_t n,
+                            const _Atomic bool *stop, struct qtp_expect *e);
 
 /* Sleep ns in slices, returning early once *stop is set (NULL: never). */
 void qtp_topo_sleep(uint64_t ns, const _Atomic bool *stop);

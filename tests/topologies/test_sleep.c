@@ -30,23 +30,31 @@ static struct qtp_node *shape(void)
     return qtp_seqv(3, v);
 }
 
+/* The measured window of one run (first publish to the last event leaving its last stage); the
+ * shortest of a few runs: a busy machine only ever adds to a run's time (late wake-ups after
+ * each sleep), so the shortest is the one to compare. */
 static double deployed(const struct qtp_topology *t, unsigned cfg, uint32_t consumer_batch)
 {
-    struct topo_run r = {0};
-    topo_config(cfg, &r);
-    r.ring_size = 8;
-    r.batch = 1;
-    r.consumer_batch = consumer_batch;
-    r.events = EVENTS;
-    r.seed = 1;
-    r.timeout_s = 60;
-    assert_int_equal(topo_run(t, &r), 0);
-    if (!r.verified) {
-        print_error("%s\n", r.reason);
-        fail();
+    double best = 0;
+    for (unsigned attempt = 0; attempt < 3; attempt++) {
+        struct topo_run r = {0};
+        topo_config(cfg, &r);
+        r.ring_size = 8;
+        r.batch = 1;
+        r.consumer_batch = consumer_batch;
+        r.events = EVENTS;
+        r.seed = 1;
+        r.timeout_s = 60;
+        assert_int_equal(topo_run(t, &r), 0);
+        if (!r.verified) {
+            print_error("%s\n", r.reason);
+            fail();
+        }
+        double w = (double)r.window_ns * 1e-9;
+        if (attempt == 0 || w < best)
+            best = w;
     }
-    /* The measured window: first publish to the last event leaving its last stage. */
-    return (double)r.window_ns * 1e-9;
+    return best;
 }
 
 static void test_sleep(void **state)

@@ -65,6 +65,13 @@ void topo_config(unsigned i, struct topo_run *r)
     r->wait = w[i];
 }
 
+bool topo_config_is_ring(unsigned i)
+{
+    struct topo_run r = {0};
+    topo_config(i, &r);
+    return qtp_queue_kind_find(r.queue)->family == QTP_FAMILY_RING;
+}
+
 struct watch {
     struct qtp_deploy *d;
     struct topo_run *r;
@@ -112,17 +119,19 @@ static void *watchdog(void *arg)
 static void on_thread(void *ctx, unsigned index, const char *role)
 {
     struct topo_run *r = ctx;
-    (void)index;
-    (void)role;
     __atomic_add_fetch(&r->threads_started, 1, __ATOMIC_RELAXED);
+    if (r->on_start)
+        r->on_start(r, index, role);
 }
 
 static void on_window(void *ctx, bool start)
 {
     struct topo_run *r = ctx;
-    if (start)
+    if (start) {
         __atomic_store_n(&r->window_start_seen, true, __ATOMIC_RELAXED);
-    else
+        if (r->on_window_start)
+            r->on_window_start(r);
+    } else
         __atomic_store_n(&r->window_end_seen, true, __ATOMIC_RELAXED);
 }
 
@@ -147,6 +156,9 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
         .stall_after = r->stall_after,
         .fault_stage = r->fault_stage,
         .fault_seq = r->fault_seq,
+        .fault_payload = r->fault_payload,
+        .test_ungated = r->ungated,
+        .model = r->model,
     };
     r->verified = false;
     r->watchdog_fired = false;
@@ -158,6 +170,7 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
     r->rc = qtp_deploy_create(&d, &cfg, r->reason, sizeof(r->reason));
     if (r->rc)
         return r->rc;
+    r->d = d;
     struct watch w = {.d = d, .r = r};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
@@ -165,8 +178,8 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
     if (r->halt_before_run)
         qtp_deploy_halt(d);
     pthread_create(&wt, NULL, watchdog, &w);
-    struct qtp_deploy_result res;
-    r->rc = qtp_deploy_run(d, &res);
+    struct qtp_deploy_result *res = &r->res;
+    r->rc = qtp_deploy_run(d, res);
     double t1 = topo_now();
     pthread_mutex_lock(&w.lock);
     w.finished = true;
@@ -175,12 +188,14 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
     pthread_join(wt, NULL);
     r->elapsed_s = t1 - t0;
     r->halt_to_return_s = w.halted_at > 0 ? t1 - w.halted_at : 0;
-    r->verified = res.verified;
-    snprintf(r->reason, sizeof(r->reason), "%s", res.reason);
-    r->events_done = res.events;
-    r->window_ns = res.window_ns;
-    r->latency_count = res.latency ? qtp_hist_count(res.latency) : 0;
+    r->verified = res->verified;
+    snprintf(r->reason, sizeof(r->reason), "%s", res->reason);
+    r->events_done = res->events;
+    r->window_ns = res->window_ns;
+    r->latency_count = res->latency ? qtp_hist_count(res->latency) : 0;
+    res->latency = NULL;
     qtp_deploy_destroy(d);
+    r->d = NULL;
     pthread_mutex_destroy(&w.lock);
     pthread_cond_destroy(&w.cond);
     return r->rc;

@@ -26,6 +26,13 @@ struct topo_run {
     uint64_t stall_after;
     int fault_stage;
     int64_t fault_seq;
+    unsigned fault_payload;
+    bool ungated;
+    const struct qtp_deploy_model *model;
+    /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start). */
+    void (*on_start)(struct topo_run *r, unsigned index, const char *role);
+    void (*on_window_start)(struct topo_run *r);
+    void *user;
     double timeout_s;    /* watchdog: halt after this long (0: 60 s) */
     double halt_after_s; /* > 0: halt (forced) after this long, as a test of halting */
     bool halt_before_run;
@@ -38,6 +45,8 @@ struct topo_run {
     double elapsed_s, halt_to_return_s;
     unsigned threads_started;
     bool window_start_seen, window_end_seen;
+    struct qtp_deploy *d;         /* while it runs (for the hooks) */
+    struct qtp_deploy_result res; /* as run() left it (res.latency: NULL, see latency_count) */
 };
 
 /* Run t as r says; returns r->rc. Never hangs: the watchdog halts the run. */
@@ -46,6 +55,8 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r);
  * mutex-linked, ring sleep, ring phased. */
 void topo_config(unsigned i, struct topo_run *r);
 const char *topo_config_name(unsigned i);
+/* Whether configuration i is a ring (by the queue-kind registry's family). */
+bool topo_config_is_ring(unsigned i);
 #define TOPO_NCONFIGS 7 /* the ring's waits after the mutex queues: indices stay put */
 
 /* Seed from QTOPO_SEED or --seed N, else from the clock; printed. */

@@ -1,0 +1,382 @@
+/* deploy_internal.h - internal to topologies/: what the deployment backends share.
+ *
+ * deploy.c holds what every backend has in common (the queue-kind registry, create/run/destroy,
+ * the window, progress, the comparison with the model); a backend (deploy_ring.c, deploy_edge.c)
+ * builds its queues and runs the threads' loops; the per-edge backend talks to the queue of each
+ * edge through struct qtp_edge_queue_ops (edge_mutex.c adapts the mutex queues). The per-event
+ * work - the stage function, the terminals' check and fold - is inline here, so that each
+ * backend's loop compiles it in place: no call per event.
+ */
+#ifndef QTP_DEPLOY_INTERNAL_H
+#define QTP_DEPLOY_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "qtp_deploy.h"
+#include "qtp_topo.h"
+#include "qtp_topo_internal.h"
+#include "../queues/qtp_mqueue.h"
+#include "../queues/qtp_seq.h"
+#include "qtp_clock.h"
+#include "qtp_hist.h"
+
+/* n zeroed objects of size bytes on cache blocks of their own (QTP_CACHE_BLOCK), or NULL. */
+void *qtp__calloc_blocks(size_t n, size_t size);
+
+/* A bounded text buffer (progress lines). */
+struct qtp__sb {
+    char *s;
+    size_t len, used;
+};
+__attribute__((format(printf, 2, 3))) void qtp__sb_printf(struct qtp__sb *b, const char *fmt, ...);
+
+/* ---- how a queue family is deployed ---- */
+struct qtp_deploy_backend {
+    const char *name;
+    /* Limits of this backend on top of the common ones: 0 or EINVAL with a reason. NULL: none. */
+    int (*check)(const struct qtp_deploy_config *cfg, char *err, size_t len);
+    /* Build the queues (the common state is ready; threads are not started). 0 or an errno. */
+    int (*create)(struct qtp_deploy *d);
+    void (*destroy)(struct qtp_deploy *d); /* also after a failed create */
+    void (*producer)(struct qtp_deploy *d, unsigned p);
+    void (*pingpong)(struct qtp_deploy *d); /* the producer of a round-trip topology */
+    void (*stage)(struct qtp_deploy *d, unsigned inst);
+    void (*halt)(struct qtp_deploy *d); /* forced: every wait returns */
+    /* Positions instance inst has finished: every one it owns below this is done. */
+    uint64_t (*done)(struct qtp_deploy *d, unsigned inst);
+    void (*progress)(struct qtp_deploy *d, struct qtp__sb *b);
+    size_t (*buffers)(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
+};
+extern const struct qtp_deploy_backend qtp__ring_backend, qtp__edge_backend;
+
+/* ---- the queue of one edge (per-edge backends) ----
+ * A bounded FIFO of event copies with one consumer thread and `producers` producer threads.
+ * push and pop wait (by the queue's own means: condition variables, or the wait strategy) and
+ * must return promptly once the queue is closed FORCED, from any thread; GRACEFUL: pushes fail,
+ * pops drain what is queued, then fail. depth and storage may be called from any thread at any
+ * time (the watchdog). */
+struct qtp_edge_queue_ops {
+    /* kind: the queue kind's name (an adapter may serve several kinds). 0 or an errno. */
+    int (*create)(void **q, const char *kind, size_t capacity, size_t event_size,
+                  unsigned producers, const struct qtp_wait_ops *wait);
+    void (*destroy)(void *q);
+    int (*push)(void *q, const void *ev); /* copy in: 0, or EPIPE once closed */
+    int (*pop)(void *q, void *ev);        /* copy out: 0, or EPIPE once closed (and drained) */
+    void (*close)(void *q, enum qtp_close_mode mode);
+    size_t (*depth)(void *q);
+    void *(*storage)(const void *q, size_t *bytes); /* NULL when it has no fixed buffer */
+};
+extern const struct qtp_edge_queue_ops qtp__edgeq_mutex;
+
+/* ---- a terminal's check ---- */
+
+/* What one instance computes and checks, flattened out of the graph for the hot loops. */
+struct qtp__chk {
+    const struct qtp_graph *g;
+    uint64_t seed;
+    int own;      /* the field this instance writes; -1: check only (pingpong's producer) */
+    uint64_t anc; /* visible fields other than own (checked against the model's functions) */
+    uint32_t mod; /* partition step: a terminal sees every mod-th seq of each producer */
+    unsigned producers;
+    size_t payload; /* bytes, 0: none */
+    unsigned nfields;
+    int64_t fault_seq; /* test-only: own field written wrong at this seq; INT64_MIN: never */
+};
+
+/* The running part of a terminal's check: kept in registers over a ring batch. */
+struct qtp__tacc {
+    int64_t next[QTP_TOPO_MAX_PRODUCERS];   /* expected next seq per producer */
+    uint64_t count[QTP_TOPO_MAX_PRODUCERS]; /* events seen per producer (the fold's rank) */
+    uint64_t hash[QTP_TOPO_MAX_PRODUCERS];
+};
+
+/* Kept by the one thread that checks a terminal's events (inside its instance, so terminals do
+ * not share cache lines); copied into the result after the join. */
+struct qtp__term {
+    struct qtp__tacc acc;
+    uint64_t seen;              /* events checked (all producers) */
+    uint64_t expected;          /* events it handles in this run */
+    bool live;                  /* owns measured positions: it closes the window */
+    bool done;                  /* counted down for the window end (or not live) */
+    uint64_t first_ns, last_ns; /* first / last measured event seen (CLOCK_MONOTONIC) */
+    struct qtp_expect_term et;  /* the first mismatch (count and hash filled at the end) */
+};
+
+enum qtp__bad {
+    QTP__BAD_PRODUCER,
+    QTP__BAD_ORDER,
+    QTP__BAD_INPUT,
+    QTP__BAD_FIELD,
+    QTP__BAD_PAYLOAD
+};
+/* Keep the first mismatch (cold: only a broken run gets here). g names the fields. */
+__attribute__((cold)) void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g,
+                                         int64_t seq, unsigned producer, enum qtp__bad what,
+                                         size_t index, uint64_t want, uint64_t got);
+
+/* Slot values a terminal checks are read exactly once, so the value compared is the value
+ * reported even when something (a gating bug) overwrites the slot meanwhile. Plain loads on
+ * x86 and arm; relaxed atomics only so the compiler may not read twice. */
+static inline uint64_t qtp__ld64(const void *p)
+{
+    return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+static inline uint32_t qtp__ld32(const void *p)
+{
+    return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+}
+
+/* The payload check (head, tail and middle byte, as qtp_payload_check) on values read once. */
+static inline void qtp__payload_check(struct qtp__term *ts, const struct qtp__chk *c,
+                                      const struct qtp_event *ev, int64_t seq, unsigned p,
+                                      uint64_t input)
+{
+    const unsigned char *pl = (const unsigned char *)(ev->out + c->nfields);
+    const size_t len = c->payload;
+    uint64_t head, tail, hw = input ^ QTP_PAYLOAD_HEAD, tw = (uint64_t)seq ^ QTP_PAYLOAD_TAIL;
+    memcpy(&head, pl, 8);
+    if (__builtin_expect(head != hw, 0)) {
+        for (size_t i = 0; i < 8; i++)
+            if (((unsigned char *)&head)[i] != ((unsigned char *)&hw)[i]) {
+                qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, i, ((unsigned char *)&hw)[i],
+                              ((unsigned char *)&head)[i]);
+                return;
+            }
+    }
+    if (len >= 16) {
+        memcpy(&tail, pl + len - 8, 8);
+        if (__builtin_expect(tail != tw, 0)) {
+            for (size_t i = 0; i < 8; i++)
+                if (((unsigned char *)&tail)[i] != ((unsigned char *)&tw)[i]) {
+                    qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, len - 8 + i,
+                                  ((unsigned char *)&tw)[i], ((unsigned char *)&tail)[i]);
+                    return;
+                }
+        }
+    }
+    if (len >= 24) {
+        unsigned char mid = __atomic_load_n(pl + len / 2, __ATOMIC_RELAXED);
+        if (__builtin_expect(mid != (unsigned char)input, 0))
+            qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PAYLOAD, len / 2, (unsigned char)input, mid);
+    }
+}
+
+/* A non-terminal stage on one event it owns: its field from the input and upstream fields. */
+static inline __attribute__((always_inline)) void qtp__stage_event(const struct qtp__chk *c,
+                                                                   struct qtp_event *ev)
+{
+    uint64_t v = qtp_stage_value(c->g, (unsigned)c->own, ev->input, ev->out);
+    ev->out[c->own] = v ^ (uint64_t)(ev->seq == c->fault_seq);
+}
+
+/* A terminal on one event it owns: (unless c->own < 0) its stage function, then the check of
+ * everything it sees and the fold. multi: several producers (per-producer order), else the
+ * producer must be 0 and the compiler keeps the accumulator in registers. Returns the seq and
+ * sets *tp to the publish stamp (both as read from the slot, once). */
+static inline __attribute__((always_inline)) int64_t
+qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc *a,
+                struct qtp_event *ev, uint64_t *tp, const bool multi)
+{
+    const int64_t seq = (int64_t)qtp__ld64(&ev->seq);
+    const unsigned p = qtp__ld32(&ev->producer);
+    const uint64_t input = qtp__ld64(&ev->input);
+    *tp = qtp__ld64(&ev->t_publish);
+    uint64_t got[QTP_TOPO_MAX_FIELDS], want[QTP_TOPO_MAX_FIELDS];
+    uint64_t x = qtp_fold_start(seq, p, input);
+    for (uint64_t m = c->anc; m; m &= m - 1) {
+        unsigned f = (unsigned)__builtin_ctzll(m);
+        got[f] = qtp__ld64(&ev->out[f]);
+        x = qtp_fold_field(x, f, got[f]);
+    }
+    uint64_t v = 0, vw = 0;
+    if (c->own >= 0) {
+        v = qtp_stage_value(c->g, (unsigned)c->own, input, got);
+        vw = v ^ (uint64_t)(seq == c->fault_seq);
+        ev->out[c->own] = vw;
+        x = qtp_fold_field(x, (unsigned)c->own, vw);
+    }
+    if (__builtin_expect(multi ? p >= c->producers : p != 0, 0)) {
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_PRODUCER, 0, c->producers - 1, p);
+        return seq;
+    }
+    const unsigned i = multi ? p : 0;
+    a->hash[i] += qtp_fold_term(a->count[i]++, x);
+    if (__builtin_expect(seq != a->next[i], 0)) {
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_ORDER, 0, (uint64_t)a->next[i], (uint64_t)seq);
+        a->next[i] = seq + c->mod;
+        return seq;
+    }
+    a->next[i] += c->mod;
+    const uint64_t in = qtp_input_inline(c->seed, i, seq);
+    if (__builtin_expect(input != in, 0)) {
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_INPUT, 0, in, input);
+        return seq;
+    }
+    /* Every field it sees, recomputed from the expected input in topological order. */
+    for (uint64_t m = c->anc; m; m &= m - 1) {
+        unsigned f = (unsigned)__builtin_ctzll(m);
+        want[f] = qtp_stage_value(c->g, f, in, want);
+        if (__builtin_expect(got[f] != want[f], 0)) {
+            qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, f, want[f], got[f]);
+            return seq;
+        }
+    }
+    /* Its own field: input and upstream fields matched, so v is the model's value. */
+    if (c->own >= 0 && __builtin_expect(vw != v, 0)) {
+        qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, (size_t)c->own, v, vw);
+        return seq;
+    }
+    if (c->payload)
+        qtp__payload_check(ts, c, ev, seq, p, input);
+    return seq;
+}
+
+/* A measured terminal saw a measured event: record the first time (window check). */
+void qtp__term_first(struct qtp__term *ts);
+/* A terminal that has seen all it expects stamps its last time and counts down the window. */
+void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts);
+
+static inline void qtp__record_latency(struct qtp_hist *h, uint64_t now, uint64_t t_publish,
+                                       uint64_t n)
+{
+    qtp_hist_record_n(h, now > t_publish ? qtp_clock_ticks_to_ns(now - t_publish) : 0, n);
+}
+
+/* ---- the common state ---- */
+
+/* One stage instance: what every backend keeps (the backend keeps its own per-instance state,
+ * e.g. the ring processor, beside it). */
+struct qtp__inst {
+    alignas(QTP_CACHE_BLOCK) struct qtp_deploy *d;
+    const struct qtp_ginst *gi;
+    const struct qtp_gstage *gs;
+    struct qtp__chk chk;
+    bool stall, slow;               /* slow: stall, work or sleep: the generic loop */
+    uint64_t handled;               /* events handled (stall) */
+    uint64_t batches, batch_events; /* batching figures (measured part) */
+    struct qtp__term *term;         /* &ts when this thread checks a terminal's events, else NULL */
+    struct qtp__term ts;
+    struct qtp_hist *hist;
+};
+
+struct qtp_deploy {
+    struct qtp_deploy_config cfg;
+    const struct qtp_topology *t;
+    const struct qtp_graph *g;
+    const struct qtp_queue_kind *kind;
+    const struct qtp_deploy_backend *be;
+    void *bs; /* the backend's state */
+    uint32_t batch;
+    uint64_t total; /* warmup + events, per producer */
+    unsigned nthreads;
+    struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
+
+    alignas(QTP_CACHE_BLOCK) _Atomic bool halted; /* forced stop requested */
+    _Atomic bool broken; /* the deployment found itself broken (see qtp__deploy_abort) */
+    _Atomic bool window_started;
+    _Atomic unsigned producers_left;
+    _Atomic unsigned terms_left;
+    _Atomic uint64_t t_start, t_end;
+    bool ran;
+    /* pingpong: events returned (the producer's progress, read by the watchdog) */
+    alignas(QTP_CACHE_BLOCK) _Atomic uint64_t back;
+
+    alignas(QTP_CACHE_BLOCK) struct qtp__inst *inst;
+    struct qtp_stamp_error stamp; /* written by the one ring producer that measures it */
+    struct qtp_expect *got;
+    pthread_mutex_t err_lock;
+    struct qtp_hist *latency;
+};
+
+static inline bool qtp__halted(const struct qtp_deploy *d)
+{
+    return atomic_load_explicit(&((struct qtp_deploy *)d)->halted, memory_order_acquire);
+}
+
+/* A deployment-level inconsistency (a failed rep, never a crash): keep the first. */
+__attribute__((format(printf, 2, 3))) void qtp__deploy_error(struct qtp_deploy *d, const char *fmt,
+                                                             ...);
+/* The deployment is broken (e.g. a batch larger than the ring): record why and stop it all
+ * (forced); run() returns 0 with verified false and this reason. */
+__attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *d, const char *fmt,
+                                                             ...);
+
+/* ---- the producers' common part ---- */
+
+void qtp__window_start(struct qtp_deploy *d);
+
+/* Events in the producer's next batch from position next: the batch size, cut short at the end
+ * and at the warm-up boundary (the window opens exactly before the first measured event). */
+static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t next)
+{
+    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : d->total;
+    return (uint32_t)(end - next < d->batch ? end - next : d->batch);
+}
+
+static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, unsigned p,
+                             int64_t seq, uint64_t t)
+{
+    ev->seq = seq;
+    ev->producer = p;
+    ev->flags = 0;
+    ev->input = qtp_input_inline(d->cfg.seed, p, seq);
+    ev->t_publish = t;
+    if (d->t->payload) {
+        unsigned char *pl = (unsigned char *)(ev->out + d->t->nfields);
+        qtp_payload_fill(pl, d->t->payload, seq, ev->input);
+        if (__builtin_expect(d->cfg.fault_payload != 0, 0) && seq == d->cfg.fault_seq &&
+            d->cfg.fault_payload <= d->t->payload)
+            pl[d->cfg.fault_payload - 1] ^= 0x20;
+    }
+}
+
+struct qtp__pacer {
+    bool on;
+    uint64_t t0; /* ticks at start */
+    double ns_per_event;
+};
+void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc);
+/* Intended send time of the k-th event of this producer (paced mode). */
+static inline uint64_t qtp__pacer_at(const struct qtp__pacer *pc, uint64_t k)
+{
+    return pc->t0 + qtp_clock_ns_to_ticks((uint64_t)((double)k * pc->ns_per_event));
+}
+/* Wait until the intended time of event k; false when halted. */
+bool qtp__pacer_wait(struct qtp_deploy *d, const struct qtp__pacer *pc, uint64_t k);
+
+/* The start of every producer's batch at position next: its size (*n), paced, the window opened
+ * if it holds the first measured event. false when halted while pacing. */
+static inline bool qtp__batch_begin(struct qtp_deploy *d, const struct qtp__pacer *pc,
+                                    uint64_t next, uint32_t *n)
+{
+    *n = qtp__batch_at(d, next);
+    if (pc->on && !qtp__pacer_wait(d, pc, next + *n - 1))
+        return false;
+    if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)
+        qtp__window_start(d);
+    return true;
+}
+
+/* Event k's publish stamp: 0 when not recording, its intended time when paced, else the batch's
+ * (or stamp group's) clock read bt. */
+static inline uint64_t qtp__stamp(const struct qtp_deploy *d, const struct qtp__pacer *pc,
+                                  uint64_t k, uint64_t bt)
+{
+    return !d->cfg.record_latency ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
+}
+
+/* ---- the common part of the stages ---- */
+
+/* Test-only stall: wait, stoppably, until halted. */
+void qtp__stall(struct qtp_deploy *d);
+/* A stage's extra per-event work (work_ns busy, sleep_ns); false when halted meanwhile. */
+bool qtp__stage_work(struct qtp__inst *ir);
+
+/* Progress: " role=<last position handled>" for every instance, from the backend's done(). */
+void qtp__progress_stages(struct qtp_deploy *d, struct qtp__sb *b);
+
+#endif

@@ -1,0 +1,531 @@
+/* deploy_ring.c - the ring backend: one ring per topology, every stage a batch processor.
+ *
+ * Instance i is a qtp_processor whose barrier names its upstream instances' sequences (none:
+ * the cursor); a shard copy advances over every position but handles only those it owns; the
+ * producer is gated on the terminals. Events are never copied, except by pingpong's echo, which
+ * copies each batch from the ping ring to the pong ring.
+ *
+ * The hot loops: a stage handles its whole batch in one call (qtp_processor_init_batch), walking
+ * the slots span by span (qtp_ring_span); the stage function, a terminal's check and fold and its
+ * latency bookkeeping are compiled into that loop (ring_batch is instantiated per kind of stage,
+ * so the compiler drops what a stage does not do and keeps a terminal's running check in
+ * registers). The producer's per-event work is the fill; it reads the clock once per stamp group
+ * (qtp_deploy.h), and the watchdog reads its progress from the ring's own claim counter.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "deploy_internal.h"
+#include "../queues/qtp_ring.h"
+
+/* A run of events that carry the same publish stamp (a stamp group): recorded with one
+ * histogram update at the end of the batch. */
+struct lat_run {
+    uint64_t tp, n;
+};
+
+struct ring_inst {
+    struct qtp_processor proc; /* its sequence is what dependants and the producer read */
+    struct qtp__inst *ci;
+    struct qtp_ring *ring;
+    uint32_t capacity;
+    size_t stride;
+    int64_t measured_pos; /* first measured position (batching figures) */
+    struct lat_run *runs; /* terminals recording latency: one batch's runs (<= capacity) */
+};
+
+struct ring_state {
+    struct qtp_ring *ring, *pong;
+    struct qtp_seq *pong_seq; /* pingpong: the producer's progress on pong (gates pong) */
+    struct qtp_barrier pong_barrier;
+    struct ring_inst *ri;
+    size_t stride;
+};
+
+/* ---- stages ---- */
+
+/* What one batch call accumulates, scalarised by the compiler once ring_batch is inlined. */
+struct batch_acc {
+    struct qtp__tacc a;
+    uint64_t handled;
+    uint64_t run_tp, run_n;
+    uint32_t nruns;
+};
+
+/* What one batch call reads: copied out of the instance first, so that the stores into the
+ * slots cannot alias it and the compiler keeps it in registers. */
+struct batch_ctx {
+    struct qtp__chk c;
+    struct qtp__term *ts;
+    struct lat_run *runs;
+    int64_t warm;
+};
+
+/* One owned event of a batch. 0, or non-zero to stop the processor. */
+static inline __attribute__((always_inline)) int
+ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, int64_t pos,
+         struct batch_acc *b, const bool term, const bool lat, const bool multi, const bool slow)
+{
+    struct qtp__inst *ir = ri->ci;
+    if (slow && ir->stall && ir->handled >= ir->d->cfg.stall_after) {
+        /* Test-only: what it handled of this batch is done; then stop making progress. */
+        if (pos > 0) {
+            /* R1 (qtp_seq_set): positions before pos; pairs with A1 in dependants. */
+            qtp_seq_set(&ri->proc.seq, pos - 1);
+            qtp_ring_signal(ri->ring);
+        }
+        qtp__stall(ir->d);
+        return ECANCELED;
+    }
+    if (term) {
+        uint64_t tp;
+        int64_t seq = qtp__term_event(&x->c, x->ts, &b->a, ev, &tp, multi);
+        if (lat && seq >= x->warm) {
+            if (tp != b->run_tp) {
+                if (b->run_n)
+                    x->runs[b->nruns++] = (struct lat_run){b->run_tp, b->run_n};
+                b->run_tp = tp;
+                b->run_n = 0;
+            }
+            b->run_n++;
+        }
+    } else {
+        qtp__stage_event(&x->c, ev);
+    }
+    b->handled++;
+    if (slow) {
+        ir->handled++;
+        if (!qtp__stage_work(ir))
+            return ECANCELED;
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) int
+ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, const bool term,
+           const bool lat, const bool multi, const bool strided, const bool slow)
+{
+    struct qtp__inst *ir = ri->ci;
+    uint64_t n = (uint64_t)(hi - lo) + 1;
+    if (__builtin_expect(n > ri->capacity, 0)) {
+        qtp__deploy_abort(ir->d,
+                          "%s: batch %" PRId64 "..%" PRId64 " (%" PRIu64
+                          " events) larger than the ring (%u): gating broken",
+                          ir->gi->role, lo, hi, n, ri->capacity);
+        return ECANCELED;
+    }
+    if (hi >= ri->measured_pos) {
+        ir->batches++;
+        ir->batch_events += (uint64_t)(hi - (lo > ri->measured_pos ? lo : ri->measured_pos)) + 1;
+    }
+    const struct batch_ctx x = {ir->chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
+    const size_t stride = ri->stride;
+    struct batch_acc b = {.handled = 0};
+    if (term)
+        b.a = x.ts->acc;
+    int rc = 0;
+    if (!strided) {
+        for (int64_t s = lo; s <= hi && !rc;) {
+            size_t m;
+            unsigned char *base = qtp_ring_span(r, s, hi, &m);
+            for (size_t i = 0; i < m && !rc; i++)
+                rc = ring_one(ri, &x, (struct qtp_event *)(base + i * stride), s + (int64_t)i, &b,
+                              term, lat, multi, slow);
+            s += (int64_t)m;
+        }
+    } else {
+        const int64_t mod = x.c.mod;
+        for (int64_t s = lo + (((int64_t)ir->gi->res - lo) & (mod - 1)); s <= hi && !rc; s += mod)
+            rc = ring_one(ri, &x, qtp_ring_slot(r, s), s, &b, term, lat, multi, slow);
+    }
+    if (!term)
+        return rc;
+    struct qtp__term *ts = x.ts;
+    ts->acc = b.a;
+    ts->seen += b.handled;
+    if (lat) {
+        if (b.run_n)
+            x.runs[b.nruns++] = (struct lat_run){b.run_tp, b.run_n};
+        if (b.nruns) {
+            /* Released at the end of the batch: one clock read for all of it. */
+            uint64_t now = qtp_clock_ticks();
+            for (uint32_t k = 0; k < b.nruns; k++)
+                qtp__record_latency(ir->hist, now, x.runs[k].tp, x.runs[k].n);
+        }
+    }
+    if (!ts->first_ns)
+        for (unsigned p = 0; p < (multi ? x.c.producers : 1); p++)
+            if (b.a.next[p] - (int64_t)x.c.mod >= x.warm)
+                qtp__term_first(ts);
+    qtp__term_countdown(ir->d, ts);
+    return rc;
+}
+
+/* The instances of ring_batch: what a stage is decides which one it runs. */
+#define RING_BATCH(name, term, lat, multi, strided)                                                \
+    static int name(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)                         \
+    {                                                                                              \
+        return ring_batch(ctx, r, lo, hi, term, lat, multi, strided, false);                       \
+    }
+RING_BATCH(batch_stage, false, false, false, false)
+RING_BATCH(batch_stage_strided, false, false, false, true)
+RING_BATCH(batch_term, true, false, false, false)
+RING_BATCH(batch_term_lat, true, true, false, false)
+RING_BATCH(batch_term_strided, true, false, false, true)
+RING_BATCH(batch_term_strided_lat, true, true, false, true)
+RING_BATCH(batch_term_multi, true, false, true, false)
+RING_BATCH(batch_term_multi_lat, true, true, true, false)
+#undef RING_BATCH
+
+/* Stages with test hooks, busy work or sleeps: everything decided per event. */
+static int batch_generic(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
+{
+    struct ring_inst *ri = ctx;
+    const struct qtp__inst *ir = ri->ci;
+    return ring_batch(ri, r, lo, hi, ir->term != NULL, ir->term && ri->runs != NULL,
+                      ir->chk.producers > 1, ir->gi->mod > 1, true);
+}
+
+static qtp_batch_handler_fn pick_handler(const struct ring_inst *ri)
+{
+    const struct qtp__inst *ir = ri->ci;
+    bool strided = ir->gi->mod > 1, multi = ir->chk.producers > 1, lat = ri->runs != NULL;
+    if (ir->slow || (multi && strided))
+        return batch_generic;
+    if (!ir->term)
+        return strided ? batch_stage_strided : batch_stage;
+    if (multi)
+        return lat ? batch_term_multi_lat : batch_term_multi;
+    if (strided)
+        return lat ? batch_term_strided_lat : batch_term_strided;
+    return lat ? batch_term_lat : batch_term;
+}
+
+/* Pingpong's echo: handle the batch on ping, then copy it into pong. */
+static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
+{
+    struct ring_inst *ri = ctx;
+    struct qtp_deploy *d = ri->ci->d;
+    struct ring_state *rs = d->bs;
+    int rc = ring_batch(ri, r, lo, hi, false, false, false, false, ri->ci->slow);
+    if (rc)
+        return rc;
+    uint32_t n = (uint32_t)(hi - lo + 1);
+    int64_t phi;
+    rc = qtp_ring_claim(rs->pong, n, &phi);
+    if (rc)
+        return rc;
+    int64_t plo = phi - n + 1;
+    /* Word by word: slots are whole 8-byte words, and a call to memcpy per event of a few words
+     * would be a good part of the echo's share of the round trip. */
+    const size_t words = rs->stride / sizeof(uint64_t);
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t *dst = qtp_ring_slot(rs->pong, plo + k);
+        const uint64_t *src = qtp_ring_slot(r, lo + k);
+        for (size_t w = 0; w < words; w++)
+            dst[w] = src[w];
+    }
+    qtp_ring_publish(rs->pong, plo, phi);
+    return 0;
+}
+
+static void ring_stage(struct qtp_deploy *d, unsigned i)
+{
+    struct ring_state *rs = d->bs;
+    (void)qtp_processor_run(&rs->ri[i].proc);
+}
+
+/* ---- producers ---- */
+
+/* The saturated producer's stamp groups and their measured spans (ticks). */
+struct stamper {
+    bool open;
+    uint64_t t;    /* the current group's stamp */
+    uint64_t left; /* events it may still take */
+    uint64_t groups, sum, max;
+};
+
+static void stamp_close(struct stamper *st, uint64_t now)
+{
+    if (!st->open)
+        return;
+    uint64_t span = now > st->t ? now - st->t : 0;
+    st->open = false;
+    st->groups++;
+    st->sum += span;
+    if (span > st->max)
+        st->max = span;
+}
+
+static void stamp_open(struct stamper *st, uint64_t now, uint32_t n)
+{
+    st->open = true;
+    st->t = now;
+    st->left = n > QTP_STAMP_GROUP ? n : QTP_STAMP_GROUP;
+}
+
+static void stamp_merge(struct qtp_deploy *d, const struct stamper *st)
+{
+    if (!st->groups)
+        return;
+    pthread_mutex_lock(&d->err_lock);
+    struct qtp_stamp_error *e = &d->stamp;
+    uint64_t sum = e->mean_ns * e->groups + qtp_clock_ticks_to_ns(st->sum);
+    e->groups += st->groups;
+    e->mean_ns = sum / e->groups;
+    uint64_t mx = qtp_clock_ticks_to_ns(st->max);
+    if (mx > e->max_ns)
+        e->max_ns = mx;
+    pthread_mutex_unlock(&d->err_lock);
+}
+
+/* Stamp and fill the claimed events lo..hi (positions first..) in place. */
+static inline void fill_batch(struct qtp_deploy *d, struct ring_state *rs, struct qtp_ring *ring,
+                              unsigned p, int64_t lo, int64_t hi, uint64_t first,
+                              const struct qtp__pacer *pc, uint64_t bt)
+{
+    for (int64_t s = lo; s <= hi;) {
+        size_t m;
+        unsigned char *base = qtp_ring_span(ring, s, hi, &m);
+        uint64_t k0 = first + (uint64_t)(s - lo);
+        for (size_t i = 0; i < m; i++)
+            qtp__fill(d, (struct qtp_event *)(base + i * rs->stride), p, (int64_t)(k0 + i),
+                      qtp__stamp(d, pc, k0 + i, bt));
+        s += (int64_t)m;
+    }
+}
+
+static void ring_producer(struct qtp_deploy *d, unsigned p)
+{
+    struct ring_state *rs = d->bs;
+    struct qtp_ring *ring = rs->ring;
+    struct qtp__pacer pc;
+    qtp__pacer_init(d, &pc);
+    /* Saturated and recording: stamp groups (one producer: claims that went straight through
+     * share a clock read; several producers claim by CAS, so each claim reads the clock). */
+    const bool stamps = d->cfg.record_latency && !pc.on;
+    const bool group = stamps && d->t->producers == 1;
+    struct stamper st = {0};
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
+        int64_t hi;
+        if (!group) {
+            if (qtp_ring_claim(ring, n, &hi))
+                break;
+            if (stamps)
+                st.t = qtp_clock_ticks();
+        } else if (!qtp_ring_claim_fast(ring, n, &hi)) {
+            /* May wait for room: that ends the group (its span read before the wait). */
+            stamp_close(&st, qtp_clock_ticks());
+            if (qtp_ring_claim(ring, n, &hi))
+                break;
+            stamp_open(&st, qtp_clock_ticks(), n);
+        } else if (st.left < n) {
+            uint64_t now = qtp_clock_ticks();
+            stamp_close(&st, now);
+            stamp_open(&st, now, n);
+        }
+        st.left -= group ? n : 0;
+        fill_batch(d, rs, ring, p, hi - n + 1, hi, next, &pc, st.t);
+        qtp_ring_publish(ring, hi - n + 1, hi);
+        next += n;
+    }
+    if (group) {
+        stamp_close(&st, qtp_clock_ticks());
+        stamp_merge(d, &st);
+    }
+    if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !qtp__halted(d))
+        qtp_ring_halt(ring, QTP_HALT_GRACEFUL);
+}
+
+static void ring_pingpong(struct qtp_deploy *d)
+{
+    struct ring_state *rs = d->bs;
+    struct qtp__inst *echo = &d->inst[0];
+    struct qtp__term *ts = &echo->ts;
+    /* The producer checks what comes back: every field the echo could see, its own included. */
+    struct qtp__chk c = echo->chk;
+    c.own = -1;
+    c.anc = echo->gi->vis;
+    struct qtp__pacer pc;
+    qtp__pacer_init(d, &pc);
+    const bool lat = d->cfg.record_latency;
+    const int64_t warm = (int64_t)d->cfg.warmup;
+    int64_t pong_next = 0;
+    uint32_t n;
+    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
+        int64_t hi;
+        if (qtp_ring_claim(rs->ring, n, &hi))
+            break;
+        fill_batch(d, rs, rs->ring, 0, hi - n + 1, hi, next, &pc,
+                   lat && !pc.on ? qtp_clock_ticks() : 0);
+        qtp_ring_publish(rs->ring, hi - n + 1, hi);
+        /* Wait for the whole batch to come back: the round trip. */
+        int64_t want = pong_next + n - 1, avail = pong_next - 1;
+        while (avail < want)
+            if (qtp_barrier_wait_for(&rs->pong_barrier, avail + 1, &avail) != 0)
+                goto out;
+        uint64_t now = lat ? qtp_clock_ticks() : 0;
+        struct qtp__tacc a = ts->acc;
+        for (int64_t s = pong_next; s <= want; s++) {
+            uint64_t tp;
+            int64_t seq = qtp__term_event(&c, ts, &a, qtp_ring_slot(rs->pong, s), &tp, false);
+            if (lat && seq >= warm)
+                qtp__record_latency(echo->hist, now, tp, 1);
+        }
+        ts->acc = a;
+        ts->seen += n;
+        /* R1 (qtp_seq_set): the pong slots are free again; pairs with A1 in the echo's claim
+         * (the ring reads gating sequences with qtp_seq_get). */
+        qtp_seq_set(rs->pong_seq, want);
+        qtp_ring_signal(rs->pong);
+        pong_next = want + 1;
+        next += n;
+        if (!ts->first_ns && next > d->cfg.warmup)
+            qtp__term_first(ts);
+        atomic_store_explicit(&d->back, next, memory_order_relaxed);
+        qtp__term_countdown(d, ts);
+    }
+out:
+    if (!qtp__halted(d)) {
+        qtp_ring_halt(rs->ring, QTP_HALT_GRACEFUL);
+        qtp_ring_halt(rs->pong, QTP_HALT_GRACEFUL);
+    }
+}
+
+/* ---- build / tear down / watch ---- */
+
+static void ring_destroy(struct qtp_deploy *d)
+{
+    struct ring_state *rs = d->bs;
+    if (!rs)
+        return;
+    if (rs->ri)
+        for (unsigned i = 0; i < d->g->ninst; i++)
+            free(rs->ri[i].runs);
+    free(rs->ri);
+    if (rs->ring)
+        qtp_ring_destroy(rs->ring);
+    if (rs->pong)
+        qtp_ring_destroy(rs->pong);
+    free(rs->pong_seq);
+    free(rs);
+    d->bs = NULL;
+}
+
+static int ring_create(struct qtp_deploy *d)
+{
+    const struct qtp_graph *g = d->g;
+    struct ring_state *rs = calloc(1, sizeof(*rs));
+    if (!rs)
+        return ENOMEM;
+    d->bs = rs;
+    if (!(rs->ri = qtp__calloc_blocks(g->ninst, sizeof(*rs->ri))))
+        return ENOMEM;
+    struct qtp_ring_config rc = {
+        .capacity = d->cfg.ring_size,
+        .slot_size = d->t->event_size,
+        .producer = d->t->producers > 1 ? QTP_PRODUCER_MULTI : QTP_PRODUCER_SINGLE,
+        .wait = d->cfg.wait,
+    };
+    int err = qtp_ring_create(&rs->ring, &rc);
+    if (err)
+        return err;
+    rs->stride = qtp_ring_slot_size(rs->ring);
+    for (unsigned i = 0; i < g->ninst; i++) {
+        struct ring_inst *ri = &rs->ri[i];
+        ri->ci = &d->inst[i];
+        ri->ring = rs->ring;
+        ri->capacity = d->cfg.ring_size;
+        ri->stride = rs->stride;
+        ri->measured_pos = (int64_t)(d->cfg.warmup * d->t->producers);
+        /* A batch is at most the ring's capacity (checked per batch), so are its runs. */
+        if (ri->ci->term && d->cfg.record_latency &&
+            !(ri->runs = calloc(d->cfg.ring_size, sizeof(*ri->runs))))
+            return ENOMEM;
+        const struct qtp_seq *deps[QTP_TOPO_MAX_INSTANCES];
+        for (unsigned k = 0; k < ri->ci->gi->ndeps; k++)
+            deps[k] = &rs->ri[ri->ci->gi->deps[k]].proc.seq;
+        struct qtp_barrier b;
+        err = qtp_barrier_init(&b, rs->ring, deps, ri->ci->gi->ndeps);
+        if (err)
+            return err;
+        qtp_processor_init_batch(&ri->proc, &b, d->t->pingpong ? echo_batch : pick_handler(ri), ri,
+                                 d->cfg.consumer_batch);
+    }
+    const struct qtp_seq *gating[QTP_TOPO_MAX_INSTANCES];
+    for (unsigned k = 0; k < g->nterms; k++)
+        gating[k] = &rs->ri[g->terms[k]].proc.seq;
+    err = qtp_ring_set_gating(rs->ring, gating, d->cfg.test_ungated ? 0 : g->nterms);
+    if (err)
+        return err;
+    if (d->t->pingpong) {
+        rc.producer = QTP_PRODUCER_SINGLE;
+        err = qtp_ring_create(&rs->pong, &rc);
+        if (err)
+            return err;
+        if (!(rs->pong_seq = qtp__calloc_blocks(1, sizeof(*rs->pong_seq))))
+            return ENOMEM;
+        qtp_seq_init(rs->pong_seq, QTP_SEQ_INITIAL);
+        const struct qtp_seq *ps = rs->pong_seq;
+        err = qtp_ring_set_gating(rs->pong, &ps, 1);
+        if (!err)
+            err = qtp_barrier_init(&rs->pong_barrier, rs->pong, NULL, 0);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static void ring_halt(struct qtp_deploy *d)
+{
+    struct ring_state *rs = d->bs;
+    if (rs->ring)
+        qtp_ring_halt(rs->ring, QTP_HALT_FORCED);
+    if (rs->pong)
+        qtp_ring_halt(rs->pong, QTP_HALT_FORCED);
+}
+
+static uint64_t ring_done(struct qtp_deploy *d, unsigned i)
+{
+    struct ring_state *rs = d->bs;
+    return (uint64_t)(qtp_seq_get(&rs->ri[i].proc.seq) + 1);
+}
+
+static void ring_progress(struct qtp_deploy *d, struct qtp__sb *b)
+{
+    struct ring_state *rs = d->bs;
+    qtp__sb_printf(b, "producer=%" PRId64 " published=%" PRId64, qtp_ring_claimed(rs->ring) + 1,
+                   qtp_ring_published(rs->ring));
+    qtp__progress_stages(d, b);
+    if (rs->pong)
+        qtp__sb_printf(b, " pong.published=%" PRId64 " producer.pong=%" PRId64,
+                       qtp_ring_published(rs->pong), qtp_seq_get(rs->pong_seq));
+}
+
+static size_t ring_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max)
+{
+    const struct ring_state *rs = d->bs;
+    size_t n = 0;
+    if (rs->ring && n < max)
+        addr[n] = qtp_ring_storage(rs->ring, &bytes[n]), n++;
+    if (rs->pong && n < max)
+        addr[n] = qtp_ring_storage(rs->pong, &bytes[n]), n++;
+    return n;
+}
+
+const struct qtp_deploy_backend qtp__ring_backend = {
+    .name = "ring",
+    .check = NULL,
+    .create = ring_create,
+    .destroy = ring_destroy,
+    .producer = ring_producer,
+    .pingpong = ring_pingpong,
+    .stage = ring_stage,
+    .halt = ring_halt,
+    .done = ring_done,
+    .progress = ring_progress,
+    .buffers = ring_buffers,
+};
