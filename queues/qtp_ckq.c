@@ -367,7 +367,7 @@ _Static_assert(offsetof(struct qtp_ckq_ops, name) == 0, "qtp_table_find: the nam
 
 const struct qtp_ckq_ops *qtp_ckq_find(const char *name)
 {
-    return qtp_table_find(qtp_ckq_kinds, sizeof qtp_ckq_kinds[0], name);
+    return QTP_FIND_NAME(qtp_ckq_kinds, name);
 }
 
 void qtp_ckq_destroy(struct qtp_ckq *q)

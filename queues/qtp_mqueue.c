@@ -249,7 +249,7 @@ _Static_assert(offsetof(struct qtp_mqueue_ops, name) == 0, "qtp_table_find: the 
 
 const struct qtp_mqueue_ops *qtp_mqueue_find(const char *name)
 {
-    return qtp_table_find(qtp_mqueue_kinds, sizeof qtp_mqueue_kinds[0], name);
+    return QTP_FIND_NAME(qtp_mqueue_kinds, name);
 }
 
 void qtp_mqueue_destroy(struct qtp_mqueue *q)

@@ -371,7 +371,7 @@ _Static_assert(offsetof(struct qtp_wait_ops, name) == 0, "qtp_table_find: the na
 
 const struct qtp_wait_ops *qtp_wait_find(const char *name)
 {
-    return qtp_table_find(qtp_wait_strategies, sizeof qtp_wait_strategies[0], name);
+    return QTP_FIND_NAME(qtp_wait_strategies, name);
 }
 
 bool qtp_wait_needs_signal(const struct qtp_wait_ops *ops)

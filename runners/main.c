@@ -1,9 +1,11 @@
 /* main.c - the qtopo command: a table of subcommands. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "qtp_table.h"
 #include "qtp_text.h"
 
 struct subcommand {
@@ -32,6 +34,8 @@ static const struct subcommand commands[] = {
     {"version", "qtopo --version", "version, git commit and compiler", cmd_version},
     {NULL, NULL, NULL, NULL},
 };
+
+_Static_assert(offsetof(struct subcommand, name) == 0, "QTP_FIND_NAME: the name is the first member");
 
 static const struct subcommand *find_command(const char *name)
 {

@@ -31,7 +31,7 @@ _Static_assert(offsetof(struct qtp_queue_kind, name) == 0, "qtp_table_find: the 
 
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name)
 {
-    return qtp_table_find(qtp_queue_kinds, sizeof qtp_queue_kinds[0], name);
+    return QTP_FIND_NAME(qtp_queue_kinds, name);
 }
 
 void *qtp__calloc_blocks(size_t n, size_t size)

@@ -221,7 +221,7 @@ _Static_assert(offsetof(struct qtp_topology_def, name) == 0, "qtp_table_find: th
 
 const struct qtp_topology_def *qtp_topology_find(const char *name)
 {
-    return qtp_table_find(qtp_topologies, sizeof qtp_topologies[0], name);
+    return QTP_FIND_NAME(qtp_topologies, name);
 }
 
 unsigned qtp_topology_takes(const struct qtp_topology_def *d)
