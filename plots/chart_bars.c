@@ -78,7 +78,7 @@ int qtp_chart_throughput(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
         snprintf(c->caption, sizeof c->caption,
                  "Events per second for each topology (placement %s), one bar per queue and wait "
                  "strategy: the median over the reps with whiskers from the slowest to the fastest "
-                 "rep, on a log scale; the fastest is %s on %s at %s.",
+                 "rep, on a log scale; the fastest is %s on %.120s at %s.",
                  r->placements[x->base_place], r->variants[best_cell->variant],
                  best_cell->first->topology, rate);
     }
