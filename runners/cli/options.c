@@ -303,6 +303,19 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
     return 0;
 }
 
+void qtp_cli_topology_error(const char *text, const struct qtp_parse_error *pe, char *buf,
+                            size_t len)
+{
+    if (!strchr(text, '(')) { /* a bare word (a mistyped name): one line */
+        qtp_fmt(buf, len, "%s", pe->msg);
+        return;
+    }
+    qtp_parse_error_format(text, pe, buf, len);
+    size_t end = strlen(buf);
+    if (end && buf[end - 1] == '\n')
+        buf[end - 1] = 0;
+}
+
 /* A topology item: a name of the registry as it is, an expression in its canonical form (so two
  * spellings make one cell), checked by parsing it. An expression's error is the parser's line,
  * then the expression with a caret line under the offending token. 0, QTP_CLI_BAD or ENOMEM. */
@@ -315,14 +328,9 @@ static int topology_item(const char *where, char *tok, size_t cap, char *err, si
     int rc = qtp_topology_resolve(tok, NULL, &t, &pe);
     if (rc == ENOMEM)
         return ENOMEM;
-    if (rc && !strchr(tok, '('))
-        return CLI_BAD(err, len, "%s: %s", where, pe.msg); /* a bare word: one line */
     if (rc) {
         char shown[QTP_REASON_MAX];
-        qtp_parse_error_format(tok, &pe, shown, sizeof shown);
-        size_t end = strlen(shown);
-        if (end && shown[end - 1] == '\n')
-            shown[end - 1] = 0;
+        qtp_cli_topology_error(tok, &pe, shown, sizeof shown);
         return CLI_BAD(err, len, "%s: %s", where, shown);
     }
     rc = qtp_topo_print(&t, tok, cap);

@@ -151,6 +151,13 @@ struct qtp_topology;
 /* Build cell c's topology (its name or expression, with its parameters). 0, EINVAL or ENOMEM. */
 int qtp_cell_topology(const struct qtp_cell *c, struct qtp_topology *out);
 
+struct qtp_parse_error;
+/* A topology that did not parse, for people: a bare word (a mistyped name) as the parser's one
+ * line; an expression as that line, the expression and a caret line under the offending token
+ * (qtp_parse_error_format), without a final newline. */
+void qtp_cli_topology_error(const char *text, const struct qtp_parse_error *pe, char *buf,
+                            size_t len);
+
 /* Parse a count with K/M/G suffixes (1000s, or 1024s when binary) into *v. 0 or EINVAL. */
 int qtp_parse_count(const char *s, bool binary, uint64_t *v);
 

@@ -91,6 +91,13 @@ unknown command 'frobnicate'|frobnicate
 unknown argument '--xml'|info --xml
 unexpected argument 'extra'|list extra
 unknown command 'nope'|help nope
+shard count must be a power of two: 3|describe 'seq(stage, shard(stage, 3))'|3
+unknown topology 'nope'|describe nope
+no topology given|describe
+more than one|describe unicast diamond
+out of range|describe --fanout 17 fanout
+unknown option '--svg'|describe --svg unicast
+unexpected argument '--grammer'|list --grammer
 TABLE
 )
 
