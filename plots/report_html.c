@@ -183,8 +183,8 @@ static void topologies_section(FILE *f, const struct qtp_rpt *r)
     paragraph(f, "note", r->diagrams_left_out);
     for (size_t i = 0; i < r->ndiagrams; i++) {
         const struct qtp_rpt_diagram *d = &r->diagrams[i];
-        fprintf(f, "<div class=\"chart%s\" id=\"topology-%zu\">\n<h3>", d->svg_file[0] ? "" : " omitted",
-                i + 1);
+        fprintf(f, "<div class=\"chart%s\" id=\"topology-%zu\">\n<h3>",
+                d->svg_file[0] ? "" : " omitted", i + 1);
         qtp_rpt_html_escape(f, d->topology);
         if (d->shape[0]) {
             fputs(" (", f);
@@ -433,7 +433,8 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
             qtp_rpt_html_escape(f, charts[i].name);
             fputs("</a>", f);
         }
-    fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
+    fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a "
+          "href=\"#problems\">Skipped and failed</a>"
           "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);

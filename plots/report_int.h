@@ -33,13 +33,13 @@ struct qtp_rpt_hpoint {
 
 /* The diagram of a topology that ran, one per distinct shape (report_diagram.c). */
 struct qtp_rpt_diagram {
-    char *topology;       /* as its cells name it: a name or an expression */
-    char *expr;           /* canonical, with the cells' shape ("" when it cannot be built) */
-    char shape[64];       /* the shape parameters in words ("N=4"), "" for none */
-    bool built;           /* t holds it */
+    char *topology; /* as its cells name it: a name or an expression */
+    char *expr;     /* canonical, with the cells' shape ("" when it cannot be built) */
+    char shape[64]; /* the shape parameters in words ("N=4"), "" for none */
+    bool built;     /* t holds it */
     struct qtp_topology t;
-    char dot_file[40];    /* "topology-1.dot" once written */
-    char svg_file[40];    /* "topology-1.svg" once drawn, else "" */
+    char dot_file[40];     /* "topology-1.dot" once written */
+    char svg_file[40];     /* "topology-1.svg" once drawn, else "" */
     char why[QTP_RPT_ERR]; /* not drawn, dot there: why */
 };
 

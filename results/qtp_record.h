@@ -138,7 +138,7 @@ struct qtp_thread_record {
 };
 
 struct qtp_rep_record {
-    char cell[QTP_CELL_ID_MAX]; /* stable cell id, see qtp_cell_id() */
+    char cell[QTP_CELL_ID_MAX];      /* stable cell id, see qtp_cell_id() */
     char topology[QTP_TOPOLOGY_MAX]; /* a name of the registry, or an expression (canonical) */
     /* The expression that ran, parameters applied (qtp_topo_print); empty in rows written before
      * topologies were expressions. */
@@ -206,9 +206,10 @@ int qtp_status_parse(const char *name, enum qtp_status *out);
  * .rate<rate> only when not 0). Counts divisible by 1000 get K/M/G suffixes (n1M). Names are
  * made filename-safe without losing uniqueness: ':' becomes '_', ',' becomes '+', any other byte
  * outside [A-Za-z0-9-] becomes ~XX (hex). A topology expression (a topology with a '(') stands
- * as its first combinator and 12 hex digits of a hash of its text: seq-1f3a0c9e27b4. The warm-up is not part of the id (like --reps, it is
- * how a cell is measured, not what). Example: diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0
- * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
+ * as its first combinator and 12 hex digits of a hash of its text: seq-1f3a0c9e27b4. The warm-up is
+ * not part of the id (like --reps, it is how a cell is measured, not what). Example:
+ * diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0 0, or ENAMETOOLONG if it does not fit in
+ * buf[len]. */
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p);
 

@@ -68,8 +68,8 @@ int qtp_describe_main(int argc, char **argv)
     enum { OPT_DOT = 256, OPT_SHAPE = 257 };
     struct option longopts[NSHAPES + 2] = {{"dot", no_argument, NULL, OPT_DOT}};
     for (size_t i = 0; i < NSHAPES; i++)
-        longopts[1 + i] = (struct option){shape_opts[i].name, required_argument, NULL,
-                                          OPT_SHAPE + (int)i};
+        longopts[1 + i] =
+            (struct option){shape_opts[i].name, required_argument, NULL, OPT_SHAPE + (int)i};
     struct qtp_topo_params p = {0};
     bool dot = false;
     int c;

@@ -243,8 +243,9 @@ static void skip_same_plans(struct qtp_cell *v, size_t n)
             continue;
         for (size_t j = 0; j < i; j++) {
             const struct qtp_cell *e = &v[j];
-            if (e->skip || strcmp(e->topology, c->topology) != 0 || e->queue != c->queue || e->wait != c->wait ||
-                strcmp(e->memory, c->memory) != 0 || strcmp(e->placement, c->placement) == 0 ||
+            if (e->skip || strcmp(e->topology, c->topology) != 0 || e->queue != c->queue ||
+                e->wait != c->wait || strcmp(e->memory, c->memory) != 0 ||
+                strcmp(e->placement, c->placement) == 0 ||
                 !qtp_params_equal(&e->params, &c->params) || e->nthreads != c->nthreads ||
                 memcmp(e->pu, c->pu, c->nthreads * sizeof c->pu[0]) != 0)
                 continue;

@@ -303,46 +303,6 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
     return 0;
 }
 
-void qtp_cli_topology_error(const char *text, const struct qtp_parse_error *pe, char *buf,
-                            size_t len)
-{
-    if (!strchr(text, '(')) { /* a bare word (a mistyped name): one line */
-        qtp_fmt(buf, len, "%s", pe->msg);
-        return;
-    }
-    qtp_parse_error_format(text, pe, buf, len);
-    size_t end = strlen(buf);
-    if (end && buf[end - 1] == '\n')
-        buf[end - 1] = 0;
-}
-
-/* A topology item: a name of the registry as it is, an expression in its canonical form (so two
- * spellings make one cell), checked by parsing it. An expression's error is the parser's line,
- * then the expression with a caret line under the offending token. 0, QTP_CLI_BAD or ENOMEM. */
-static int topology_item(const char *where, char *tok, size_t cap, char *err, size_t len)
-{
-    if (qtp_topology_find(tok) || strcmp(tok, "all") == 0)
-        return 0;
-    struct qtp_topology t;
-    struct qtp_parse_error pe;
-    int rc = qtp_topology_resolve(tok, NULL, &t, &pe);
-    if (rc == ENOMEM)
-        return ENOMEM;
-    if (rc) {
-        char shown[QTP_REASON_MAX];
-        qtp_cli_topology_error(tok, &pe, shown, sizeof shown);
-        return CLI_BAD(err, len, "%s: %s", where, shown);
-    }
-    rc = qtp_topo_print(&t, tok, cap);
-    qtp_topology_fini(&t);
-    if (rc)
-        return CLI_BAD(err, len,
-                       "%s: topology expression too long (accepted: a canonical form of up to %zu "
-                       "characters)",
-                       where, cap - 1);
-    return 0;
-}
-
 static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char *where,
                      const char *s, char *err, size_t len)
 {
@@ -354,7 +314,7 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
     for (const char *p = s; *p;) {
         int rc = next_item(d, &p, where, s, tok, topology ? sizeof tok : QTP_PLACE_MAX, err, len);
         if (!rc && topology)
-            rc = topology_item(where, tok, sizeof tok, err, len);
+            rc = qtp_cli_topology_item(where, tok, sizeof tok, err, len);
         const char *names[64];
         size_t k = 1;
         names[0] = tok;

@@ -8,6 +8,7 @@
  *   options.c      the option table, flags, lists and counts, --help
  *   matrix_json.c  matrix files and meta.json's "matrix"
  *   expand.c       defaults, machine checks, and the expansion into cells (with their plans)
+ *   topology.c     topology names and expressions in a matrix, and their errors
  */
 #ifndef QTP_CLI_H
 #define QTP_CLI_H
@@ -106,7 +107,7 @@ int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach,
 /* One point of the matrix, with what it takes to run it. */
 struct qtp_cell {
     char id[QTP_CELL_ID_MAX];
-    const struct qtp_topology_def *topo; /* the named topology; NULL for an expression */
+    const struct qtp_topology_def *topo;  /* the named topology; NULL for an expression */
     char topology[QTP_TOPOLOGY_MAX];      /* its name, or the expression in canonical form */
     char topology_expr[QTP_TOPOLOGY_MAX]; /* what it runs: the expression, parameters applied */
     const struct qtp_queue_kind *queue;

@@ -74,8 +74,8 @@ static void check_diagram(const char *out, size_t n, bool drawn)
 
 /* The fixture's topologies, one diagram per shape it ran (fanout and shard sweep theirs). */
 static const char *const fixture_headings[] = {
-    "<h3>unicast</h3>",     "<h3>fanout (N=3)</h3>", "<h3>fanout (N=6)</h3>",
-    "<h3>diamond</h3>",     "<h3>shard (N=2)</h3>",  "<h3>shard (N=4)</h3>",
+    "<h3>unicast</h3>", "<h3>fanout (N=3)</h3>", "<h3>fanout (N=6)</h3>",
+    "<h3>diamond</h3>", "<h3>shard (N=2)</h3>",  "<h3>shard (N=4)</h3>",
 };
 #define NFIXTURE (sizeof fixture_headings / sizeof *fixture_headings)
 
@@ -138,10 +138,15 @@ static void test_expression_run(void **state)
     char *tmp = rt_mkdtemp("report-expr"), *out;
     char *dir = rt_join(tmp, "run");
     const char *expr = "seq(stage, fanout(seq(stage, stage), shard(stage, 2)))";
-    char *argv[] = {(char *)qtopo, "run", "-t",
-                    "unicast,seq(stage,fanout(seq(stage,stage),shard(stage,2)))", "-q",
-                    "ring,mutex-array,mutex-linked", "-w", "block", "-p", "os", "-n", "2K", "-r",
-                    "3", "-o", dir, NULL};
+    char *argv[] = {(char *)qtopo, "run",
+                    "-t",          "unicast,seq(stage,fanout(seq(stage,stage),shard(stage,2)))",
+                    "-q",          "ring,mutex-array,mutex-linked",
+                    "-w",          "block",
+                    "-p",          "os",
+                    "-n",          "2K",
+                    "-r",          "3",
+                    "-o",          dir,
+                    NULL};
     struct rt_result r = rt_run(argv, NULL, NULL, 120);
     if (r.status != 0)
         fail_msg("qtopo run failed (%d): %s", r.status, r.err);

@@ -269,9 +269,10 @@ static void test_qtopo_run(void **state)
         unsigned ring_size = 1u << (2 + pick(&rs, 9));
         snprintf(ring, sizeof ring, "%u", ring_size);
         const char *wait = calm[pick(&rs, ncalm)]->name;
-        char *argv[] = {(char *)qtopo, "run", "-t", expr, "-q", "all", "-w", (char *)wait,
-                        "-p", "os", "-n", n, "--warmup", "0", "--ring-size", ring, "--reps", "1",
-                        "--timeout", "60", "-o", dir, NULL};
+        char *argv[] = {(char *)qtopo, "run",        "-t",          expr, "-q",     "all",
+                        "-w",          (char *)wait, "-p",          "os", "-n",     n,
+                        "--warmup",    "0",          "--ring-size", ring, "--reps", "1",
+                        "--timeout",   "60",         "-o",          dir,  NULL};
         printf("  run %u: %s over every queue kind, wait %s, %s events, ring %s\n", c, expr, wait,
                n, ring);
         fflush(stdout);
