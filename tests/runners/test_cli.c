@@ -387,11 +387,13 @@ static void test_expressions(void **state)
                              "  seq(stage,shard(stage,3))\n"
                              "                        ^");
     /* The matrix file's key and its lists take them too. */
+    assert_int_equal(parse("-t unicast", o, NULL, err, sizeof err), 0);
     assert_int_equal(qtp_matrix_from_json_text(&o->parts[0],
                                                "{\"topology\": [\"fanout(stage, stage)\", "
                                                "\"unicast,seq(stage, stage)\"]}",
                                                "m.json", err, sizeof err),
                      0);
+    t = &o->parts[0].names[QTP_NAME_TOPOLOGY]; /* the parses above made new parts */
     assert_int_equal(t->n, 3);
     assert_string_equal(t->v[2], "seq(stage, stage)");
     qtp_run_opts_free(o);
