@@ -175,6 +175,48 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
     }
 }
 
+/* Each topology that ran: its diagram (ring wiring and per-edge wiring side by side), or why it
+ * was left out, with the expression it is. */
+static void topologies_section(FILE *f, const struct qtp_rpt *r)
+{
+    fputs("<h2 id=\"topologies\">Topologies</h2>\n", f);
+    paragraph(f, "note", r->diagrams_left_out);
+    for (size_t i = 0; i < r->ndiagrams; i++) {
+        const struct qtp_rpt_diagram *d = &r->diagrams[i];
+        fprintf(f, "<div class=\"chart%s\" id=\"topology-%zu\">\n<h3>",
+                d->svg_file[0] ? "" : " omitted", i + 1);
+        qtp_rpt_html_escape(f, d->topology);
+        if (d->shape[0]) {
+            fputs(" (", f);
+            qtp_rpt_html_escape(f, d->shape);
+            fputs(")", f);
+        }
+        fputs("</h3>\n", f);
+        if (d->expr[0] && strcmp(d->expr, d->topology) != 0) {
+            fputs("<p class=\"caption\"><code>", f);
+            qtp_rpt_html_escape(f, d->expr);
+            fputs("</code></p>\n", f);
+        }
+        if (d->svg_file[0]) {
+            fputs("<img src=\"", f);
+            url(f, NULL, d->svg_file);
+            fputs("\" alt=\"the ring wiring and the per-edge wiring of ", f);
+            qtp_rpt_html_escape(f, d->topology);
+            fputs("\"/>\n", f);
+        } else if (d->why[0]) {
+            fputs("<p>Left out: ", f);
+            qtp_rpt_html_escape(f, d->why);
+            fputs("</p>\n", f);
+        }
+        if (d->dot_file[0]) {
+            fputs("<p class=\"files\">", f);
+            html_link(f, NULL, d->dot_file, "DOT");
+            fputs("</p>\n", f);
+        }
+        fputs("</div>\n", f);
+    }
+}
+
 static void td(FILE *f, const char *text)
 {
     fputs("<td>", f);
@@ -391,7 +433,8 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
             qtp_rpt_html_escape(f, charts[i].name);
             fputs("</a>", f);
         }
-    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
+    fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a "
+          "href=\"#problems\">Skipped and failed</a>"
           "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);
@@ -401,6 +444,7 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     free(start);
 
     charts_section(f, charts);
+    topologies_section(f, r);
     cells_section(f, r, raw_rel);
     problems_section(f, r);
     qtp_rpt_machine_section(f, r->meta);
@@ -415,7 +459,9 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     fprintf(f,
             "<p class=\"foot\">Written by qtopo report %s at %s. Each chart is drawn by gnuplot "
             "from the .dat file beside it: run <code>gnuplot NAME.gp</code> in this directory to "
-            "redraw one after changing its script.</p>\n</div>\n</body>\n</html>\n",
+            "redraw one after changing its script; each topology diagram by Graphviz "
+            "(<code>dot -Tsvg -o topology-N.svg topology-N.dot</code>).</p>\n</div>\n</body>\n"
+            "</html>\n",
             QTOPO_REPORT_VERSION, now);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)

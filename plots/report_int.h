@@ -9,6 +9,7 @@
 
 #include "qtp_record.h"
 #include "qtp_summary.h"
+#include "qtp_topo.h"
 
 #define QTP_RPT_ERR 1024
 
@@ -28,6 +29,18 @@ struct qtp_rpt_cell {
 struct qtp_rpt_hpoint {
     double value;      /* in the file's unit (qtopo writes microseconds, see qtp_results.h) */
     double percentile; /* 0..1, below 1 (the 100% row is the max, not on a 1/(1-p) axis) */
+};
+
+/* The diagram of a topology that ran, one per distinct shape (report_diagram.c). */
+struct qtp_rpt_diagram {
+    char *topology; /* as its cells name it: a name or an expression */
+    char *expr;     /* canonical, with the cells' shape ("" when it cannot be built) */
+    char shape[64]; /* the shape parameters in words ("N=4"), "" for none */
+    bool built;     /* t holds it */
+    struct qtp_topology t;
+    char dot_file[40];     /* "topology-1.dot" once written */
+    char svg_file[40];     /* "topology-1.svg" once drawn, else "" */
+    char why[QTP_RPT_ERR]; /* not drawn, dot there: why */
 };
 
 struct qtp_rpt {
@@ -53,6 +66,9 @@ struct qtp_rpt {
     bool have_summary;
     char **hgrms; /* every .hgrm file name in hist/, sorted */
     size_t nhgrms;
+    struct qtp_rpt_diagram *diagrams; /* filled by qtp_rpt_diagrams */
+    size_t ndiagrams;
+    char diagrams_left_out[256]; /* why none is drawn (dot absent), "" when they are */
 };
 
 /* report_data.c */
@@ -95,6 +111,19 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
  * dir/<script>.log, removed when empty. 0, or EIO with the first line of the log in err. */
 int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *err,
                         size_t errlen);
+/* Run the program at path with argv (argv[0] its name, the last argument what it works on, both
+ * for messages) in dir, stopped after timeout_s; its output goes to dir/<last argument>.log,
+ * removed when empty. 0, or EIO with the first line of the log in err. */
+int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int timeout_s,
+                     char *err, size_t errlen);
+/* The path of program name found in PATH (as a shell finds it), or false. */
+bool qtp_rpt_find_tool(const char *name, char *buf, size_t len);
+
+/* report_diagram.c */
+/* Every topology's diagram: its DOT into outdir, drawn as SVG when Graphviz dot is in PATH (else
+ * diagrams_left_out says so). 0, or ENOMEM / a write error with err filled. */
+int qtp_rpt_diagrams(struct qtp_rpt *r, const char *outdir, char *err, size_t errlen);
+void qtp_rpt_diagrams_free(struct qtp_rpt *r);
 
 /* report_html.c */
 /* Write outdir/index.html. raw_rel: relative path from the report directory to the results

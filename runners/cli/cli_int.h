@@ -108,6 +108,11 @@ size_t qtp_cli_axis_names(enum qtp_cell_name_id axis, const char **names, size_t
 int qtp_cli_check_name(enum qtp_cell_name_id axis, const char *where, const char *v,
                        const struct qtp_machine *mach, char *err, size_t len);
 void qtp_cli_strlist_add(struct qtp_strlist *l, const char *v);
+/* A topology item of a list (topology.c): a name of the registry (or "all") stays as it is, an
+ * expression is checked by parsing it and rewritten into tok (cap bytes) in its canonical form,
+ * so that two spellings make one cell. 0, QTP_CLI_BAD (err: qtp_cli_topology_error's text after
+ * where) or ENOMEM. */
+int qtp_cli_topology_item(const char *where, char *tok, size_t cap, char *err, size_t len);
 void qtp_cli_numlist_add(struct qtp_numlist *l, uint64_t v);
 
 #endif

@@ -11,6 +11,7 @@
 #include "numa_mem.h"
 #include "placement.h"
 #include "qtp_deploy.h"
+#include "qtp_lang.h"
 #include "qtp_topo.h"
 #include "qtp_wait.h"
 
@@ -28,8 +29,9 @@
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
 const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
-     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, or all (default "
-     "all; see `qtopo list`)"},
+     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, all (the "
+     "default), or expressions such as 'seq(stage, shard(stage, 4))' (see `qtopo list` and "
+     "`qtopo help topologies`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
      "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
@@ -275,7 +277,9 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
                      char *tok, size_t cap, char *err, size_t len)
 {
     char acc[512];
-    size_t n = strcspn(*p, ",");
+    /* A topology expression's own commas stay with it: its items split at top-level commas. */
+    bool topology = d->kind == K_NAMES && d->index == QTP_NAME_TOPOLOGY;
+    size_t n = topology ? qtp_topo_list_item(*p) : strcspn(*p, ",");
     if (n == 0 || n >= cap)
         return d->kind == K_NAMES
                    ? CLI_BAD(err, len, "%s: bad list '%s' (accepted: comma-separated %s names: %s)",
@@ -302,18 +306,21 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
 static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char *where,
                      const char *s, char *err, size_t len)
 {
-    char acc[512], tok[QTP_PLACE_MAX];
+    char acc[512], tok[QTP_TOPOLOGY_MAX];
+    bool topology = d->index == QTP_NAME_TOPOLOGY;
     if (!*s)
         return CLI_BAD(err, len, "%s: empty list (accepted: %s)", where,
                        accepted_names(d->index, acc, sizeof acc));
     for (const char *p = s; *p;) {
-        int rc = next_item(d, &p, where, s, tok, sizeof tok, err, len);
+        int rc = next_item(d, &p, where, s, tok, topology ? sizeof tok : QTP_PLACE_MAX, err, len);
+        if (!rc && topology)
+            rc = qtp_cli_topology_item(where, tok, sizeof tok, err, len);
         const char *names[64];
         size_t k = 1;
         names[0] = tok;
         if (!rc && strcmp(tok, "all") == 0)
             k = qtp_cli_axis_names(d->index, names, 64);
-        else if (!rc)
+        else if (!rc && !topology)
             rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len);
         for (size_t i = 0; !rc && i < k; i++) {
             if (l->n == QTP_AXIS_MAX)
