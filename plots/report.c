@@ -115,6 +115,15 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     }
     if ((rc = qtp_rpt_load(&r, opts->results_dir, opts->registries, err, errlen)))
         return rc;
+    /* A reproduced experiment's figures (large: a table of rows, so on the heap). */
+    struct qtp_rpt_pub *pub = calloc(1, sizeof *pub);
+    if (!pub) {
+        qtp_set_err(err, errlen, "out of memory");
+        rc = ENOMEM;
+        goto done;
+    }
+    if ((rc = qtp_rpt_published_load(pub, &r, err, errlen)))
+        goto done;
     if (!qtp_rpt_find_tool("gnuplot", gnuplot, sizeof gnuplot)) {
         qtp_set_err(err, errlen,
                     "gnuplot not found in PATH: install the Debian package gnuplot-nox "
@@ -192,6 +201,11 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)) ||
         (rc = qtp_rpt_diagrams(&r, tmp, err, errlen)))
         goto done;
+    if (pub->present) {
+        if ((rc = qtp_rpt_published_chart(pub, &r, tmp, gnuplot, err, errlen)))
+            goto done;
+        r.published = pub;
+    }
     if ((rc = qtp_rpt_html(&r, tmp, raw_rel, charts))) {
         qtp_set_err(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
         goto done;
@@ -232,6 +246,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
 done:
     if (have_tmp)
         rm_rf(tmp);
+    free(pub);
     qtp_rpt_free(&r);
     return rc;
 }

@@ -129,8 +129,7 @@ static void paragraph(FILE *f, const char *cls, const char *text)
     fputs("</p>\n", f);
 }
 
-/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
-static void chart_figure(FILE *f, const struct qtp_rpt_chart *c)
+void qtp_rpt_chart_figure(FILE *f, const struct qtp_rpt_chart *c)
 {
     static const struct {
         const char *ext, *text;
@@ -164,7 +163,7 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
         qtp_rpt_html_escape(f, c->title);
         fputs("</h3>\n", f);
         if (c->drawn) {
-            chart_figure(f, c);
+            qtp_rpt_chart_figure(f, c);
         } else {
             fputs("<p>Left out: ", f);
             qtp_rpt_html_escape(f, c->why);
@@ -426,7 +425,10 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     lead_escaped(f, " · run started ", start);
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
-    fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);
+    fputs("</p>\n<div class=\"toc\">", f);
+    if (r->published)
+        fputs("<a href=\"#published\">Published vs measured</a>", f);
+    fputs("<a href=\"#charts\">Charts</a>", f);
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         if (charts[i].drawn) {
             fprintf(f, "<a href=\"#chart-%s\">", charts[i].name);
@@ -443,6 +445,8 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     free(cpu);
     free(start);
 
+    if (r->published)
+        qtp_rpt_published_section(f, r->published);
     charts_section(f, charts);
     topologies_section(f, r);
     cells_section(f, r, raw_rel);

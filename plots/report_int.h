@@ -43,6 +43,8 @@ struct qtp_rpt_diagram {
     char why[QTP_RPT_ERR]; /* not drawn, dot there: why */
 };
 
+struct qtp_rpt_pub;
+
 struct qtp_rpt {
     char dir[4096]; /* the results directory as given */
     json_t *meta;
@@ -69,6 +71,7 @@ struct qtp_rpt {
     struct qtp_rpt_diagram *diagrams; /* filled by qtp_rpt_diagrams */
     size_t ndiagrams;
     char diagrams_left_out[256]; /* why none is drawn (dot absent), "" when they are */
+    const struct qtp_rpt_pub *published; /* a reproduced experiment's figures, NULL: none */
 };
 
 /* report_data.c */
@@ -130,6 +133,8 @@ void qtp_rpt_diagrams_free(struct qtp_rpt *r);
  * directory (for the links to the raw files). */
 int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS]);
+/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
+void qtp_rpt_chart_figure(FILE *f, const struct qtp_rpt_chart *c);
 /* Escape s for HTML text and attribute values. */
 void qtp_rpt_html_escape(FILE *f, const char *s);
 
@@ -148,6 +153,49 @@ void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).
  * 0, or -1 if hwloc cannot read the XML (nothing written then). */
 int qtp_rpt_hwloc_html(FILE *f, const char *xml);
+
+/* report_published.c: a reproduced experiment (scripts/reproduce) beside its published figures. */
+#define QTP_PUB_MAX_MACHINES 4
+#define QTP_PUB_MAX_ROWS 32
+#define QTP_PUB_MAX_CAVEATS 8
+#define QTP_PUB_MAX_REPS 1000
+struct qtp_pub_side {
+    char name[64];                              /* "Disruptor", "ArrayBlockingQueue", ... */
+    double published[QTP_PUB_MAX_MACHINES];     /* per machine of the source, NAN: none */
+    double measured;                            /* median here (or the constant), NAN: none */
+    char what[QTP_CELL_ID_MAX + 64];            /* the cell measured, or why there is none */
+    unsigned threads;                           /* the measured cell's threads */
+};
+enum qtp_pub_state { QTP_PUB_REPRODUCED, QTP_PUB_NOT_REPRODUCED, QTP_PUB_NO_FIGURE, QTP_PUB_UNMEASURED };
+struct qtp_pub_row {
+    char label[96], metric[32];
+    struct qtp_pub_side num, den;
+    double pub_ratio[QTP_PUB_MAX_MACHINES]; /* num / den as published, per machine */
+    double ratio;                           /* num / den measured here */
+    enum qtp_pub_state state;
+    char verdict[256];
+    char note[512];    /* the experiment's own note on the row */
+    char oversub[256]; /* what this machine cannot give the row, e.g. a core per thread */
+};
+struct qtp_rpt_pub {
+    bool present;
+    char name[64], title[256], source[1024];
+    double within; /* reproduced: the measured ratio within this factor of the published range */
+    char machines[QTP_PUB_MAX_MACHINES][96];
+    size_t nmachines;
+    char caveats[QTP_PUB_MAX_CAVEATS][512];
+    size_t ncaveats;
+    struct qtp_pub_row rows[QTP_PUB_MAX_ROWS];
+    size_t nrows;
+    struct qtp_rpt_chart chart;
+};
+/* Read DIR/experiment.json if there is one (p->present), and measure its rows from r's cells.
+ * 0 (also when absent), EINVAL naming what is wrong with the file, EIO. */
+int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char *err, size_t errlen);
+/* Draw its chart (published.svg/png) into outdir. */
+int qtp_rpt_published_chart(struct qtp_rpt_pub *p, const struct qtp_rpt *r, const char *outdir,
+                            const char *gnuplot, char *err, size_t errlen);
+void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p);
 
 /* The gnuplot templates (plots/<name>.gp), compiled in by plots/embed_gp.cmake. */
 struct qtp_rpt_template {
