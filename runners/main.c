@@ -28,6 +28,9 @@ static const struct subcommand commands[] = {
      "compare two results directories; exit 1 on a "
      "significant regression",
      qtp_compare_main},
+    {"merge", "qtopo merge OUT DIR...",
+     "join slices (run --slice K/N) and machines of one matrix into one directory",
+     qtp_merge_main},
     {"help", "qtopo help [COMMAND]", "this text, or a command's manual", cmd_help},
     {"version", "qtopo --version", "version, git commit and compiler", cmd_version},
     {NULL, NULL, NULL, NULL},
