@@ -1,6 +1,7 @@
 /* slice.c - the cost model, the cut into slices, the plan and the matrix hash (slice.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,14 @@ int qtp_slice_assign(const struct qtp_cell *cells, size_t n, unsigned npus, unsi
         v[i] = (struct by_cost){i, qtp_slice_cell_seconds(&cells[i], npus)};
     qsort(v, n, sizeof *v, by_cost_desc);
     for (size_t j = 0; j < n; j++) {
-        /* Least loaded; among equal loads the one with fewer cells (skipped cells cost 0 and
-         * would otherwise all land on one slice), then the lower one. */
+        /* Least loaded, then fewer cells, then the lower slice; a cell that costs nothing (a
+         * skipped one) goes where there are fewest, so that they do not all pile onto one. */
         unsigned best = 0;
-        for (unsigned k = 1; k < nslices; k++)
-            if (load[k] < load[best] || (load[k] == load[best] && count[k] < count[best]))
+        for (unsigned k = 1; k < nslices; k++) {
+            bool fewer = count[k] < count[best];
+            if (v[j].s > 0 ? load[k] < load[best] || (load[k] == load[best] && fewer) : fewer)
                 best = k;
+        }
         load[best] += v[j].s;
         count[best]++;
         slice_of[v[j].i] = best + 1;
@@ -125,14 +128,15 @@ void qtp_matrix_hash(const json_t *matrix, char out[QTP_MATRIX_HASH_LEN])
     snprintf(out, QTP_MATRIX_HASH_LEN, "%016" PRIx64, h);
 }
 
-static void print_secs(FILE *out, double s)
+static const char *secs_text(char *buf, size_t len, double s)
 {
     if (s < 120)
-        fprintf(out, "%8.1f s", s);
+        snprintf(buf, len, "%.1f s", s);
     else if (s < 7200)
-        fprintf(out, "%6.1f min", s / 60);
+        snprintf(buf, len, "%.1f min", s / 60);
     else
-        fprintf(out, "%8.1f h", s / 3600);
+        snprintf(buf, len, "%.1f h", s / 3600);
+    return buf;
 }
 
 int qtp_slice_print_plan(FILE *out, const struct qtp_cell *cells, size_t n, unsigned npus,
@@ -147,6 +151,7 @@ int qtp_slice_print_plan(FILE *out, const struct qtp_cell *cells, size_t n, unsi
     if (!rc) {
         double total = 0, most = 0;
         size_t skipped = 0;
+        char t[32];
         for (unsigned k = 0; k < nslices; k++) {
             total += secs[k];
             most = secs[k] > most ? secs[k] : most;
@@ -159,16 +164,13 @@ int qtp_slice_print_plan(FILE *out, const struct qtp_cell *cells, size_t n, unsi
         for (unsigned k = 0; k < nslices; k++) {
             char name[32];
             snprintf(name, sizeof name, "%u/%u", k + 1, nslices);
-            fprintf(out, "%-9s %6zu  ", name, count[k]);
-            print_secs(out, secs[k]);
-            fputc('\n', out);
+            fprintf(out, "%-9s %6zu %12s\n", name, count[k], secs_text(t, sizeof t, secs[k]));
         }
-        fprintf(out, "%-9s %6zu  ", "all", n);
-        print_secs(out, total);
-        fprintf(out, "\nlongest slice ");
-        print_secs(out, most);
-        fprintf(out, " (the model's estimate: a cost per event by queue family, wait and round "
-                     "trip; not a measurement)\n");
+        fprintf(out, "%-9s %6zu %12s\n", "all", n, secs_text(t, sizeof t, total));
+        /* Whole seconds first, for scripts (slurm-run sizes its time limits from it). */
+        fprintf(out, "longest slice: %.0f s (%s", ceil(most), secs_text(t, sizeof t, most));
+        fprintf(out, "; the cost model's estimate for this machine: a cost per event by queue "
+                     "family, wait and round trip, not a measurement)\n");
     }
     free(slice_of);
     free(secs);
