@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void usage(FILE *out)
           "    qtopo merge - join results directories of one matrix into one\n"
           "\n"
           "SYNOPSIS\n"
-          "    qtopo merge [--missing FILE] OUT DIR...\n"
+          "    qtopo merge [--missing FILE] OUT [--as TYPE] DIR... [--as TYPE DIR...]...\n"
           "\n"
           "DESCRIPTION\n"
           "    Each DIR is a results directory written by qtopo run, a slice of it (--slice\n"
@@ -43,6 +44,9 @@ static void usage(FILE *out)
           "    name and a fingerprint of its CPU model, packages, cores, PUs, NUMA nodes,\n"
           "    caches and kernel. With one machine OUT is its results directory; with several,\n"
           "    OUT/machines/KEY/ is each machine's and OUT/meta.json names them all.\n"
+          "    The directories after --as TYPE are of one machine type (the alike nodes of a\n"
+          "    partition): their key is TYPE and the fingerprint, whatever the host names,\n"
+          "    so slices that ran on different nodes of one type are one machine.\n"
           "\n"
           "    Refused (exit 2, nothing written): no DIR, a DIR that is not a results\n"
           "    directory, directories of different matrices or builds, slices of one machine\n"
@@ -91,7 +95,7 @@ static size_t rows_of(const struct qtp_rows *rows, const char *cell)
     return n;
 }
 
-static int read_input(struct input *in, const char *dir)
+static int read_input(struct input *in, const char *dir, const char *type)
 {
     char err[1024];
     struct stat st;
@@ -113,7 +117,7 @@ static int read_input(struct input *in, const char *dir)
                    "by qtopo run)",
                    dir, "", "");
     qtp_matrix_hash(matrix, in->hash);
-    qtp_fleet_machine_key(json_object_get(in->meta, "machine"), in->key, sizeof in->key);
+    qtp_fleet_machine_key(json_object_get(in->meta, "machine"), type, in->key, sizeof in->key);
     json_t *slice = json_object_get(in->meta, "slice");
     int k = 1, n = 1;
     if (slice && (json_unpack(slice, "{s:i, s:i, s:o}", "k", &k, "n", &n, "cell_index",
@@ -247,6 +251,21 @@ static json_t *missing_json(unsigned k, unsigned n, const char *why)
     return json_pack("{s:s, s:s}", "slice", s, "reason", why);
 }
 
+/* The hosts the inputs with key ran on (several for a machine type), in order. */
+static json_t *hosts_of(const struct input *in, size_t n, const char *key)
+{
+    json_t *hosts = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_object_get(json_object_get(in[i].meta, "machine"), "hostname");
+        bool seen = !h || strcmp(in[i].key, key);
+        for (size_t j = 0; j < json_array_size(hosts) && !seen; j++)
+            seen = json_equal(json_array_get(hosts, j), h);
+        if (!seen)
+            json_array_append(hosts, h);
+    }
+    return hosts;
+}
+
 /* One machine's inputs (those with its key) into the new results directory dir. */
 static int write_machine(const char *dir, struct input *in, size_t n, const char *key,
                          json_t **missing_out, char *err, size_t errlen)
@@ -315,8 +334,9 @@ static int write_machine(const char *dir, struct input *in, size_t n, const char
     json_object_del(meta, "slice");
     json_object_set(meta, "cells", cells);
     json_object_set_new(meta, "merged",
-                        json_pack("{s:s, s:s, s:i, s:O, s:O}", "matrix_hash", in[first].hash,
-                                  "machine_key", key, "slices", (int)nslices, "from", from,
+                        json_pack("{s:s, s:s, s:o, s:i, s:O, s:O}", "matrix_hash",
+                                  in[first].hash, "machine_key", key, "hosts",
+                                  hosts_of(in, n, key), "slices", (int)nslices, "from", from,
                                   "missing", missing));
     if (!rc)
         rc = qtp_results_write_meta(dir, meta);
@@ -399,12 +419,14 @@ static int write_all(const char *out, struct input *in, size_t n, json_t *report
             one = strcmp(in[i].key, keys[m]) ? NULL : &in[i];
         char dir[QTP_FLEET_KEY_MAX + 16];
         qtp_fmt(dir, sizeof dir, "machines/%s", keys[m]);
+        json_t *hosts = hosts_of(in, n, keys[m]);
         json_array_append_new(machines,
-                              json_pack("{s:s, s:s, s:o, s:i, s:o}", "key", keys[m], "dir",
+                              json_pack("{s:s, s:s, s:o, s:o, s:i, s:o}", "key", keys[m], "dir",
                                         nkeys > 1 ? dir : ".", "description",
                                         qtp_fleet_machine_description(
                                             json_object_get(one->meta, "machine")),
-                                        "slices", (int)one->n, "missing", missing));
+                                        "hosts", hosts, "slices", (int)one->n, "missing",
+                                        missing));
     }
     if (!rc && (nkeys > 1 || json_array_size(reported))) {
         json_t *meta;
@@ -449,6 +471,18 @@ static int write_all(const char *out, struct input *in, size_t n, json_t *report
     return rc ? QTP_EXIT_FAILED : QTP_EXIT_OK;
 }
 
+/* A machine type's name: what a key is made of. */
+static bool type_name_ok(const char *s)
+{
+    if (!*s || strlen(s) > 48)
+        return false;
+    for (; *s; s++)
+        if (!(*s == '-' || *s == '.' || *s == '_' || (*s >= '0' && *s <= '9') ||
+              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return false;
+    return true;
+}
+
 int qtp_merge_main(int argc, char **argv)
 {
     const char *missing_file = NULL;
@@ -468,7 +502,7 @@ int qtp_merge_main(int argc, char **argv)
         }
     }
     if (argc - i < 2)
-        return bad("%s (usage: qtopo merge [--missing FILE] OUT DIR...)",
+        return bad("%s (usage: qtopo merge [--missing FILE] OUT [--as TYPE] DIR...)",
                    i < argc ? "no directories to merge" : "no OUT and no directories", "", "");
     const char *out = argv[i++];
     struct stat st;
@@ -479,11 +513,23 @@ int qtp_merge_main(int argc, char **argv)
     json_t *reported = missing_file ? read_reported(missing_file, err, sizeof err) : json_array();
     if (!reported)
         return qtp_bad_input("merge", "%s", err);
-    size_t n = (size_t)(argc - i);
-    struct input *in = calloc(n, sizeof *in);
+    struct input *in = calloc((size_t)(argc - i), sizeof *in);
+    size_t n = 0;
     int rc = in ? 0 : QTP_EXIT_FAILED;
-    for (size_t j = 0; !rc && j < n; j++)
-        rc = read_input(&in[j], argv[i + (int)j]);
+    const char *type = NULL;
+    for (; !rc && i < argc; i++) {
+        if (!strcmp(argv[i], "--as")) {
+            if (i + 1 >= argc || !type_name_ok(argv[i + 1]))
+                rc = bad("--as '%s': not a machine type's name (accepted: 1 to 48 letters, "
+                         "digits, '-', '.', '_')",
+                         i + 1 < argc ? argv[i + 1] : "", "", "");
+            type = argv[++i];
+        } else {
+            rc = read_input(&in[n++], argv[i], type);
+        }
+    }
+    if (!rc && !n)
+        rc = bad("no directories to merge after --as %s", type, "", "");
     if (!rc)
         rc = check_inputs(in, n);
     if (!rc)

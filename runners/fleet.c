@@ -23,7 +23,7 @@ static json_t *pick(const json_t *machine, const char *const *keys)
     return o;
 }
 
-void qtp_fleet_machine_key(const json_t *machine, char *key, size_t len)
+void qtp_fleet_machine_key(const json_t *machine, const char *type, char *key, size_t len)
 {
     json_t *fp = pick(machine, fingerprint_keys);
     char *text = json_dumps(fp, JSON_SORT_KEYS | JSON_COMPACT);
@@ -33,7 +33,7 @@ void qtp_fleet_machine_key(const json_t *machine, char *key, size_t len)
         h = (h ^ (unsigned char)*p) * 16777619u;
     free(text);
     char host[64];
-    const char *name = json_string_value(json_object_get(machine, "hostname"));
+    const char *name = type ? type : json_string_value(json_object_get(machine, "hostname"));
     qtp_fmt(host, sizeof host, "%s", name && *name ? name : "host");
     for (char *p = host; *p; p++)
         if (!(*p == '-' || *p == '.' || *p == '_' || (*p >= '0' && *p <= '9') ||

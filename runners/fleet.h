@@ -12,8 +12,10 @@
 
 /* The machine key of meta.json's "machine": its host name (characters other than letters,
  * digits, '-', '.' and '_' as '_') and 8 hex digits of a fingerprint of what results depend on
- * (CPU model, packages, cores, PUs, NUMA nodes, caches, kernel): "node7-3fa2c01b". */
-void qtp_fleet_machine_key(const json_t *machine, char *key, size_t len);
+ * (CPU model, packages, cores, PUs, NUMA nodes, caches, kernel): "node7-3fa2c01b". With a
+ * machine type's name instead of the host (type not NULL), the alike nodes of a partition are one
+ * machine: "epyc-3fa2c01b". */
+void qtp_fleet_machine_key(const json_t *machine, const char *type, char *key, size_t len);
 
 /* What the report shows of a machine: host, CPU model, packages, cores, PUs, SMT, NUMA nodes,
  * caches and kernel, from meta.json's "machine" (new reference). */

@@ -150,7 +150,15 @@ static void desc_cell(FILE *f, const json_t *d, const char *key)
         esc(f, json_string_value(v));
     else if (json_is_integer(v))
         fprintf(f, "%lld", (long long)json_integer_value(v));
-    else if (json_is_array(v)) {
+    else if (json_is_array(v) && json_is_string(json_array_get(v, 0))) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach((json_t *)v, i, c)
+        {
+            fputs(i ? ", " : "", f);
+            esc(f, json_string_value(c));
+        }
+    } else if (json_is_array(v)) {
         size_t i;
         const json_t *c;
         json_array_foreach((json_t *)v, i, c)
@@ -183,7 +191,10 @@ static void machines_section(FILE *f, const struct machine *m, size_t nm, const 
             desc_cell(f, json_object_get(m[i].entry, "description"), rows[r].key);
         fputs("</tr>\n", f);
     }
-    fputs("<tr><th>Cells ok / run</th>", f);
+    fputs("<tr><th>Hosts its slices ran on</th>", f);
+    for (size_t i = 0; i < nm; i++)
+        desc_cell(f, m[i].entry, "hosts");
+    fputs("</tr>\n<tr><th>Cells ok / run</th>", f);
     for (size_t i = 0; i < nm; i++) {
         size_t ok = 0, ran = 0;
         for (size_t c = 0; c < m[i].sum.ncells; c++) {

@@ -125,6 +125,22 @@ done
 expect "a machine's missing slice is named in the fleet's meta.json" "2/2" \
   "$(json fleet1/meta.json "[m['missing'][0]['slice'] for m in d['machines'] if m['missing']][0]")"
 
+# ---- a machine type: slices on different hosts of alike hardware are one machine with --as
+cp -r s2 s2node2
+python3 - s2node2/meta.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["machine"]["hostname"] = "node2"; json.dump(m, open(sys.argv[1], "w"))
+PY
+"$qtopo" merge byhost s1 s2node2 s3 >/dev/null 2>&1
+expect "without --as, another host is another machine" "2" "$(ls byhost/machines | wc -l)"
+"$qtopo" merge bytype --as epyc s1 s2node2 s3 >/dev/null 2>&1
+expect "with --as epyc, one machine: its key the type's, the hosts named, every cell once" \
+  "epyc-${a##*-} $(hostname) node2 missing=none" \
+  "$(json bytype/meta.json "d['merged']['machine_key'] + ' ' + ' '.join(d['merged']['hosts'])") \
+$(python3 "$check" bytype | grep -o 'missing=.*')"
+bad_input "merge --as with a bad name" "--as 'a b'" "$qtopo" merge out --as 'a b' s1
+rm -rf s2node2 byhost bytype
+
 # ---- the report's machine axis (the page needs no gnuplot; each machine's own report does)
 "$qtopo" report fleet1 >report.txt 2>&1
 expect "report of the fleet: exit 0, the page" "0 yes" "$? $([ -f fleet1/report/index.html ] && echo yes)"
