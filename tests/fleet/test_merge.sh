@@ -79,6 +79,20 @@ expect "--missing keeps the scheduler's reason" "stopped at its time limit (1 mi
   "$(json partwhy/meta.json "d['merged']['reported_missing'][0]['reason']")"
 rm why.tsv
 
+# ---- an unfinished slice (a task stopped at its time limit): named, and finished by --resume
+cp -r s3 s3cut
+head -n 3 s3/results.jsonl >s3cut/results.jsonl
+"$qtopo" merge cut s1 s2 s3cut >/dev/null 2>&1
+expect "merge of an unfinished slice: named, with what it lacks" "given unfinished" \
+  "$(json cut/meta.json "d['merged']['missing'][0]['slice'] + ' ' + d['merged']['missing'][0]['reason']" | grep -o '3/3 given unfinished' | cut -d' ' -f2-3)"
+"$qtopo" run --resume s3cut >/dev/null 2>&1
+expect "--resume of a slice runs that slice's missing reps" "3 3" \
+  "$(json s3cut/meta.json "d['slice']['k'], d['slice']['n']" | tr -d '(),')"
+"$qtopo" merge resumed s1 s2 s3cut >/dev/null 2>&1
+expect "then the merge is whole" "missing=none" "$(python3 "$check" resumed --cells-of whole | grep -o 'missing=.*')"
+bad_input "--resume with --slice" "takes no other options" "$qtopo" run --resume s3cut --slice 1/3
+rm -rf s3cut cut resumed
+
 # ---- merge: bad input
 mkdir notresults
 cp -r s2 otherbuild
