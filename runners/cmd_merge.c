@@ -504,7 +504,12 @@ int qtp_merge_main(int argc, char **argv)
     if (argc - i < 2)
         return bad("%s (usage: qtopo merge [--missing FILE] OUT [--as TYPE] DIR...)",
                    i < argc ? "no directories to merge" : "no OUT and no directories", "", "");
-    const char *out = argv[i++];
+    char out_buf[PATH_MAX];
+    qtp_fmt(out_buf, sizeof out_buf, "%s", argv[i++]);
+    /* "out/" is out: the temporary directory goes beside it, not inside. */
+    for (size_t len = strlen(out_buf); len > 1 && out_buf[len - 1] == '/';)
+        out_buf[--len] = 0;
+    const char *out = out_buf;
     struct stat st;
     if (stat(out, &st) == 0)
         return bad("%s: exists (accepted: a new directory; merge never writes into an old one)",
