@@ -430,6 +430,7 @@ int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
     if (qtp_bars_init(&b, ng, nk, 2) || qtp_bars_topology_groups(x, &b))
         goto fail;
     double maxc = 0, maxb = 0;
+    size_t nvalues = 0;
     for (size_t t = 0, g = 0; t < r->ntopologies; t++) {
         if (x->base_cfg[t] < 0)
             continue;
@@ -441,8 +442,16 @@ int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
             v[1] = m[1];
             maxc = v[0] > maxc ? v[0] : maxc;
             maxb = v[1] > maxb ? v[1] : maxb;
+            nvalues += !isnan(v[0]) || !isnan(v[1]);
         }
         g++;
+    }
+    /* No bar at all (allocation not counted: a sanitizer's allocator, say): no chart, and why;
+     * gnuplot cannot even declare the empty list of series. */
+    if (nvalues == 0) {
+        snprintf(c->why, sizeof c->why,
+                 "no cell has an allocation count (the run could not count allocations).");
+        goto done;
     }
     for (size_t k = 0; k < nk; k++) {
         if (!(b.slabel[k] = strdup(kinds[k])))
