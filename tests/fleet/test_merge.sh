@@ -78,6 +78,11 @@ printf 'default\t2/3\tstopped at its time limit (1 min)\tlog/default.2.7.log\n' 
 expect "--missing keeps the scheduler's reason" "stopped at its time limit (1 min)" \
   "$(json partwhy/meta.json "d['merged']['reported_missing'][0]['reason']")"
 rm why.tsv
+if command -v gnuplot >/dev/null; then
+  "$qtopo" report partwhy >/dev/null 2>&1
+  expect "its report names the missing slice and why, both the merge's and the scheduler's" "2" \
+    "$(grep -c '<tr><th>Missing</th><td>slice 2/3.*\(not among the merged\|stopped at its time limit\)' partwhy/report/index.html)"
+fi
 
 # ---- an unfinished slice (a task stopped at its time limit): named, and finished by --resume
 cp -r s3 s3cut
