@@ -112,7 +112,8 @@ static int read_input(struct input *in, const char *dir, const char *type)
         return bad("%s: %s", dir, err, "");
     json_t *matrix = json_object_get(in->meta, "matrix");
     in->cells = json_object_get(in->meta, "cells");
-    if (!matrix || !json_is_array(in->cells) || !json_is_object(json_object_get(in->meta, "machine")))
+    if (!matrix || !json_is_array(in->cells) ||
+        !json_is_object(json_object_get(in->meta, "machine")))
         return bad("%s: meta.json has no matrix, cells or machine (accepted: directories written "
                    "by qtopo run)",
                    dir, "", "");
@@ -120,11 +121,10 @@ static int read_input(struct input *in, const char *dir, const char *type)
     qtp_fleet_machine_key(json_object_get(in->meta, "machine"), type, in->key, sizeof in->key);
     json_t *slice = json_object_get(in->meta, "slice");
     int k = 1, n = 1;
-    if (slice && (json_unpack(slice, "{s:i, s:i, s:o}", "k", &k, "n", &n, "cell_index",
-                              &in->index) ||
-                  !json_is_array(in->index) ||
-                  json_array_size(in->index) != json_array_size(in->cells) || n < 1 || k < 1 ||
-                  k > n))
+    if (slice &&
+        (json_unpack(slice, "{s:i, s:i, s:o}", "k", &k, "n", &n, "cell_index", &in->index) ||
+         !json_is_array(in->index) || json_array_size(in->index) != json_array_size(in->cells) ||
+         n < 1 || k < 1 || k > n))
         return bad("%s: damaged \"slice\" in meta.json", dir, "", "");
     in->k = (unsigned)k;
     in->n = (unsigned)n;
@@ -296,14 +296,16 @@ static int write_machine(const char *dir, struct input *in, size_t n, const char
                                               json_object_get(in[i].meta, "start_time")));
         if (in[i].unfinished) {
             char why[128];
-            qtp_fmt(why, sizeof why, "given unfinished: %zu of its %zu cells have no row of every rep",
+            qtp_fmt(why, sizeof why,
+                    "given unfinished: %zu of its %zu cells have no row of every rep",
                     in[i].unfinished, json_array_size(in[i].cells));
             json_array_append_new(missing, missing_json(in[i].k, in[i].n, why));
         }
     }
     for (unsigned k = 1; have && k <= nslices; k++)
         if (!have[k])
-            json_array_append_new(missing, missing_json(k, nslices, "not among the merged directories"));
+            json_array_append_new(missing,
+                                  missing_json(k, nslices, "not among the merged directories"));
     free(have);
     qsort(p, np, sizeof *p, by_index);
 
@@ -334,10 +336,9 @@ static int write_machine(const char *dir, struct input *in, size_t n, const char
     json_object_del(meta, "slice");
     json_object_set(meta, "cells", cells);
     json_object_set_new(meta, "merged",
-                        json_pack("{s:s, s:s, s:o, s:i, s:O, s:O}", "matrix_hash",
-                                  in[first].hash, "machine_key", key, "hosts",
-                                  hosts_of(in, n, key), "slices", (int)nslices, "from", from,
-                                  "missing", missing));
+                        json_pack("{s:s, s:s, s:o, s:i, s:O, s:O}", "matrix_hash", in[first].hash,
+                                  "machine_key", key, "hosts", hosts_of(in, n, key), "slices",
+                                  (int)nslices, "from", from, "missing", missing));
     if (!rc)
         rc = qtp_results_write_meta(dir, meta);
     *missing_out = missing;
@@ -420,13 +421,12 @@ static int write_all(const char *out, struct input *in, size_t n, json_t *report
         char dir[QTP_FLEET_KEY_MAX + 16];
         qtp_fmt(dir, sizeof dir, "machines/%s", keys[m]);
         json_t *hosts = hosts_of(in, n, keys[m]);
-        json_array_append_new(machines,
-                              json_pack("{s:s, s:s, s:o, s:o, s:i, s:o}", "key", keys[m], "dir",
-                                        nkeys > 1 ? dir : ".", "description",
-                                        qtp_fleet_machine_description(
-                                            json_object_get(one->meta, "machine")),
-                                        "hosts", hosts, "slices", (int)one->n, "missing",
-                                        missing));
+        json_array_append_new(
+            machines,
+            json_pack("{s:s, s:s, s:o, s:o, s:i, s:o}", "key", keys[m], "dir",
+                      nkeys > 1 ? dir : ".", "description",
+                      qtp_fleet_machine_description(json_object_get(one->meta, "machine")), "hosts",
+                      hosts, "slices", (int)one->n, "missing", missing));
     }
     if (!rc && (nkeys > 1 || json_array_size(reported))) {
         json_t *meta;
@@ -448,8 +448,8 @@ static int write_all(const char *out, struct input *in, size_t n, json_t *report
         fprintf(stderr, "qtopo merge: cannot write %s: %s\n", out, err[0] ? err : strerror(rc));
         remove_tree(tmp);
     } else {
-        printf("merged %zu director%s of matrix %s into %s:\n", n, n == 1 ? "y" : "ies",
-               in[0].hash, out);
+        printf("merged %zu director%s of matrix %s into %s:\n", n, n == 1 ? "y" : "ies", in[0].hash,
+               out);
         size_t i;
         json_t *m;
         json_array_foreach(machines, i, m)
@@ -461,9 +461,9 @@ static int write_all(const char *out, struct input *in, size_t n, json_t *report
                    (int)json_integer_value(json_object_get(m, "slices")));
             size_t j;
             json_t *x;
-            json_array_foreach(miss, j, x) printf(
-                "    missing %s: %s\n", json_string_value(json_object_get(x, "slice")),
-                json_string_value(json_object_get(x, "reason")));
+            json_array_foreach(miss, j, x)
+                printf("    missing %s: %s\n", json_string_value(json_object_get(x, "slice")),
+                       json_string_value(json_object_get(x, "reason")));
         }
         printf("  next: qtopo report %s\n", out);
     }

@@ -7,11 +7,11 @@
 #include "qtp_text.h"
 
 /* What results depend on; the host name is the key's readable half. */
-static const char *const fingerprint_keys[] = {"cpu_model", "packages", "cores", "pus",
-                                               "numa_nodes", "caches", "kernel", NULL};
-static const char *const description_keys[] = {"hostname", "cpu_model", "packages", "cores",
-                                               "pus", "smt", "numa_nodes", "caches", "kernel",
-                                               NULL};
+static const char *const fingerprint_keys[] = {"cpu_model",  "packages", "cores",  "pus",
+                                               "numa_nodes", "caches",   "kernel", NULL};
+static const char *const description_keys[] = {"hostname", "cpu_model", "packages",   "cores",
+                                               "pus",      "smt",       "numa_nodes", "caches",
+                                               "kernel",   NULL};
 
 static json_t *pick(const json_t *machine, const char *const *keys)
 {
@@ -64,8 +64,8 @@ const json_t *qtp_fleet_find(const json_t *meta, const char *name, char *err, si
     json_array_foreach((json_t *)machines, i, m)
     {
         const char *key = json_string_value(json_object_get(m, "key"));
-        const char *host = json_string_value(
-            json_object_get(json_object_get(m, "description"), "hostname"));
+        const char *host =
+            json_string_value(json_object_get(json_object_get(m, "description"), "hostname"));
         if ((host && !strcmp(host, name)) || (key && !strncmp(key, name, strlen(name)))) {
             found = m;
             hits++;

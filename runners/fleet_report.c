@@ -48,11 +48,20 @@ static void esc(FILE *f, const char *s)
 {
     for (; s && *s; s++)
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
 }
 
@@ -166,7 +175,8 @@ static void desc_cell(FILE *f, const json_t *d, const char *key)
             double kb = (double)json_integer_value(json_object_get(c, "size_bytes")) / 1024;
             fprintf(f, "%s", i ? ", " : "");
             esc(f, json_string_value(json_object_get(c, "name")));
-            fprintf(f, " %g%s &times; %lld", kb >= 1024 ? kb / 1024 : kb, kb >= 1024 ? " MiB" : " KiB",
+            fprintf(f, " %g%s &times; %lld", kb >= 1024 ? kb / 1024 : kb,
+                    kb >= 1024 ? " MiB" : " KiB",
                     (long long)json_integer_value(json_object_get(c, "instances")));
         }
         if (!json_array_size(v))
@@ -180,8 +190,8 @@ static void machines_section(FILE *f, const struct machine *m, size_t nm, const 
 {
     static const struct {
         const char *label, *key;
-    } rows[] = {{"Host", "hostname"}, {"CPU", "cpu_model"},   {"Packages", "packages"},
-                {"Cores", "cores"},   {"PUs", "pus"},         {"SMT (PUs per core)", "smt"},
+    } rows[] = {{"Host", "hostname"},         {"CPU", "cpu_model"}, {"Packages", "packages"},
+                {"Cores", "cores"},           {"PUs", "pus"},       {"SMT (PUs per core)", "smt"},
                 {"NUMA nodes", "numa_nodes"}, {"Caches", "caches"}, {"Kernel", "kernel"}};
     fputs("<h2 id=\"machines\">Machines</h2>\n<table>\n", f);
     machine_heads(f, m, nm, "<th></th>");
@@ -292,8 +302,9 @@ static int write_page(FILE *f, const char *dir, const json_t *meta, struct machi
           "</style></head><body>\n<h1>qtopo: one matrix on several machines</h1>\n<p>",
           f);
     esc(f, dir);
-    fprintf(f, " — matrix %s, %zu machines. Numbers are medians over each cell's ok reps "
-               "(every rep checked against the sequential model); \"–\": no ok rep.</p>\n",
+    fprintf(f,
+            " — matrix %s, %zu machines. Numbers are medians over each cell's ok reps "
+            "(every rep checked against the sequential model); \"–\": no ok rep.</p>\n",
             json_string_value(json_object_get(meta, "matrix_hash")), nm);
     fputs("<p><a href=\"#machines\">Machines</a> · <a href=\"#missing\">Missing slices</a> · <a "
           "href=\"#throughput\">Throughput and p99</a> · <a href=\"#speedup\">Ring speed-up</a> · "
@@ -428,8 +439,7 @@ int qtp_fleet_report(const char *dir, const json_t *meta, const char *out_dir,
             else
                 qtp_fmt(m[i].report, sizeof m[i].report, "../%s/report/index.html",
                         json_string_value(json_object_get(m[i].entry, "dir")));
-        }
-        else if (!rc)
+        } else if (!rc)
             qtp_fmt(m[i].why, sizeof m[i].why, "none: %s", e);
     }
     char out[PATH_MAX], tmp[PATH_MAX + 32], page[PATH_MAX + 64];

@@ -21,11 +21,11 @@ static const struct event_cost {
     bool round_trip; /* pingpong */
     double ns;
 } event_costs[] = {
-    {QTP_FAMILY_RING, true, false, 40},       {QTP_FAMILY_RING, false, false, 150},
-    {QTP_FAMILY_RING, true, true, 250},       {QTP_FAMILY_RING, false, true, 15000},
-    {QTP_FAMILY_LOCKFREE, true, false, 100},  {QTP_FAMILY_LOCKFREE, false, false, 300},
-    {QTP_FAMILY_LOCKFREE, true, true, 300},   {QTP_FAMILY_LOCKFREE, false, true, 15000},
-    {QTP_FAMILY_MUTEX, false, false, 600},    {QTP_FAMILY_MUTEX, false, true, 10000},
+    {QTP_FAMILY_RING, true, false, 40},      {QTP_FAMILY_RING, false, false, 150},
+    {QTP_FAMILY_RING, true, true, 250},      {QTP_FAMILY_RING, false, true, 15000},
+    {QTP_FAMILY_LOCKFREE, true, false, 100}, {QTP_FAMILY_LOCKFREE, false, false, 300},
+    {QTP_FAMILY_LOCKFREE, true, true, 300},  {QTP_FAMILY_LOCKFREE, false, true, 15000},
+    {QTP_FAMILY_MUTEX, false, false, 600},   {QTP_FAMILY_MUTEX, false, true, 10000},
 };
 /* A deployment's threads started and joined, its storage placed, its check run: per rep. */
 #define REP_SETUP_S 0.01
@@ -178,8 +178,8 @@ int qtp_slice_print_plan(FILE *out, const struct qtp_cell *cells, size_t n, unsi
     return rc;
 }
 
-int qtp_slice_select(struct qtp_cell *cells, size_t *n, unsigned npus, unsigned k,
-                     unsigned nslices, size_t *index)
+int qtp_slice_select(struct qtp_cell *cells, size_t *n, unsigned npus, unsigned k, unsigned nslices,
+                     size_t *index)
 {
     unsigned *slice_of = calloc(*n ? *n : 1, sizeof *slice_of);
     if (!slice_of)

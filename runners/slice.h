@@ -41,8 +41,8 @@ int qtp_slice_print_plan(FILE *out, const struct qtp_cell *cells, size_t n, unsi
 
 /* Keep only slice k of nslices of *cells (in their order); *n becomes its count, and index[]
  * (room for the old *n) each kept cell's index in the whole matrix. 0 or ENOMEM. */
-int qtp_slice_select(struct qtp_cell *cells, size_t *n, unsigned npus, unsigned k,
-                     unsigned nslices, size_t *index);
+int qtp_slice_select(struct qtp_cell *cells, size_t *n, unsigned npus, unsigned k, unsigned nslices,
+                     size_t *index);
 
 /* meta.json's "slice" of a slice run: k, n, matrix_hash, matrix_cells (cells of the whole
  * matrix), cell_index (each kept cell's index in it) and estimated_s (the model's seconds). */

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# test_merge.sh SRC QTOPO - slices and merges without a scheduler: `qtopo run --slice K/N` and
+# test_merge.sh QTOPO - slices and merges without a scheduler: `qtopo run --slice K/N` and
 # --slice-plan, `qtopo merge` of the slices of one machine (every cell once, in the whole
 # matrix's order, every rep verified; missing slices named) and of two machines (a second one
 # made with QTOPO_HWLOC_SYNTHETIC: another fingerprint), the report's machine axis, `qtopo
 # compare --machine`, and the bad input of each (exit 2, one line, nothing written).
 set -u
-src=${1:?usage: $0 SRC QTOPO}
-qtopo=${2:?usage: $0 SRC QTOPO}
+qtopo=${1:?usage: $0 QTOPO}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 check=$here/check_merged.py
 w=$(mktemp -d "${TMPDIR:-/tmp}/qtopo-merge.XXXXXX")
@@ -37,6 +36,7 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 
 # A small matrix: 2 topologies x (ring yield/block, two mutex kinds) x os (and smt, a skipped
 # cell where cores have one PU), 4 reps (so that compare can test).
+# shellcheck disable=SC2054 # the commas are qtopo's lists
 M=(-t unicast,pipeline -q ring,mutex-array,mutex-linked -w yield,block -p os,smt -n 5K -r 4)
 
 # ---- --slice and --slice-plan: bad input

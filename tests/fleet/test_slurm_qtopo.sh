@@ -16,6 +16,7 @@ command -v gnuplot >/dev/null || slurm_skip "no gnuplot (the merge job writes th
 slurm_fixture_start
 w=$SLURM_FIXTURE_WORK
 
+# shellcheck disable=SC2054 # the commas are qtopo's lists
 M=(-t unicast,pipeline -q ring,mutex-array,mutex-linked -w yield,block -p os,smt -n 5K -r 3)
 "$run" -o "$w/f" --slices 3 --qtopo "$qtopo" -- "${M[@]}" >"$w/submit.out" 2>&1 ||
   { echo "FAIL: slurm-run exited $?"; cat "$w/submit.out"; exit 1; }
