@@ -25,8 +25,9 @@
 double qtp_slice_cell_seconds(const struct qtp_cell *c, unsigned npus);
 
 /* Put each of cells[0..n) into a slice 1..nslices (slice_of[i]), balancing expected seconds:
- * the most expensive cell first, each onto the least loaded slice (ties: the lower slice, then
- * the earlier cell), so the cut is deterministic. secs[k-1] and ncells[k-1] get slice k's
+ * the most expensive cell first (equal costs in the order of a hash of their ids), each onto the
+ * least loaded slice (then the one with fewer cells, then the lower one), so the cut is
+ * deterministic. secs[k-1] and ncells[k-1] get slice k's
  * expected seconds and cell count (either may be NULL). 0 or ENOMEM. */
 int qtp_slice_assign(const struct qtp_cell *cells, size_t n, unsigned npus, unsigned nslices,
                      unsigned *slice_of, double *secs, size_t *ncells);
