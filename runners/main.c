@@ -24,7 +24,7 @@ static const struct subcommand commands[] = {
     {"run", "qtopo run [OPTIONS]", "run a matrix; prints where the results went", qtp_run_main},
     {"report", "qtopo report DIR", "charts and index.html from a results directory",
      qtp_report_main},
-    {"compare", "qtopo compare BASE NEW",
+    {"compare", "qtopo compare BASE NEW | --machine A --against B DIR",
      "compare two results directories; exit 1 on a "
      "significant regression",
      qtp_compare_main},
