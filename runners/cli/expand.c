@@ -396,3 +396,19 @@ int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
     *ncells = n;
     return 0;
 }
+
+int qtp_cli_parse_slice(const char *s, unsigned *k, unsigned *n, char *err, size_t len)
+{
+    char ks[32] = "";
+    const char *slash = strchr(s, '/');
+    uint64_t kv = 0, nv = 0;
+    if (slash && slash - s < (ptrdiff_t)sizeof ks)
+        memcpy(ks, s, (size_t)(slash - s));
+    if (!slash || qtp_parse_count(ks, false, &kv) || qtp_parse_count(slash + 1, false, &nv) ||
+        nv > QTP_SLICE_MAX || kv < 1 || kv > nv)
+        return CLI_BAD(err, len, "--slice '%s': not a slice (accepted: K/N, 1 <= K <= N <= %d)", s,
+                       QTP_SLICE_MAX);
+    *k = (unsigned)kv;
+    *n = (unsigned)nv;
+    return 0;
+}

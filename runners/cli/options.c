@@ -95,6 +95,11 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "new results directory (default results/runs/<UTC time>-<host>); must not exist"},
     {O_RESUME, "resume", NULL, 0, "DIR", PATH,
      "finish an interrupted run in DIR (its matrix is read back from DIR/meta.json)"},
+    {O_SLICE, "slice", NULL, 0, "K/N", PATH,
+     "run only slice K of N (1 <= K <= N <= 1000): the cells cut into N parts of about equal "
+     "expected time; `qtopo merge` joins them"},
+    {O_SLICE_PLAN, "slice-plan", NULL, 0, "N", PATH,
+     "print each of N slices' cells and estimated time, run nothing"},
     {O_HELP, "help", NULL, 'h', NULL, PATH, "this text"},
 };
 _Static_assert(O_COUNT <= 64, "given is a 64-bit mask");
@@ -516,9 +521,10 @@ static int split_round_trips(struct qtp_run_opts *o)
     return 0;
 }
 
-/* A flag's own options (--matrix, --out, --resume, --help) into o; 0 or QTP_CLI_BAD. */
+/* A flag's own options (--matrix, --out, --resume, --slice, --slice-plan, --help) into o; 0 or QTP_CLI_BAD. */
 static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err, size_t len)
 {
+    uint64_t v;
     switch (d->id) {
     case O_HELP:
         o->help = true;
@@ -530,6 +536,14 @@ static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err,
         if (!*optarg)
             return CLI_BAD(err, len, "--out: empty directory name");
         qtp_fmt(o->out, sizeof o->out, "%s", optarg);
+        break;
+    case O_SLICE:
+        return qtp_cli_parse_slice(optarg, &o->slice_k, &o->slice_n, err, len);
+    case O_SLICE_PLAN:
+        if (qtp_parse_count(optarg, false, &v) || v < 1 || v > QTP_SLICE_MAX)
+            return CLI_BAD(err, len, "--slice-plan '%s': not a count of slices (accepted: 1..%d)",
+                           optarg, QTP_SLICE_MAX);
+        o->slice_plan = (unsigned)v;
         break;
     default:
         qtp_fmt(o->resume, sizeof o->resume, "%s", optarg);
@@ -599,13 +613,16 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
                        "`qtopo run --help`)",
                        argv[optind]);
     if (o->resume[0]) {
-        if (ngiven || o->matrix_file[0] || o->out[0])
+        if (ngiven || o->matrix_file[0] || o->out[0] || o->slice_n || o->slice_plan)
             return CLI_BAD(err, errlen,
                            "--resume %s takes no other options (the matrix is read back from "
                            "%s/meta.json)",
                            o->resume, o->resume);
         return 0;
     }
+    if (o->slice_n && o->slice_plan)
+        return CLI_BAD(err, errlen, "--slice and --slice-plan: one or the other (a plan runs "
+                                    "nothing)");
     int rc = load_parts(o, err, errlen);
     for (size_t p = 0; !rc && p < o->nparts; p++)
         for (size_t i = 0; !rc && i < ngiven; i++) {

@@ -32,6 +32,7 @@ struct qtp_topo_params;
 #define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
 #define QTP_AXIS_MAX 32 /* values per axis */
 #define QTP_PLACE_MAX 256
+#define QTP_SLICE_MAX 1000 /* --slice K/N: N at most */
 
 /* Names as written (a topology may be an expression, kept in its canonical form). */
 struct qtp_strlist {
@@ -67,6 +68,8 @@ struct qtp_run_opts {
     char out[PATH_MAX];         /* empty: results/runs/<UTC time>-<host> */
     char resume[PATH_MAX];      /* --resume DIR */
     char matrix_file[PATH_MAX]; /* --matrix FILE */
+    unsigned slice_k, slice_n;  /* --slice K/N; 0/0: the whole matrix */
+    unsigned slice_plan;        /* --slice-plan N; 0: run */
     bool help;
 };
 void qtp_run_opts_free(struct qtp_run_opts *o);
