@@ -15,6 +15,8 @@
 #include "qtp_results.h"
 #include "qtp_topo.h"
 
+struct qtp_deploy_model;
+
 /* One run of the matrix: what every cell needs from it. */
 struct qtp_run {
     const struct qtp_machine *mach;
@@ -40,6 +42,9 @@ struct qtp_cell_run {
     const struct qtp_run *run;
     const struct qtp_cell *cell;
     struct qtp_topology topo; /* built once for the cell */
+    /* The sequential model of topo for the cell's seed and warmup + events, computed once and
+     * compared with every rep. */
+    const struct qtp_deploy_model *model;
     struct qtp_hist *hist;    /* merged over this session's ok reps */
     const char *rss_source;
 };

@@ -139,6 +139,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .rate = c->params.rate,
         .seed = c->seed,
         .record_latency = !c->no_latency,
+        .model = cr->model,
         .on_thread_start = on_thread_start,
         .on_window = on_window,
         .ctx = rc,
@@ -254,8 +255,8 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
     r->rss_peak_kb = qtp_usage_peak_kb(&after, was_reset, &cr->rss_source);
     record_placement(rc, d, r);
 
-    /* A halt that came after the threads finished (the model check, which runs inside
-     * qtp_deploy_run, can take a while for huge counts) stopped nothing: the result stands. */
+    /* A halt that came after the threads finished (the comparison with the model, inside
+     * qtp_deploy_run) stopped nothing: the result stands. */
     if (fired && run_rc == ECANCELED)
         qtp_run_fail(r, "%s", why);
     else if (run_rc == ECANCELED)

@@ -337,7 +337,7 @@ static void test_model_once(void **state)
     assert_non_null(strstr(r.reason, "the model was computed for diamond, seed 4, 110 events; "
                                      "this run is diamond, seed 5, 110 events"));
     qtp_deploy_model_destroy(m);
-    _Atomic bool stop = true;
+    _Atomic int stop = 1;
     assert_int_equal(qtp_deploy_model_create(&m, &t, 4, 1000000, &stop), ECANCELED);
     assert_null(m);
     qtp_topology_fini(&t);
