@@ -205,6 +205,16 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
         r->latency_ns.clamped = qtp_hist_clamped(h);
         qtp_hist_merge(cr->hist, h);
     }
+    r->nstages = res->nstages < QTP_MAX_THREADS ? res->nstages : QTP_MAX_THREADS;
+    for (size_t i = 0; i < r->nstages; i++) {
+        const struct qtp_stage_batching *sb = &res->stage[i];
+        struct qtp_stage_batching_record *sr = &r->stages[i];
+        qtp_fmt(sr->role, sizeof sr->role, "%s", sb->role);
+        sr->batches = sb->batches;
+        sr->events = sb->events;
+        sr->mean_batch = sb->batches ? (double)sb->events / (double)sb->batches : NAN;
+        sr->batch_percent = sb->events ? 100.0 * (double)sb->batches / (double)sb->events : NAN;
+    }
     struct qtp_alloc_counts ad;
     qtp_alloc_counts_diff(&rc->a0, &rc->a1, &ad);
     if (ad.available) {
