@@ -26,6 +26,7 @@
 #include "qtp_limits.h"
 
 #define QTP_CELL_ID_MAX 512
+#define QTP_MAX_AUX 4 /* auxiliary threads a row names */
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
 
@@ -174,6 +175,10 @@ struct qtp_rep_record {
     size_t nthreads;
     struct qtp_stage_batching_record stages[QTP_MAX_THREADS]; /* ok reps only */
     size_t nstages;
+    /* The harness's auxiliary threads ("sampler", "watchdog") that shared the cell's measured
+     * PUs during the rep (none: they ran on PUs the cell left free). */
+    char aux_shared[QTP_MAX_AUX][16];
+    size_t naux_shared;
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */

@@ -47,6 +47,8 @@ static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
 #define ARRAY_FIELD(type_, n, member, count, elem) ARRAY_FIELD_F(type_, n, member, count, elem, 0)
 
 static const struct qtp_field int_elem[] = {{.name = "", .type = QTP_T_INT}};
+static const struct qtp_field aux_elem[] = {
+    {.name = "", .type = QTP_T_STR, .size = sizeof(((struct qtp_rep_record *)0)->aux_shared[0])}};
 
 #define THREAD struct qtp_thread_record
 static const struct qtp_field thread_fields[] = {
@@ -91,6 +93,7 @@ const struct qtp_field qtp_row_fields[] = {
     ROW_FIELD(rss_peak_kb, QTP_T_U64),
     ARRAY_FIELD(ROW, "threads", threads, nthreads, thread_elem),
     ARRAY_FIELD_F(ROW, "stages", stages, nstages, stage_batching_elem, QTP_FIELD_OPTIONAL),
+    ARRAY_FIELD_F(ROW, "aux_shared", aux_shared, naux_shared, aux_elem, QTP_FIELD_OPTIONAL),
     ARRAY_FIELD(ROW, "buffer_nodes", buffer_nodes, nbuffer_nodes, int_elem),
     {.name = "hist",
      .type = QTP_T_STR,

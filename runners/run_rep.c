@@ -25,6 +25,7 @@ struct rep_ctx {
     const struct qtp_machine *mach;
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
+    struct qtp_aux aux; /* where the sampler and the watchdog run */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -249,9 +250,12 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                                      .tick = qtp_meter_tick,
                                      .tick_ctx = cr->run->meter,
                                      .tick_ms = 500};
-    if (rc->sampler)
-        qtp_cpu_sampler_start(rc->sampler);
+    qtp_aux_enter(&rc->aux);
+    rc->aux.started[QTP_AUX_SAMPLER] = rc->sampler && qtp_cpu_sampler_start(rc->sampler) == 0;
     int wrc = qtp_watchdog_start(&wd, &wc);
+    rc->aux.started[QTP_AUX_WATCHDOG] = wrc == 0;
+    qtp_aux_leave(&rc->aux);
+    qtp_aux_record(&rc->aux, r);
     struct qtp_deploy_result res;
     memset(&res, 0, sizeof res);
     int run_rc = qtp_deploy_run(d, &res);
@@ -299,8 +303,9 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         r->threads[i].cpu_wanted = c->pu[i];
         r->threads[i].node = -1;
     }
+    qtp_aux_plan(c, mach->this_system, &rc.aux);
     if (mach->this_system && qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads,
-                                                    QTP_SAMPLER_DEFAULT_PERIOD_US))
+                                                    rc.aux.sampler_period_us))
         rc.sampler = NULL;
 
     struct qtp_numa_hook hook;
