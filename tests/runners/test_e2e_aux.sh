@@ -22,12 +22,13 @@ for p, r in rows.items():
         sys.exit(f"{p}: aux_shared {r['aux_shared']}, expected {exp}")
 PY
 
-# While a long rep of the spare case runs, the runner's other threads are the auxiliary ones and
-# the deployment's: every thread not bound to the first PU must not be allowed on it.
-"$qtopo" run -t unicast -q ring -w yield -p cpus:$first -n 200M -r 1 -o b >b.out 2>b.err &
+# While a long rep of the spare case runs (paced: 20 s, a small model), the runner's other
+# threads are the auxiliary ones and the deployment's: every thread not bound to the first PU
+# must not be allowed on it.
+"$qtopo" run -t unicast -q ring -w yield -p cpus:$first -n 2M --rate 100K -r 1 -o b >b.out 2>b.err &
 pid=$!
 seen=0
-for _ in $(seq 300); do
+for _ in $(seq 600); do
   [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 5 ] && { seen=1; break; }
   sleep 0.1
 done
