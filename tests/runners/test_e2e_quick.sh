@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qtopo run --quick on tiny parameters: every cell that runs is verified against the model, and
 # meta.json, results.jsonl, summary.csv and hist/*.hgrm are there with the fields of the results
-# format (README.md); skipped cells carry their reasons.
+# format (README.md); skipped cells carry their reasons; the report shows the batching figures.
 source "$(dirname "$0")/test_e2e_lib.sh"
 
 "$qtopo" run --quick -t unicast,diamond,shard,pingpong -q all -w all -p os,compact,smt \
@@ -23,3 +23,13 @@ PY
 check q --all-ok --complete --min-skipped "$min"
 [ "$(ls q/hist/*.hgrm | wc -l)" -ge 1 ] || die "no histogram files"
 echo "ok: quick run verified"
+
+# The report's cell table has the batching figures of every stage (median mean batch size).
+# (Only where allocation was counted: the allocation chart fails on a run without the counts.)
+counted=$(python3 -c 'import json; print(int(bool(json.load(open("q/meta.json")).get("alloc_counting"))))')
+if command -v gnuplot >/dev/null && [ "$counted" = 1 ]; then
+  "$qtopo" report q -q >r.out 2>r.err || die "qtopo report exited $?"
+  grep -q '>mean batch</th>' q/report/index.html || die "no mean batch column in the report"
+  grep -q '<td>c1 [0-9]' q/report/index.html || die "no stage's mean batch in the report"
+  echo "ok: batching figures in the report"
+fi
