@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "qtp_format.h"
+#include "qtp_stats.h"
 #include "report_int.h"
 
 static const char css[] =
@@ -255,8 +256,53 @@ static const struct {
     {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
 };
 
+/* The batching figures of a cell: per stage instance, the median over its ok reps of the mean
+ * batch size ("c1 12 · c2 3.4"; past four stages, the range over them). "" when its rows have
+ * none (written before they were recorded). */
+static void batching_text(const struct qtp_rpt *r, const struct qtp_cell_summary *s, char *buf,
+                          size_t len)
+{
+    buf[0] = 0;
+    const struct qtp_rep_record *ref = NULL;
+    for (size_t i = 0; i < s->reps && !ref; i++) {
+        const struct qtp_rep_record *row = &r->rows[s->rows[i]];
+        if (row->status == QTP_STATUS_OK && row->nstages)
+            ref = row;
+    }
+    double med[QTP_MAX_THREADS], *v = ref ? malloc(s->reps * sizeof *v) : NULL;
+    if (!v)
+        return;
+    for (size_t k = 0; k < ref->nstages; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->reps; i++) {
+            const struct qtp_rep_record *row = &r->rows[s->rows[i]];
+            if (row->status == QTP_STATUS_OK && row->nstages == ref->nstages)
+                v[n++] = row->stages[k].mean_batch;
+        }
+        med[k] = qtp_stats_median(v, n);
+    }
+    free(v);
+    char a[32], b[32];
+    if (ref->nstages > 4) {
+        qtp_format_num(qtp_stats_min(med, ref->nstages), QTP_STYLE_PAGE, a, sizeof a);
+        qtp_format_num(qtp_stats_max(med, ref->nstages), QTP_STYLE_PAGE, b, sizeof b);
+        snprintf(buf, len, "%s–%s over %zu stages", a, b, ref->nstages);
+        return;
+    }
+    size_t used = 0;
+    for (size_t k = 0; k < ref->nstages && used < len; k++) {
+        qtp_format_num(med[k], QTP_STYLE_PAGE, a, sizeof a);
+        int w = snprintf(buf + used, len - used, "%s%s %s", k ? " · " : "", ref->stages[k].role, a);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 {
+    /* The batching column only when some row has the figures: older results' pages stay. */
+    bool batching = false;
+    for (size_t i = 0; i < r->nrows && !batching; i++)
+        batching = r->rows[i].nstages > 0;
     fputs("<h2 id=\"cells\">Every cell</h2>\n"
           "<p>Statistics over the ok reps of each cell: throughput median, min and max; latency "
           "percentiles and allocation are medians over the reps.</p>\n"
@@ -265,6 +311,10 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
           f);
     for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
         fprintf(f, "<th>%s</th>", cell_columns[k].head);
+    if (batching)
+        fputs("<th title=\"events per batch a stage handled (the Disruptor's AverageBatchSize), "
+              "median over the ok reps\">mean batch</th>",
+              f);
     fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
@@ -282,6 +332,11 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
                 qtp_cell_stat(cell->s, cell_columns[k].metric, cell_columns[k].stat),
                 QTP_STYLE_PAGE, buf, sizeof buf);
             num_td(f, buf);
+        }
+        if (batching) {
+            char bt[512];
+            batching_text(r, cell->s, bt, sizeof bt);
+            td(f, bt);
         }
         const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
         if (cell->s->failed)

@@ -26,6 +26,7 @@
 #include "qtp_limits.h"
 
 #define QTP_CELL_ID_MAX 512
+#define QTP_MAX_AUX 4 /* auxiliary threads a row names */
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
 
@@ -119,6 +120,15 @@ enum {
     X(voluntary_cs, uint64_t, QTP_T_U64, 0)                                                        \
     X(involuntary_cs, uint64_t, QTP_T_U64, 0)
 
+/* Per consumer stage (instance) and rep, LMAX's batching figures over the measured positions:
+ * how many batches it handled, how many events they held, and the two ratios the Disruptor's
+ * perf tests print (none when it handled no batch: written as null). */
+#define QTP_BATCHING_FIELDS(X)                                                                     \
+    X(batches, uint64_t, QTP_T_U64, 0)                                                             \
+    X(events, uint64_t, QTP_T_U64, 0)                                                              \
+    X(mean_batch, double, QTP_T_REAL, 0)    /* events / batches: AverageBatchSize */               \
+    X(batch_percent, double, QTP_T_REAL, 0) /* 100 * batches / events: BatchPercent */
+
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)
 };
@@ -127,6 +137,11 @@ struct qtp_alloc_stats {
 };
 struct qtp_cpu_stats {
     QTP_CPU_FIELDS(QTP_X_MEMBER)
+};
+
+struct qtp_stage_batching_record {
+    char role[QTP_CELL_NAME_MAX]; /* the stage instance: "c1", "w[1]", ... */
+    QTP_BATCHING_FIELDS(QTP_X_MEMBER)
 };
 
 struct qtp_thread_record {
@@ -161,6 +176,12 @@ struct qtp_rep_record {
     uint64_t rss_peak_kb;
     struct qtp_thread_record threads[QTP_MAX_THREADS];
     size_t nthreads;
+    struct qtp_stage_batching_record stages[QTP_MAX_THREADS]; /* ok reps only */
+    size_t nstages;
+    /* The harness's auxiliary threads ("sampler", "watchdog") that shared the cell's measured
+     * PUs during the rep (none: they ran on PUs the cell left free). */
+    char aux_shared[QTP_MAX_AUX][16];
+    size_t naux_shared;
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */

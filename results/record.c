@@ -21,6 +21,7 @@ const struct qtp_param_def qtp_params[QTP_NPARAMS] = {QTP_CELL_PARAMS(PARAM_DEF)
 #define LATENCY_FIELD(n, ct, t, f) FIELD_OF(struct qtp_latency, n, t, f)
 #define ALLOC_FIELD(n, ct, t, f) FIELD_OF(struct qtp_alloc_stats, n, t, f)
 #define CPU_FIELD(n, ct, t, f) FIELD_OF(struct qtp_cpu_stats, n, t, f)
+#define BATCHING_FIELD(n, ct, t, f) FIELD_OF(struct qtp_stage_batching_record, n, t, f)
 
 static const struct qtp_field param_fields[] = {QTP_CELL_PARAMS(PARAM_FIELD){NULL}};
 static const struct qtp_field latency_fields[] = {QTP_LATENCY_FIELDS(LATENCY_FIELD){NULL}};
@@ -36,15 +37,18 @@ static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
     {                                                                                              \
         .name = n, .type = QTP_T_OBJECT, .offset = offsetof(type_, member), .fields = sub          \
     }
-#define ARRAY_FIELD(type_, n, member, count, elem)                                                 \
+#define ARRAY_FIELD_F(type_, n, member, count, elem, f)                                            \
     {                                                                                              \
         .name = n, .type = QTP_T_ARRAY, .offset = offsetof(type_, member),                         \
         .size = sizeof(((type_ *)0)->member[0]), .fields = elem,                                   \
         .count_offset = offsetof(type_, count),                                                    \
-        .max = sizeof(((type_ *)0)->member) / sizeof(((type_ *)0)->member[0])                      \
+        .max = sizeof(((type_ *)0)->member) / sizeof(((type_ *)0)->member[0]), .flags = f          \
     }
+#define ARRAY_FIELD(type_, n, member, count, elem) ARRAY_FIELD_F(type_, n, member, count, elem, 0)
 
 static const struct qtp_field int_elem[] = {{.name = "", .type = QTP_T_INT}};
+static const struct qtp_field aux_elem[] = {
+    {.name = "", .type = QTP_T_STR, .size = sizeof(((struct qtp_rep_record *)0)->aux_shared[0])}};
 
 #define THREAD struct qtp_thread_record
 static const struct qtp_field thread_fields[] = {
@@ -56,6 +60,12 @@ static const struct qtp_field thread_fields[] = {
 };
 static const struct qtp_field thread_elem[] = {
     {.name = "", .type = QTP_T_OBJECT, .fields = thread_fields}};
+
+#define STAGE_BATCHING struct qtp_stage_batching_record
+static const struct qtp_field stage_batching_fields[] = {
+    STR_FIELD(STAGE_BATCHING, "role", role), QTP_BATCHING_FIELDS(BATCHING_FIELD){NULL}};
+static const struct qtp_field stage_batching_elem[] = {
+    {.name = "", .type = QTP_T_OBJECT, .fields = stage_batching_fields}};
 
 #define ROW struct qtp_rep_record
 #define ROW_FIELD(n, t)                                                                            \
@@ -87,6 +97,8 @@ const struct qtp_field qtp_row_fields[] = {
     OBJ_FIELD(ROW, "cpu", cpu, cpu_fields),
     ROW_FIELD(rss_peak_kb, QTP_T_U64),
     ARRAY_FIELD(ROW, "threads", threads, nthreads, thread_elem),
+    ARRAY_FIELD_F(ROW, "stages", stages, nstages, stage_batching_elem, QTP_FIELD_OPTIONAL),
+    ARRAY_FIELD_F(ROW, "aux_shared", aux_shared, naux_shared, aux_elem, QTP_FIELD_OPTIONAL),
     ARRAY_FIELD(ROW, "buffer_nodes", buffer_nodes, nbuffer_nodes, int_elem),
     {.name = "hist",
      .type = QTP_T_STR,

@@ -142,6 +142,21 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     bool topo_built = qtp_cell_topology(c, &cr.topo) == 0;
     bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
     qtp_meter_begin(run->meter, index, label, cw, todo);
+    /* The model once for every rep (each is still compared with it), outside every window; a
+     * signal stops it like a rep in flight. */
+    struct qtp_deploy_model *model = NULL;
+    if (ok_setup) {
+        int mrc = qtp_deploy_model_create(&model, &cr.topo, c->seed,
+                                          c->params.warmup + c->params.events, run->interrupted);
+        if (mrc == ECANCELED) {
+            qtp_meter_end(run->meter, "interrupted");
+            qtp_hist_destroy(cr.hist);
+            qtp_topology_fini(&cr.topo);
+            return 0;
+        }
+        ok_setup = mrc == 0;
+        cr.model = model;
+    }
     int nrec = 0;
     for (int rep = first_rep; rep < (int)c->reps; rep++) {
         if (rep_done(run->done, c->id, rep))
@@ -177,6 +192,7 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     int status = nrec ? append(run, run->recs, (size_t)nrec, true) : 0;
     outcome_line(c, run->recs, nrec, todo, outcome, sizeof outcome);
     qtp_meter_end(run->meter, outcome);
+    qtp_deploy_model_destroy(model);
     if (cr.hist)
         qtp_hist_destroy(cr.hist);
     if (topo_built)

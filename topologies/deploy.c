@@ -62,7 +62,7 @@ struct qtp_deploy_model {
 };
 
 int qtp_deploy_model_create(struct qtp_deploy_model **out, const struct qtp_topology *t,
-                            uint64_t seed, uint64_t count, const _Atomic bool *stop)
+                            uint64_t seed, uint64_t count, const _Atomic int *stop)
 {
     *out = NULL;
     struct qtp_deploy_model *m = malloc(sizeof(*m));

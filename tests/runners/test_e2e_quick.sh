@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qtopo run --quick on tiny parameters: every cell that runs is verified against the model, and
 # meta.json, results.jsonl, summary.csv and hist/*.hgrm are there with the fields of the results
-# format (README.md); skipped cells carry their reasons.
+# format (README.md); skipped cells carry their reasons; the report shows the batching figures.
 source "$(dirname "$0")/test_e2e_lib.sh"
 
 expr='seq(stage, shard(stage, 2))'
@@ -39,3 +39,13 @@ ok = (mine and all(r["topology_expr"] == expr and re.fullmatch(r"seq-[0-9a-f]{12
 sys.exit(0 if ok else 1)
 PY
 echo "ok: quick run verified"
+
+# The report's cell table has the batching figures of every stage (median mean batch size).
+# (Only where allocation was counted: the allocation chart fails on a run without the counts.)
+counted=$(python3 -c 'import json; print(int(bool(json.load(open("q/meta.json")).get("alloc_counting"))))')
+if command -v gnuplot >/dev/null && [ "$counted" = 1 ]; then
+  "$qtopo" report q -q >r.out 2>r.err || die "qtopo report exited $?"
+  grep -q '>mean batch</th>' q/report/index.html || die "no mean batch column in the report"
+  grep -q '<td>c1 [0-9]' q/report/index.html || die "no stage's mean batch in the report"
+  echo "ok: batching figures in the report"
+fi
