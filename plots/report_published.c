@@ -23,6 +23,14 @@
 #include "report_int.h"
 
 #define EXPERIMENT_FILE "experiment.json"
+/* What a benchmark experiment measured ({"cases": {NAME: value}}), written by scripts/reproduce. */
+#define BENCH_FILE "bench.json"
+
+/* A metric a row may compare besides qtopo compare's: a cell's window length, a benchmark's. */
+static bool extra_metric(const char *m)
+{
+    return strcmp(m, "elapsed") == 0 || strcmp(m, "ms") == 0;
+}
 
 /* ---- reading experiment.json ---- */
 
@@ -121,8 +129,9 @@ static double median_elapsed(const struct qtp_rpt *r, const struct qtp_cell_summ
 
 /* One side of a row: its name, published figures, and the measured value (a cell's median of the
  * row's metric, or a constant). */
-static int read_side(const struct qtp_rpt *r, const json_t *o, const char *metric, size_t nmachines,
-                     struct qtp_pub_side *s, char *why, size_t len)
+static int read_side(const struct qtp_rpt *r, const json_t *benches, const json_t *o,
+                     const char *metric, size_t nmachines, struct qtp_pub_side *s, char *why,
+                     size_t len)
 {
     if (!json_is_object(o) || !json_is_string(json_object_get(o, "name"))) {
         snprintf(why, len, "a side must be an object with a \"name\"");
@@ -134,16 +143,26 @@ static int read_side(const struct qtp_rpt *r, const json_t *o, const char *metri
         return rc;
     s->measured = NAN;
     const json_t *secs = json_object_get(o, "seconds"), *sel = json_object_get(o, "cell");
+    const json_t *bench = json_object_get(o, "bench");
     if (json_is_number(secs) && json_number_value(secs) > 0 && !sel) {
         s->measured = json_number_value(secs);
         snprintf(s->what, sizeof s->what, "constant");
         return 0;
     }
+    if (json_is_string(bench)) { /* a case of the experiment's benchmark (BENCH_FILE) */
+        const json_t *v = json_object_get(json_object_get(benches, "cases"), json_string_value(bench));
+        if (json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0)
+            s->measured = json_number_value(v);
+        snprintf(s->what, sizeof s->what, "%s: %s", BENCH_FILE,
+                 json_is_number(v) ? json_string_value(bench) : "no such case measured");
+        return 0;
+    }
     if (!json_is_object(sel)) {
-        snprintf(why, len, "side \"%s\" needs a \"cell\" object (or \"seconds\" > 0)", s->name);
+        snprintf(why, len, "side \"%s\" needs a \"cell\" object (or \"seconds\" > 0, or \"bench\")",
+                 s->name);
         return EINVAL;
     }
-    const struct qtp_metric *m = strcmp(metric, "elapsed") ? qtp_metric_find(metric) : NULL;
+    const struct qtp_metric *m = extra_metric(metric) ? NULL : qtp_metric_find(metric);
     size_t matched = 0;
     const struct qtp_rpt_cell *hit = NULL, *first = NULL;
     for (size_t i = 0; i < r->ncells; i++) {
@@ -165,7 +184,7 @@ static int read_side(const struct qtp_rpt *r, const json_t *o, const char *metri
         return 0;
     }
     s->measured = m ? qtp_cell_stat(hit->s, (enum qtp_metric_id)(m - qtp_metrics), QTP_STAT_MEDIAN)
-                    : median_elapsed(r, hit->s);
+                    : median_elapsed(r, hit->s) * (strcmp(metric, "ms") == 0 ? 1e3 : 1);
     s->threads = hit->first->nthreads;
     snprintf(s->what, sizeof s->what, "%s%s", hit->first->cell,
              matched > 1 ? " (first of several matching cells)" : "");
@@ -226,6 +245,7 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
         return EINVAL;
     }
     int rc = EINVAL;
+    json_t *benches = NULL;
     char why[300] = "";
     const json_t *machines = json_object_get(e, "machines"), *rows = json_object_get(e, "rows");
     const json_t *within = json_object_get(e, "within"), *caveats = json_object_get(e, "caveats");
@@ -260,17 +280,19 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
         copy_str(p->caveats[p->ncaveats++], sizeof p->caveats[0], json_array_get(caveats, c));
 
     const json_t *pus = qtp_rpt_meta_find(r->meta, "pus");
+    snprintf(path, sizeof path, "%s/" BENCH_FILE, r->dir);
+    benches = json_load_file(path, JSON_REJECT_DUPLICATES, &je); /* NULL: none */
     for (size_t i = 0; i < json_array_size(rows); i++) {
         const json_t *o = json_array_get(rows, i);
         struct qtp_pub_row *row = &p->rows[p->nrows++];
         const json_t *metric = json_object_get(o, "metric");
         if (!json_is_object(o) || !json_is_string(json_object_get(o, "label")) ||
             !json_is_string(metric) ||
-            (strcmp(json_string_value(metric), "elapsed") &&
+            (!extra_metric(json_string_value(metric)) &&
              !qtp_metric_find(json_string_value(metric)))) {
             snprintf(why, sizeof why,
-                     "row %zu needs a \"label\" and a \"metric\" (elapsed, or a metric of qtopo "
-                     "compare)",
+                     "row %zu needs a \"label\" and a \"metric\" (elapsed, ms, or a metric of "
+                     "qtopo compare)",
                      i + 1);
             rc = bad(err, errlen, r->dir, why);
             goto out;
@@ -279,10 +301,10 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
         copy_str(row->metric, sizeof row->metric, metric);
         copy_str(row->note, sizeof row->note, json_object_get(o, "note"));
         char side_why[256] = "";
-        if (read_side(r, json_object_get(o, "num"), row->metric, p->nmachines, &row->num, side_why,
-                      sizeof side_why) ||
-            read_side(r, json_object_get(o, "den"), row->metric, p->nmachines, &row->den, side_why,
-                      sizeof side_why)) {
+        if (read_side(r, benches, json_object_get(o, "num"), row->metric, p->nmachines, &row->num,
+                      side_why, sizeof side_why) ||
+            read_side(r, benches, json_object_get(o, "den"), row->metric, p->nmachines, &row->den,
+                      side_why, sizeof side_why)) {
             snprintf(why, sizeof why, "row %zu: %s", i + 1, side_why);
             rc = bad(err, errlen, r->dir, why);
             goto out;
@@ -292,6 +314,7 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
     p->present = true;
     rc = 0;
 out:
+    json_decref(benches);
     json_decref(e);
     return rc;
 }
@@ -404,6 +427,8 @@ static void td_value(FILE *f, const char *metric, double v)
         qtp_format_rate(v, QTP_STYLE_PAGE, buf, sizeof buf);
     else if (strcmp(metric, "elapsed") == 0)
         qtp_format_ns(v * 1e9, QTP_STYLE_PAGE, buf, sizeof buf);
+    else if (strcmp(metric, "ms") == 0)
+        qtp_format_ns(v * 1e6, QTP_STYLE_PAGE, buf, sizeof buf);
     else if (strcmp(metric, "alloc") == 0 || strcmp(metric, "bytes") == 0)
         snprintf(buf, sizeof buf, isfinite(v) ? "%.4g" : "–", v);
     else

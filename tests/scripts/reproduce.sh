@@ -36,7 +36,7 @@ bad-input)
     grep -qF -- "$phrase" stderr || bad "[$args] stderr lacks '$phrase': $(cat stderr)"
     [ "$(snapshot)" = "$before" ] || bad "[$args] wrote something"
   done <<'TABLE'
-which experiment? (accepted: disruptor-latency, disruptor-throughput, seed-copying, seed-sleep|
+which experiment? (accepted: disruptor-latency, disruptor-throughput, lock-costs, seed-copying, seed-sleep|
 unknown experiment 'disruptor'|disruptor
 unknown experiment '../etc/passwd'|../etc/passwd
 unknown experiment '.hidden'|.hidden
@@ -67,6 +67,8 @@ disruptor-latency|[.rows[].den.published[0]]|[52,128,8192,175567]
 disruptor-latency|[.rows[].metric]|["mean","p99","p9999","max"]
 seed-copying|[.rows[].num.published[0]]|[46.1,35550000000,5.03,6630000000,null]
 seed-copying|[.rows[].den.published[0]]|[8.37,11460000000,8.37,11460000000,5.03]
+lock-costs|[.rows[].num.published[0]]|[10000,224000,5700,30000,4700]
+lock-costs|[.rows[].den.published[0]]|[300,300,300,300,300]
 seed-sleep|[.rows[].num.published[0]]|[1.76,1.26,2.01,1.37]
 seed-sleep|[.rows[].den.published[0]]|[5.02,5.02,5.02,5.02]
 TABLE
