@@ -212,6 +212,7 @@ static const struct {
     {"p99.9", QTP_METRIC_P999, QTP_STAT_MEDIAN, qtp_format_ns},
     {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num},
     {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
+    {"CPU ns / event", QTP_METRIC_CPU, QTP_STAT_MEDIAN, qtp_format_num},
 };
 
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)

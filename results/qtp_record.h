@@ -90,7 +90,8 @@ bool qtp_params_equal(const struct qtp_cell_params *a, const struct qtp_cell_par
 
 /* Flags of a schema field. */
 enum {
-    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written) */
+    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written);
+                                     an absent real reads as NAN: not measured, never zero */
     QTP_FIELD_NULL_EMPTY = 1u << 1, /* a string written as null when empty, and read back so */
 };
 
@@ -117,7 +118,8 @@ enum {
     X(user_s, double, QTP_T_REAL, 0)                                                               \
     X(sys_s, double, QTP_T_REAL, 0)                                                                \
     X(voluntary_cs, uint64_t, QTP_T_U64, 0)                                                        \
-    X(involuntary_cs, uint64_t, QTP_T_U64, 0)
+    X(involuntary_cs, uint64_t, QTP_T_U64, 0)                                                      \
+    X(ns_per_event, double, QTP_T_REAL, QTP_FIELD_OPTIONAL) /* (user + sys) / events, in ns */
 
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)

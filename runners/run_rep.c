@@ -110,6 +110,7 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     r->latency_ns.mean = NAN;
     r->alloc.per_event = NAN;
     r->alloc.bytes_per_event = NAN;
+    r->cpu.ns_per_event = NAN;
 }
 
 void qtp_run_fail(struct qtp_rep_record *r, const char *fmt, ...)
@@ -132,6 +133,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .topo = &cr->topo,
         .queue = c->queue->name,
         .wait = c->wait,
+        .wait_params = c->wait ? &c->wait_params : NULL,
         .ring_size = c->params.ring_size,
         .batch = c->params.batch,
         .warmup = c->params.warmup,
@@ -218,7 +220,8 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
     }
     struct qtp_usage cpu;
     qtp_usage_cpu_diff(&rc->u0, &rc->u1, &cpu);
-    r->cpu = (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs};
+    r->cpu = (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs,
+                                    (cpu.user_s + cpu.sys_s) * 1e9 / (double)res->events};
     int be = atomic_load(&rc->bind_errors);
     if (be)
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);

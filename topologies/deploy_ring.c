@@ -431,6 +431,8 @@ static int ring_create(struct qtp_deploy *d)
         .wait = d->cfg.wait,
     };
     int err = qtp_ring_create(&rs->ring, &rc);
+    if (!err && d->cfg.wait_params)
+        err = qtp_ring_set_wait_params(rs->ring, d->cfg.wait_params);
     if (err)
         return err;
     rs->stride = qtp_ring_slot_size(rs->ring);
@@ -464,6 +466,8 @@ static int ring_create(struct qtp_deploy *d)
     if (d->t->pingpong) {
         rc.producer = QTP_PRODUCER_SINGLE;
         err = qtp_ring_create(&rs->pong, &rc);
+        if (!err && d->cfg.wait_params)
+            err = qtp_ring_set_wait_params(rs->pong, d->cfg.wait_params);
         if (err)
             return err;
         if (!(rs->pong_seq = qtp__calloc_blocks(1, sizeof(*rs->pong_seq))))

@@ -108,6 +108,7 @@ struct qtp_deploy_config {
     const struct qtp_topology *topo;
     const char *queue;               /* a qtp_queue_kinds name */
     const struct qtp_wait_ops *wait; /* kinds that use the wait axis; NULL: spin */
+    const struct qtp_wait_params *wait_params; /* its constants; NULL: its defaults */
     uint32_t ring_size;              /* slots (ring) or per-edge capacity (per-edge queues) */
     uint32_t batch;                  /* producer claim size (ring) / events per push burst;
                                         1..ring_size, 0: 1; pingpong: events in flight (per-edge

@@ -138,6 +138,7 @@ struct cell_kind {
     const struct qtp_topology_def *topo;
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait;
+    struct qtp_wait_spec wait_spec; /* wait with its constants */
     bool shapes[QTP_NPARAMS]; /* a shape parameter that changes this topology */
 };
 
@@ -185,7 +186,11 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->topo = k->topo;
     cell->queue = k->queue;
     cell->wait = k->wait;
-    qtp_fmt(cell->wait_name, sizeof cell->wait_name, "%s", k->wait ? k->wait->name : "block");
+    cell->wait_params = k->wait_spec.params;
+    if (k->wait)
+        qtp_wait_format(&k->wait_spec, cell->wait_name, sizeof cell->wait_name);
+    else
+        qtp_fmt(cell->wait_name, sizeof cell->wait_name, "block");
     qtp_fmt(cell->placement, sizeof cell->placement, "%s",
             m->names[QTP_NAME_PLACEMENT].v[pos->name[QTP_NAME_PLACEMENT]]);
     qtp_fmt(cell->memory, sizeof cell->memory, "%s",
@@ -334,11 +339,16 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
             /* Queues without a wait axis always block: one "block" cell, whatever -w says. */
             unsigned nwait = k.queue->uses_wait ? waits->n : 1;
             for (unsigned wi = 0; !rc && wi < nwait; wi++) {
+                char msg[QTP_REASON_MAX];
                 k.wait = NULL;
-                if (k.queue->uses_wait && !(k.wait = qtp_wait_find(waits->v[wi])))
-                    rc = CLI_BAD(err, errlen, "unknown wait strategy '%s'", waits->v[wi]);
-                else
-                    rc = expand_kind(&cv, m, mach, &k, err, errlen);
+                memset(&k.wait_spec, 0, sizeof k.wait_spec);
+                if (k.queue->uses_wait &&
+                    qtp_wait_parse(waits->v[wi], &k.wait_spec, msg, sizeof msg)) {
+                    rc = CLI_BAD(err, errlen, "%s", msg);
+                    break;
+                }
+                k.wait = k.wait_spec.ops;
+                rc = expand_kind(&cv, m, mach, &k, err, errlen);
             }
         }
     }

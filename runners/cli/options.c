@@ -33,7 +33,9 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
      "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
-     "ring wait strategies: spin, yield, block, or all (default all; mutex queues always block)"},
+     "ring wait strategies: spin, yield, block, sleep, phased, or all (default all; mutex queues "
+     "always block); a strategy's constants as NAME:KEY=VALUE,... (e.g. phased:spin=5us,yield=20us, "
+     "sleep:spins=100,nap=1us; see `qtopo list`)"},
     {O_PLACEMENT, "placement", NULL, 'p', "LIST", NAMES(QTP_NAME_PLACEMENT),
      "thread placements: os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3,6), or all "
      "(default all: those this machine cannot give become skipped cells, and so do those that "
@@ -244,6 +246,12 @@ int qtp_cli_check_name(enum qtp_cell_name_id axis, const char *where, const char
             return CLI_BAD(err, len, "%s: %s", where, msg);
         return 0;
     }
+    if (axis == QTP_NAME_WAIT) {
+        struct qtp_wait_spec spec;
+        if (qtp_wait_parse(v, &spec, msg, sizeof msg))
+            return CLI_BAD(err, len, "%s: %s", where, msg);
+        return 0;
+    }
     const char *names[64];
     size_t n = qtp_cli_axis_names(axis, names, 64);
     for (size_t i = 0; i < n; i++)
@@ -296,6 +304,17 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
             tok[have + 1 + m] = 0;
             *p += m + ((*p)[m] == ',');
         }
+    /* So do a wait strategy's parameters: KEY=VALUE items after a NAME:KEY=VALUE item. */
+    if (d->kind == K_NAMES && d->index == QTP_NAME_WAIT && strchr(tok, ':'))
+        while (**p && (size_t)(strchr(*p, '=') - *p) < strcspn(*p, ",:")) {
+            size_t m = strcspn(*p, ","), have = strlen(tok);
+            if (have + 1 + m >= cap)
+                return CLI_BAD(err, len, "%s: wait parameters too long in '%s'", where, s);
+            tok[have] = ',';
+            memcpy(tok + have + 1, *p, m);
+            tok[have + 1 + m] = 0;
+            *p += m + ((*p)[m] == ',');
+        }
     return 0;
 }
 
@@ -315,6 +334,13 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
             k = qtp_cli_axis_names(d->index, names, 64);
         else if (!rc)
             rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len);
+        char canon[QTP_CELL_NAME_MAX];
+        struct qtp_wait_spec spec;
+        if (!rc && k == 1 && d->index == QTP_NAME_WAIT && !qtp_wait_parse(tok, &spec, NULL, 0)) {
+            /* One spelling per strategy and constants: "phased:spin=5000ns" is "phased:spin=5us". */
+            qtp_wait_format(&spec, canon, sizeof canon);
+            names[0] = canon;
+        }
         for (size_t i = 0; !rc && i < k; i++) {
             if (l->n == QTP_AXIS_MAX)
                 return CLI_BAD(err, len, "%s: more than %d values", where, QTP_AXIS_MAX);

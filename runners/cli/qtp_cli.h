@@ -20,6 +20,7 @@
 
 #include "numa_mem.h"
 #include "qtp_record.h"
+#include "qtp_wait.h"
 
 struct json_t;
 struct qtp_machine;
@@ -108,6 +109,7 @@ struct qtp_cell {
     const struct qtp_topology_def *topo;
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
+    struct qtp_wait_params wait_params; /* its constants (wait_name spells those not default) */
     char wait_name[QTP_CELL_NAME_MAX];
     char placement[QTP_PLACE_MAX];
     char memory[QTP_CELL_NAME_MAX];

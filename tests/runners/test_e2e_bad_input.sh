@@ -39,7 +39,9 @@ snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat
 cases=$(cat <<'TABLE'
 unknown topology 'diamnd'|run -t diamnd -o out
 unknown queue kind 'ringg'|run -q ringg -o out
-unknown wait strategy 'sleeping'|run -w sleeping -o out
+wait strategy 'sleeping': unknown name 'sleeping'|run -w sleeping -o out
+phased|run -w phased:spin=5parsecs -o out
+phased|run -w block,phased:spin=5us,warp=3 -o out
 unknown placement|run -p os,spred -o out
 unknown memory policy|run -m remote -o out
 not a power of two|run --ring-size 1000 -o out
