@@ -71,6 +71,12 @@ int qtp_chart_cpu(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
     if (!rc && f)
         rc = qtp_chart_close(x, f, c->name, "dat");
     if (rc || !npts) {
+        /* Rows written before CPU time per event was recorded have none at all (NAN): for them
+         * the page is what it was before this chart existed. */
+        bool any_row = false;
+        for (size_t i = 0; i < r->nrows; i++)
+            any_row |= !isnan(r->rows[i].cpu.ns_per_event);
+        c->absent = !any_row;
         if (!rc)
             snprintf(c->why, sizeof c->why,
                      "no ok cell has its CPU time per event (rows written before it was "

@@ -82,6 +82,7 @@ struct qtp_rpt_chart {
     const char *name;  /* file stem: throughput, speedup, latency, placement, alloc, scaling, cpu */
     const char *title; /* heading on the page */
     bool drawn;
+    bool absent;        /* the results predate what it shows: not on the page at all */
     char caption[1024]; /* one sentence (drawn) */
     char why[512];      /* why it was left out (not drawn) */
     char note[512];     /* optional extra line (e.g. cells without a histogram) */

@@ -50,9 +50,13 @@ enum qtp_type {
  *   shape_label  set for a parameter that shapes the topology it applies to ("N=%u" of a fan-out);
  *                it is 0 in the cells of every topology it does not shape (see the expansion)
  *   flags        QTP_PARAM_ZERO_OFF: 0 means "not used", and the id leaves it out then;
+ *                QTP_PARAM_LATE (with ZERO_OFF): added after results were first written, so a
+ *                row without it reads as 0, and summary.csv has its column only when some cell
+ *                uses it (the summary of older results keeps its layout);
  *                QTP_PARAM_SHORT_ID: the run's table shows it by its id tag (n=20K)
  * Counts take K/M/G suffixes in the id and in the run's table (n1M, n=20K). */
-enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1 };
+enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1, QTP_PARAM_LATE = 1u << 2 };
+#define QTP_PARAM_NEW (QTP_PARAM_ZERO_OFF | QTP_PARAM_LATE)
 #define QTP_CELL_PARAMS(X)                                                                         \
     X(events, uint64_t, QTP_T_U64, "n", "events", "", NULL, QTP_PARAM_SHORT_ID)                    \
     X(warmup, uint64_t, QTP_T_U64, NULL, "warmup", "", NULL, 0)                                    \
@@ -63,7 +67,11 @@ enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1 };
     X(fanout, uint32_t, QTP_T_U32, "f", "fanout", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
     X(shards, uint32_t, QTP_T_U32, "s", "shards", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
     X(stages, uint32_t, QTP_T_U32, "l", "stages", "", "%u stages", QTP_PARAM_ZERO_OFF)             \
-    X(rate, double, QTP_T_REAL, "rate", "rate", "/s", NULL, QTP_PARAM_ZERO_OFF) /* 0: saturated */
+    X(rate, double, QTP_T_REAL, "rate", "rate", "/s", NULL, QTP_PARAM_ZERO_OFF) /* 0: saturated */ \
+    X(producers, uint32_t, QTP_T_U32, "P", "producers", "", "P=%u", QTP_PARAM_NEW)                 \
+    X(readers, uint32_t, QTP_T_U32, "M", "readers", "", "M=%u", QTP_PARAM_NEW)                     \
+    X(batch_max, uint32_t, QTP_T_U32, "bmax", "batch max", "", NULL,                               \
+      QTP_PARAM_NEW) /* not 0: each claim's size drawn from batch..batch_max (seeded) */
 
 #define QTP_X_MEMBER(name, ctype, ...) ctype name;
 #define QTP_X_ENUM(name, ...) QTP_PARAM_##name,

@@ -17,7 +17,9 @@
 const struct qtp_param_def qtp_params[QTP_NPARAMS] = {QTP_CELL_PARAMS(PARAM_DEF)};
 
 #define FIELD_OF(type_, n, t, f) {.name = #n, .type = t, .offset = offsetof(type_, n), .flags = f},
-#define PARAM_FIELD(n, ct, t, ...) FIELD_OF(struct qtp_cell_params, n, t, 0)
+/* A late parameter is optional on read: rows from before it existed did not use it. */
+#define PARAM_FIELD(n, ct, t, id, label, unit, shape, flags)                                       \
+    FIELD_OF(struct qtp_cell_params, n, t, (flags)&QTP_PARAM_LATE ? QTP_FIELD_OPTIONAL : 0)
 #define LATENCY_FIELD(n, ct, t, f) FIELD_OF(struct qtp_latency, n, t, f)
 #define ALLOC_FIELD(n, ct, t, f) FIELD_OF(struct qtp_alloc_stats, n, t, f)
 #define CPU_FIELD(n, ct, t, f) FIELD_OF(struct qtp_cpu_stats, n, t, f)

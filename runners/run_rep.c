@@ -136,6 +136,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .wait_params = c->wait ? &c->wait_params : NULL,
         .ring_size = c->params.ring_size,
         .batch = c->params.batch,
+        .batch_max = c->params.batch_max,
         .warmup = c->params.warmup,
         .events = c->params.events,
         .rate = c->params.rate,

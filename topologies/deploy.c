@@ -171,8 +171,13 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
 
 /* ---- the producers' and stages' common parts ---- */
 
-void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc)
+void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned producer)
 {
+    /* splitmix64 of (seed, producer): never 0, which xorshift would keep forever. */
+    uint64_t z = d->cfg.seed + 0x9E3779B97F4A7C15ULL * (producer + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    pc->claims = (z ^ (z >> 31)) | 1;
     pc->on = d->cfg.rate > 0;
     pc->t0 = 0;
     pc->ns_per_event = 0;
@@ -337,6 +342,11 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
     if (cfg->batch > cfg->ring_size)
         return fail(err, len, "batch %u exceeds the ring size %u (accepted: 1..ring size)",
                     cfg->batch, cfg->ring_size);
+    if (cfg->batch_max && (cfg->batch_max <= cfg->batch || cfg->batch_max > cfg->ring_size))
+        return fail(err, len,
+                    "batch range %u-%u is backwards or exceeds the ring size %u (accepted: "
+                    "batch < batch_max <= ring size, or batch_max 0)",
+                    cfg->batch, cfg->batch_max, cfg->ring_size);
     if (cfg->warmup > (1ULL << 60) || cfg->events > (1ULL << 60))
         return fail(err, len, "event count too large (accepted: up to 2^60)");
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)
@@ -400,6 +410,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->kind = qtp_queue_kind_find(cfg->queue);
     d->be = d->kind->backend;
     d->batch = cfg->batch ? cfg->batch : 1;
+    d->batch_span = cfg->batch_max ? cfg->batch_max - d->batch + 1 : 0;
     d->total = cfg->warmup + cfg->events;
     d->nthreads = d->t->nthreads;
     atomic_init(&d->halted, false);

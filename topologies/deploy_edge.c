@@ -63,7 +63,7 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
     const struct qtp_graph *g = d->g;
     struct qtp_event *ev = es->prod[p].buf;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, p);
     /* The producers' out-edges: the roots' in-edges from NO_INST. */
     struct edge *outs[QTP_TOPO_MAX_INSTANCES];
     unsigned nout = 0;
@@ -100,7 +100,7 @@ static void edge_pingpong(struct qtp_deploy *d)
     void *ping = es->ei[0].in[0]->q, *pong = es->ei[0].out[0]->q;
     struct qtp_event *ev = es->prod[0].buf;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, 0);
     const int64_t warm = (int64_t)d->cfg.warmup;
     bool stop = false;
     uint32_t n;
@@ -242,9 +242,10 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
 
 static int edge_check(const struct qtp_deploy_config *cfg, char *err, size_t len)
 {
-    if (cfg->topo->pingpong && cfg->batch > PINGPONG_MAX_BATCH) {
+    uint32_t most = cfg->batch_max > cfg->batch ? cfg->batch_max : cfg->batch;
+    if (cfg->topo->pingpong && most > PINGPONG_MAX_BATCH) {
         snprintf(err, len, "pingpong over per-edge queues keeps at most %d in flight (batch %u)",
-                 PINGPONG_MAX_BATCH, cfg->batch);
+                 PINGPONG_MAX_BATCH, most);
         return EINVAL;
     }
     return 0;

@@ -271,7 +271,8 @@ struct qtp_deploy {
     const struct qtp_deploy_backend *be;
     void *bs; /* the backend's state */
     uint32_t batch;
-    uint64_t total; /* warmup + events, per producer */
+    uint32_t batch_span; /* random claims: batch..batch + span - 1 (cfg.batch_max); 0: fixed */
+    uint64_t total;      /* warmup + events, per producer */
     unsigned nthreads;
     struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
 
@@ -309,12 +310,22 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *
 
 void qtp__window_start(struct qtp_deploy *d);
 
-/* Events in the producer's next batch from position next: the batch size, cut short at the end
- * and at the warm-up boundary (the window opens exactly before the first measured event). */
-static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t next)
+/* Events in the producer's next batch from position next: the batch size (or, for random
+ * claims, the next size its generator draws), cut short at the end and at the warm-up boundary
+ * (the window opens exactly before the first measured event). */
+static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t *rng, uint64_t next)
 {
-    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : d->total;
-    return (uint32_t)(end - next < d->batch ? end - next : d->batch);
+    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : d->total, want = d->batch;
+    if (d->batch_span) {
+        /* xorshift64*: cheap, and the same sizes for the same seed and producer every rep. */
+        uint64_t x = *rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        *rng = x;
+        want += ((x * 0x2545F4914F6CDD1DULL) >> 32) % d->batch_span;
+    }
+    return (uint32_t)(end - next < want ? end - next : want);
 }
 
 static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, unsigned p,
@@ -334,12 +345,14 @@ static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, u
     }
 }
 
+/* A producer's batch loop: its pacing, and the generator of its claim sizes. */
 struct qtp__pacer {
     bool on;
     uint64_t t0; /* ticks at start */
     double ns_per_event;
+    uint64_t claims; /* random claims: the generator's state, from the seed and the producer */
 };
-void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc);
+void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned producer);
 /* Intended send time of the k-th event of this producer (paced mode). */
 static inline uint64_t qtp__pacer_at(const struct qtp__pacer *pc, uint64_t k)
 {
@@ -350,10 +363,10 @@ bool qtp__pacer_wait(struct qtp_deploy *d, const struct qtp__pacer *pc, uint64_t
 
 /* The start of every producer's batch at position next: its size (*n), paced, the window opened
  * if it holds the first measured event. false when halted while pacing. */
-static inline bool qtp__batch_begin(struct qtp_deploy *d, const struct qtp__pacer *pc,
-                                    uint64_t next, uint32_t *n)
+static inline bool qtp__batch_begin(struct qtp_deploy *d, struct qtp__pacer *pc, uint64_t next,
+                                    uint32_t *n)
 {
-    *n = qtp__batch_at(d, next);
+    *n = qtp__batch_at(d, &pc->claims, next);
     if (pc->on && !qtp__pacer_wait(d, pc, next + *n - 1))
         return false;
     if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)

@@ -302,7 +302,7 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
     struct ring_state *rs = d->bs;
     struct qtp_ring *ring = rs->ring;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, p);
     /* Saturated and recording: stamp groups (one producer: claims that went straight through
      * share a clock read; several producers claim by CAS, so each claim reads the clock). */
     const bool stamps = d->cfg.record_latency && !pc.on;
@@ -350,7 +350,7 @@ static void ring_pingpong(struct qtp_deploy *d)
     c.own = -1;
     c.anc = echo->gi->vis;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, 0);
     const bool lat = d->cfg.record_latency;
     const int64_t warm = (int64_t)d->cfg.warmup;
     int64_t pong_next = 0;

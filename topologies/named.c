@@ -22,6 +22,10 @@ static const struct param {
      "branches"},
     {QTP_PARAM_SHARDS, "shards", offsetof(struct qtp_topo_params, shards), 2, 32, true, "copies"},
     {QTP_PARAM_STAGES, "stages", offsetof(struct qtp_topo_params, stages), 3, 32, false, "stages"},
+    {QTP_PARAM_PRODUCERS, "producers", offsetof(struct qtp_topo_params, producers), 4,
+     QTP_TOPO_MAX_PRODUCERS, false, "publishers"},
+    {QTP_PARAM_READERS, "readers", offsetof(struct qtp_topo_params, readers), 6, 16, false,
+     "readers"},
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -158,7 +162,7 @@ static int expand(const char *tpl, const struct qtp_topo_params *p, char *buf, s
 
 /* ---- the registry ---- */
 
-enum { UNICAST, PIPELINE, FANOUT, DIAMOND, SHARD, SEQUENCER, PINGPONG };
+enum { UNICAST, PIPELINE, FANOUT, DIAMOND, SHARD, SEQUENCER, PINGPONG, BROKER };
 
 /* The function-pointer face of the registry: one per row, each building its own row. */
 #define BUILDER(row)                                                                               \
@@ -173,6 +177,7 @@ BUILDER(DIAMOND)
 BUILDER(SHARD)
 BUILDER(SEQUENCER)
 BUILDER(PINGPONG)
+BUILDER(BROKER)
 
 const struct qtp_topology_def qtp_topologies[] = {
     [UNICAST] = {"unicast", "one producer, one consumer", "stage(name=c1)",
@@ -213,6 +218,15 @@ const struct qtp_topology_def qtp_topologies[] = {
                   "batch on pong before sending the next. per-edge: two queues, same loop. "
                   "Latency is the round trip.",
                   build_PINGPONG},
+    /* Seed 002's n-m multicast broker: publishers of disjoint streams, every reader sees all. */
+    [BROKER] = {"broker",
+                "P publishers into M readers, every reader sees every event of every publisher "
+                "(--producers P, --readers M)",
+                "topo(fanout(stage(name=r{i})*{readers}), producers={producers})",
+                "ring: multi-producer ring (CAS claim, per-slot availability), every ri waits on "
+                "the cursor; producers gated on every ri. per-edge: every producer copies each "
+                "event into M queues, one per ri (each queue shared by the P producers).",
+                build_BROKER},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -113,6 +113,8 @@ struct qtp_deploy_config {
     uint32_t batch;                  /* producer claim size (ring) / events per push burst;
                                         1..ring_size, 0: 1; pingpong: events in flight (per-edge
                                         queues: at most 64) */
+    uint32_t batch_max;              /* not 0: each claim's size is drawn from batch..batch_max
+                                        (seeded by seed and the producer: reproducible) */
     uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
                                         sequence (qtp_processor max_batch); 0: all available */
     uint64_t warmup;                 /* events before the measured window (per producer) */

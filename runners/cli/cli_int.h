@@ -22,6 +22,8 @@
 #define DEFAULT_FANOUT 3 /* the topology builders' defaults (qtp_topo.h) */
 #define DEFAULT_SHARDS 2
 #define DEFAULT_STAGES 3
+#define DEFAULT_PRODUCERS 4 /* the broker's: seed 002's 4 publishers and 6 readers */
+#define DEFAULT_READERS 6
 #define DEFAULT_TIMEOUT_S 30
 
 /* One line into err, and the exit status of bad input. */
@@ -55,11 +57,14 @@ enum opt_id {
     O_WARMUP,
     O_RING_SIZE,
     O_BATCH,
+    O_BATCH_MAX,
     O_PAYLOAD,
     O_WORK,
     O_FANOUT,
     O_SHARDS,
     O_STAGES,
+    O_PRODUCERS,
+    O_READERS,
     O_RATE,
     O_TIMEOUT,
     O_OVERSUBSCRIBE,

@@ -57,6 +57,21 @@ int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach,
                                "--batch %" PRIu64 " is larger than --ring-size %" PRIu64
                                " (accepted: a batch of 1 to the ring size)",
                                batch->v[i], ring->v[j]);
+    const struct qtp_numlist *bmax = &m->params[QTP_PARAM_batch_max];
+    for (unsigned i = 0; i < bmax->n; i++) {
+        for (unsigned j = 0; bmax->v[i] && j < ring->n; j++)
+            if (bmax->v[i] > ring->v[j])
+                return CLI_BAD(err, errlen,
+                               "--batch range up to %" PRIu64 " is larger than --ring-size %" PRIu64
+                               " (accepted: claims of 1 to the ring size)",
+                               bmax->v[i], ring->v[j]);
+        for (unsigned j = 0; bmax->v[i] && j < batch->n; j++)
+            if (bmax->v[i] <= batch->v[j])
+                return CLI_BAD(err, errlen,
+                               "--batch-max %" PRIu64 " is not above --batch %" PRIu64
+                               " (accepted: 0, or above every --batch)",
+                               bmax->v[i], batch->v[j]);
+    }
     static const struct {
         enum qtp_cell_name_id axis;
         const char *flag;
@@ -82,6 +97,8 @@ static void topo_params_of(const struct qtp_cell_params *c, struct qtp_topo_para
     p->fanout = c->fanout;
     p->shards = c->shards;
     p->stages = c->stages;
+    p->producers = c->producers;
+    p->readers = c->readers;
     p->work_ns = c->work_ns;
     p->payload = c->payload;
 }
@@ -92,7 +109,7 @@ void qtp_cell_topo_params(const struct qtp_cell *c, struct qtp_topo_params *p)
 }
 
 /* Does parameter k (one with a shape label) change topology t's shape? Asked of the builder
- * itself, with the defaults and with k doubled, so a new topology in the registry needs no table
+ * itself, with the defaults and with k doubled (or halved), so a new topology in the registry needs no table
  * here. */
 static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
 {
@@ -101,7 +118,8 @@ static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
         if (qtp_cli_opts[i].kind == K_PARAM && qtp_params[qtp_cli_opts[i].index].shape_label)
             qtp_param_set(&ca, &qtp_params[qtp_cli_opts[i].index], qtp_cli_opts[i].dflt);
     struct qtp_cell_params cb = ca;
-    qtp_param_set(&cb, &qtp_params[k], 2 * qtp_param_u64(&ca, &qtp_params[k]));
+    uint64_t dflt = qtp_param_u64(&ca, &qtp_params[k]);
+    qtp_param_set(&cb, &qtp_params[k], 2 * dflt);
     struct qtp_topo_params a, b;
     topo_params_of(&ca, &a);
     topo_params_of(&cb, &b);
@@ -109,8 +127,13 @@ static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
     if (t->build(&a, &ta))
         return false;
     if (t->build(&b, &tb)) {
-        qtp_topology_fini(&ta);
-        return false;
+        /* The default is the largest value (the broker's 4 producers): ask with half of it. */
+        qtp_param_set(&cb, &qtp_params[k], dflt / 2);
+        topo_params_of(&cb, &b);
+        if (dflt < 2 || t->build(&b, &tb)) {
+            qtp_topology_fini(&ta);
+            return false;
+        }
     }
     enum { DESCRIBE_MAX = 16384 };
     char *da = malloc(DESCRIBE_MAX), *db = malloc(DESCRIBE_MAX);

@@ -28,7 +28,8 @@
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
 const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
-     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, or all (default "
+     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, broker, or all "
+     "(default "
      "all; see `qtopo list`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
      "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
@@ -59,7 +60,11 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_BATCH, "batch", NULL, 0, "N",
      PARAM(QTP_PARAM_batch, F_BINARY, 1, 65536, DEFAULT_BATCH, DEFAULT_BATCH),
      "producer claim size (ring) or events per push burst, at most --ring-size (default " QTP_STR(
-         DEFAULT_BATCH) ")"},
+         DEFAULT_BATCH) "); a range A-B (e.g. 1-64) draws each claim's size from A..B with a "
+                        "generator seeded by --seed and the producer (the rep is reproducible)"},
+    {O_BATCH_MAX, "batch-max", NULL, 0, "N",
+     PARAM(QTP_PARAM_batch_max, F_BINARY, 0, 65536, 0, 0),
+     "the top of a --batch range (default 0: every claim is --batch); --batch A-B sets it"},
     {O_PAYLOAD, "payload", NULL, 0, "BYTES",
      PARAM(QTP_PARAM_payload, F_BINARY | F_PAYLOAD, 8, 4096, 0, 0),
      "payload bytes per event (default 0)"},
@@ -74,6 +79,13 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_STAGES, "stages", NULL, 0, "N",
      PARAM(QTP_PARAM_stages, F_PLAIN, 1, 32, DEFAULT_STAGES, DEFAULT_STAGES),
      "length of the pipeline topology (default " QTP_STR(DEFAULT_STAGES) ")"},
+    {O_PRODUCERS, "producers", NULL, 0, "N",
+     PARAM(QTP_PARAM_producers, F_PLAIN, 1, 4, DEFAULT_PRODUCERS, DEFAULT_PRODUCERS),
+     "publishers of the broker topology (default " QTP_STR(DEFAULT_PRODUCERS) ")"},
+    {O_READERS, "readers", NULL, 0, "N",
+     PARAM(QTP_PARAM_readers, F_PLAIN, 1, 16, DEFAULT_READERS, DEFAULT_READERS),
+     "readers of the broker topology, each sees every event (default " QTP_STR(
+         DEFAULT_READERS) ")"},
     {O_RATE, "rate", NULL, 0, "N/s", PARAM(QTP_PARAM_rate, F_RATE, 0, 1000000000, 0, 0),
      "paced mode: events offered per second; latency is taken from each event's intended send time "
      "(default 0: saturated)"},
@@ -372,6 +384,40 @@ static int add_counts(const struct opt_def *d, struct qtp_numlist *l, const char
     return 0;
 }
 
+/* --batch A-B: claims of A..B events (batch A, batch_max B), the one value of --batch then. */
+static int batch_range(struct qtp_matrix *m, const char *where, const char *s, char *err,
+                       size_t len)
+{
+    const struct opt_def *lo_def = &qtp_cli_opts[O_BATCH], *hi_def = &qtp_cli_opts[O_BATCH_MAX];
+    const char *dash = strchr(s, '-');
+    char lo_text[32];
+    size_t n = (size_t)(dash - s);
+    uint64_t lo, hi;
+    if (n == 0 || n >= sizeof lo_text || strchr(s, ','))
+        return CLI_BAD(err, len,
+                       "%s: bad range '%s' (accepted: a list of counts, or one range A-B with "
+                       "1 <= A < B <= %" PRIu64 ")",
+                       where, s, hi_def->max);
+    memcpy(lo_text, s, n);
+    lo_text[n] = 0;
+    int rc = parse_value(lo_def, where, lo_text, &lo, err, len);
+    if (!rc)
+        rc = parse_value(lo_def, where, dash + 1, &hi, err, len);
+    if (rc)
+        return rc;
+    if (hi <= lo)
+        return CLI_BAD(err, len,
+                       "%s: range %s is empty or backwards (accepted: A-B with 1 <= A < B <= "
+                       "%" PRIu64 ")",
+                       where, s, hi_def->max);
+    m->params[QTP_PARAM_batch].n = 0;
+    qtp_cli_numlist_add(&m->params[QTP_PARAM_batch], lo);
+    m->params[QTP_PARAM_batch_max].n = 0;
+    qtp_cli_numlist_add(&m->params[QTP_PARAM_batch_max], hi);
+    m->given |= 1ull << O_BATCH_MAX;
+    return 0;
+}
+
 int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char *where,
                        const char *s, bool append, char *err, size_t len)
 {
@@ -387,7 +433,9 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
     case K_PARAM:
         if (!append || d->flags & F_SCALAR)
             m->params[d->index].n = 0;
-        if (d->flags & F_SCALAR && !(rc = parse_value(d, where, s, &v, err, len)))
+        if (d->id == O_BATCH && strchr(s, '-'))
+            rc = batch_range(m, where, s, err, len);
+        else if (d->flags & F_SCALAR && !(rc = parse_value(d, where, s, &v, err, len)))
             qtp_cli_numlist_add(&m->params[d->index], v);
         else if (!(d->flags & F_SCALAR))
             rc = add_counts(d, &m->params[d->index], where, s, err, len);
