@@ -171,6 +171,7 @@ struct qtp_rep_record {
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
+    char opt_out[256]; /* the cell's opt-out plan ("" none; qtp_deploy.h), part of its id */
 };
 
 /* ---- the row table ---- */
@@ -216,6 +217,11 @@ int qtp_status_parse(const char *name, enum qtp_status *out);
  * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p);
+
+/* Append ".<tag><value>" to the id in buf, value made filename-safe as the names are: how a cell
+ * coordinate that is neither a name nor a parameter (the opt-out plan, ".oreader~3A2~4030~25")
+ * joins the id. 0, or ENAMETOOLONG. */
+int qtp_cell_id_append(char *buf, size_t len, const char *tag, const char *value);
 
 /* ---- labels: the parameters in words ---- */
 /* The parameters that shape the row's topology: "N=3", "4 stages", "" for none. */

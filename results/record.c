@@ -90,6 +90,11 @@ const struct qtp_field qtp_row_fields[] = {
      .offset = offsetof(ROW, hist_file),
      .size = sizeof(((ROW *)0)->hist_file),
      .flags = QTP_FIELD_NULL_EMPTY},
+    {.name = "opt_out",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, opt_out),
+     .size = sizeof(((ROW *)0)->opt_out),
+     .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
     {NULL},
 };
 
@@ -283,6 +288,16 @@ int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, 
     return b.overflow ? ENAMETOOLONG : 0;
 }
 
+int qtp_cell_id_append(char *buf, size_t len, const char *tag, const char *value)
+{
+    size_t used = strnlen(buf, len);
+    struct sbuf b = {buf, len, used, used >= len};
+    sb_putc(&b, '.');
+    sb_puts(&b, tag);
+    sb_name(&b, value);
+    return b.overflow ? ENAMETOOLONG : 0;
+}
+
 /* ---- labels ---- */
 
 static void sb_sep(struct sbuf *b)
@@ -375,4 +390,6 @@ void qtp_cell_key(const struct qtp_rep_record *r, const bool skip_name[QTP_NCELL
         else
             sb_printf(&b, "%" PRIu64 "|", qtp_param_u64(&r->params, d));
     }
+    if (r->opt_out[0]) /* left out when none: the keys of older rows stay what they were */
+        sb_printf(&b, "o=%s|", r->opt_out);
 }

@@ -103,6 +103,7 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     qtp_fmt(r->placement, sizeof r->placement, "%s", c->placement);
     qtp_fmt(r->memory, sizeof r->memory, "%s", c->memory);
     r->params = c->params;
+    qtp_fmt(r->opt_out, sizeof r->opt_out, "%s", c->opt_out_text);
     r->rep = rep;
     r->oversubscribed = c->oversubscribed;
     r->throughput_eps = NAN; /* a failed or skipped rep has no numbers (written as null) */
@@ -141,6 +142,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .events = c->params.events,
         .rate = c->params.rate,
         .seed = c->seed,
+        .opt_out = &c->opt_out,
         .record_latency = !c->no_latency,
         .on_thread_start = on_thread_start,
         .on_window = on_window,

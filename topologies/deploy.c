@@ -178,6 +178,7 @@ void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned produ
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     pc->claims = (z ^ (z >> 31)) | 1;
+    pc->stop = producer < QTP_TOPO_MAX_PRODUCERS ? d->stop_after[producer] : d->total;
     pc->on = d->cfg.rate > 0;
     pc->t0 = 0;
     pc->ns_per_event = 0;
@@ -352,6 +353,14 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)
         return fail(err, len, "rate %g out of range (accepted: 0 or up to 1e12 events/s)",
                     cfg->rate);
+    for (unsigned o = 0; cfg->opt_out && o < cfg->opt_out->n; o++) {
+        /* Checked against this topology: the caller may have checked only the syntax. */
+        const struct qtp_opt_out_item *it = &cfg->opt_out->item[o];
+        unsigned most = it->producer ? t->producers : t->nterminals;
+        if (it->index < 1 || it->index > most || it->pct > 100 || t->pingpong)
+            return fail(err, len, "opt-out %s:%u@%u%% does not fit %s (accepted: index 1..%u)",
+                        it->producer ? "producer" : "reader", it->index, it->pct, t->name, most);
+    }
     if (cfg->stall_stage < 0 || (unsigned)cfg->stall_stage > t->nfields)
         return fail(err, len, "stall stage %d out of range 0..%u", cfg->stall_stage, t->nfields);
     if (cfg->fault_stage < 0 || (unsigned)cfg->fault_stage > t->nfields)
@@ -412,6 +421,15 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->batch = cfg->batch ? cfg->batch : 1;
     d->batch_span = cfg->batch_max ? cfg->batch_max - d->batch + 1 : 0;
     d->total = cfg->warmup + cfg->events;
+    if (cfg->opt_out)
+        d->plan = *cfg->opt_out;
+    d->cfg.opt_out = &d->plan;
+    d->opting = d->plan.n > 0;
+    for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
+        d->stop_after[p] = d->total;
+    for (unsigned k = 0; k < d->plan.n; k++)
+        if (d->plan.item[k].producer)
+            d->stop_after[d->plan.item[k].index - 1] = d->total * d->plan.item[k].pct / 100;
     d->nthreads = d->t->nthreads;
     atomic_init(&d->halted, false);
     atomic_init(&d->broken, false);
@@ -444,10 +462,27 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
         struct qtp__term *ts = &ir->ts;
         for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
             ts->acc.next[p] = ir->gi->res;
-        ts->expected = part_count(ir->gi->mod, ir->gi->res, d->total) * d->t->producers;
+        uint64_t warm = 0;
+        ts->expected = 0;
+        for (unsigned p = 0; p < d->t->producers; p++) {
+            uint64_t s = d->stop_after[p];
+            ts->expected += part_count(ir->gi->mod, ir->gi->res, s);
+            warm += part_count(ir->gi->mod, ir->gi->res, s < cfg->warmup ? s : cfg->warmup);
+        }
+        for (unsigned k = 0; k < d->plan.n; k++) {
+            const struct qtp_opt_out_item *it = &d->plan.item[k];
+            uint64_t share = d->total * d->t->producers * it->pct / 100;
+            /* A share of everything it would see, or more, is no leaving at all. */
+            if (!it->producer && it->index == (unsigned)ir->gi->terminal + 1 &&
+                share < ts->expected) {
+                ir->leaves = true;
+                ir->leave_after = share;
+                ts->expected = share;
+                ir->slow = true;
+            }
+        }
         /* Only terminals that own measured positions close the window. */
-        ts->live = part_count(ir->gi->mod, ir->gi->res, d->total) >
-                   part_count(ir->gi->mod, ir->gi->res, cfg->warmup);
+        ts->live = ts->expected > warm;
         ts->done = !ts->live;
         live_terms += ts->live;
         /* Pingpong's producer checks the echo's events when they come back. */
@@ -497,19 +532,33 @@ void qtp_deploy_halt(struct qtp_deploy *d)
     d->be->halt(d);
 }
 
-/* Positions every terminal has passed (the slowest terminal's progress). */
+/* Events every producer publishes, and of them the warm-up (all producers). */
+static uint64_t published(const struct qtp_deploy *d, bool warm_only)
+{
+    uint64_t n = 0;
+    for (unsigned p = 0; p < d->t->producers; p++) {
+        uint64_t s = d->stop_after[p];
+        n += warm_only && s > d->cfg.warmup ? d->cfg.warmup : s;
+    }
+    return n;
+}
+
+/* Positions every terminal that stays has passed (the slowest one's progress). */
 static uint64_t done_positions(struct qtp_deploy *d)
 {
     const struct qtp_graph *g = d->g;
     uint64_t done = UINT64_MAX;
     for (unsigned k = 0; k < g->nterms; k++) {
+        if (d->inst[g->terms[k]].leaves)
+            continue;
         uint64_t v = d->t->pingpong ? atomic_load_explicit(&d->back, memory_order_relaxed)
                                     : d->be->done(d, g->terms[k]);
         if (v < done)
             done = v;
     }
     /* A terminal's next owned position may lie past the end. */
-    return done > d->total * d->t->producers ? d->total * d->t->producers : done;
+    uint64_t all = published(d, false);
+    return done > all ? all : done;
 }
 
 void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p)
@@ -583,7 +632,7 @@ static void collect(struct qtp_deploy *d, struct qtp_deploy_result *res)
         tt->first_ns = ir->ts.first_ns;
         tt->last_ns = ir->ts.last_ns;
     }
-    uint64_t done = done_positions(d), warm = d->cfg.warmup * P;
+    uint64_t done = done_positions(d), warm = published(d, true);
     res->events = done > warm ? done - warm : 0;
     if (res->events > d->cfg.events * P)
         res->events = d->cfg.events * P;
@@ -594,6 +643,45 @@ static void collect(struct qtp_deploy *d, struct qtp_deploy_result *res)
         res->window_end_ns = t1;
     }
     res->stamp = d->stamp;
+}
+
+/* The check of a run with opt-outs: the model with each producer's events up to where it
+ * stopped is what a terminal that stays must have seen; a terminal that left must have seen
+ * exactly its share, each producer's stream up to some point, so its model is the one of those
+ * prefixes (the inline check has already held every event to per-producer order). */
+static bool check_plan(struct qtp_deploy *d, char *reason, size_t len)
+{
+    const struct qtp_graph *g = d->g;
+    struct qtp_expect *want = malloc(sizeof *want), *pre = malloc(sizeof *pre);
+    bool ok = want && pre;
+    if (!ok)
+        snprintf(reason, len, "the model: out of memory");
+    if (ok)
+        qtp_model_run_counts(d->t, d->cfg.seed, d->stop_after, want);
+    for (unsigned k = 0; ok && k < g->nterms; k++) {
+        const struct qtp__inst *ir = &d->inst[g->terms[k]];
+        if (!ir->leaves)
+            continue;
+        const struct qtp_expect_term *got = &d->got->term[k];
+        uint64_t sum = 0, counts[QTP_TOPO_MAX_PRODUCERS] = {0};
+        for (unsigned p = 0; p < d->t->producers; p++) {
+            counts[p] = got->count[p] < d->stop_after[p] ? got->count[p] : d->stop_after[p];
+            sum += got->count[p];
+        }
+        if (sum != ir->leave_after) {
+            snprintf(reason, len, "terminal %s left after %" PRIu64 " events, its share is %" PRIu64,
+                     ir->gi->role, sum, ir->leave_after);
+            ok = false;
+            break;
+        }
+        qtp_model_run_counts(d->t, d->cfg.seed, counts, pre);
+        want->term[k] = pre->term[k];
+    }
+    if (ok)
+        ok = qtp_expect_check(d->t, want, d->got, reason, len);
+    free(want);
+    free(pre);
+    return ok;
 }
 
 int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
@@ -644,6 +732,10 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         snprintf(res->reason, sizeof(res->reason), "halted (forced stop) at %.400s", pr.text);
         return ECANCELED;
     }
+    if (d->opting) {
+        res->verified = check_plan(d, res->reason, sizeof(res->reason));
+        goto window;
+    }
     const struct qtp_deploy_model *m = d->cfg.model;
     if (!m) {
         rc = qtp_deploy_model_create(&d->own_model, d->t, d->cfg.seed, d->total, NULL);
@@ -654,6 +746,7 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         m = d->own_model;
     }
     res->verified = qtp_expect_check(d->t, &m->e, d->got, res->reason, sizeof(res->reason));
+window:;
     char why[sizeof(res->reason)] = "";
     res->window_ok = window_check(d, res, why, sizeof(why));
     if (res->verified && !res->window_ok) {

@@ -71,15 +71,23 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
         outs[nout++] = es->ei[g->roots[r]].in[0];
     bool stop = false;
     uint32_t n;
-    for (uint64_t next = 0; next < d->total && !stop && qtp__batch_begin(d, &pc, next, &n);) {
+    for (uint64_t next = 0; next < pc.stop && !stop && qtp__batch_begin(d, &pc, next, &n);) {
         uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
         uint32_t k = 0;
         for (; k < n && !stop; k++) {
             uint64_t s = next + k;
             qtp__fill(d, ev, p, (int64_t)s, qtp__stamp(d, &pc, s, bt));
-            for (unsigned j = 0; j < nout && !stop; j++)
-                if (qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s))
-                    stop = ops->push(outs[j]->q, ev) != 0;
+            for (unsigned j = 0; j < nout && !stop; j++) {
+                if (!qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s) ||
+                    ops->push(outs[j]->q, ev) == 0)
+                    continue;
+                /* Closed: by a forced stop (halted first), or by a reader that opted out, whose
+                 * queue this producer stops copying into. */
+                if (qtp__halted(d) || !d->opting)
+                    stop = true;
+                else
+                    outs[j--] = outs[--nout];
+            }
         }
         next += stop ? k - 1 : k;
         atomic_store_explicit(&es->prod[p].sent, next, memory_order_relaxed);
@@ -188,6 +196,9 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
     const uint64_t mpos = d->cfg.warmup * d->t->producers;
     for (uint64_t k = 0;; k++) {
         uint64_t pos = gi->res + (uint64_t)gi->mod * k;
+        /* Opt-out: its share is done; closing its input (below) tells the producers. */
+        if (ir->leaves && ir->handled == ir->leave_after)
+            break;
         if (edge_inputs(d, ei, pos))
             break;
         struct qtp_event *ev = ei->buf;

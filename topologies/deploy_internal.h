@@ -255,8 +255,10 @@ struct qtp__inst {
     const struct qtp_ginst *gi;
     const struct qtp_gstage *gs;
     struct qtp__chk chk;
-    bool stall, slow;               /* slow: stall, work or sleep: the generic loop */
-    uint64_t handled;               /* events handled (stall) */
+    bool stall, slow;               /* slow: stall, work, sleep or leave: the generic loop */
+    uint64_t handled;               /* events handled (stall, leave) */
+    bool leaves;                    /* opt-out: it leaves ... */
+    uint64_t leave_after;           /* ... once it has handled this many events */
     uint64_t batches, batch_events; /* batching figures (measured part) */
     struct qtp__term *term;         /* &ts when this thread checks a terminal's events, else NULL */
     struct qtp__term ts;
@@ -273,6 +275,9 @@ struct qtp_deploy {
     uint32_t batch;
     uint32_t batch_span; /* random claims: batch..batch + span - 1 (cfg.batch_max); 0: fixed */
     uint64_t total;      /* warmup + events, per producer */
+    uint64_t stop_after[QTP_TOPO_MAX_PRODUCERS]; /* events each producer publishes (opt-out) */
+    bool opting;                                 /* the plan has opt-outs */
+    struct qtp_opt_out plan;                     /* cfg.opt_out points here */
     unsigned nthreads;
     struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
 
@@ -310,12 +315,25 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *
 
 void qtp__window_start(struct qtp_deploy *d);
 
+/* A producer's batch loop: its pacing, and the generator of its claim sizes. */
+struct qtp__pacer {
+    bool on;
+    uint64_t t0; /* ticks at start */
+    double ns_per_event;
+    uint64_t claims; /* random claims: the generator's state, from the seed and the producer */
+    uint64_t stop;   /* events it publishes: warmup + events, or fewer when it opts out */
+};
+
 /* Events in the producer's next batch from position next: the batch size (or, for random
  * claims, the next size its generator draws), cut short at the end and at the warm-up boundary
  * (the window opens exactly before the first measured event). */
-static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t *rng, uint64_t next)
+static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, struct qtp__pacer *pc,
+                                     uint64_t next)
 {
-    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : d->total, want = d->batch;
+    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : pc->stop, want = d->batch;
+    uint64_t *rng = &pc->claims;
+    if (end > pc->stop)
+        end = pc->stop;
     if (d->batch_span) {
         /* xorshift64*: cheap, and the same sizes for the same seed and producer every rep. */
         uint64_t x = *rng;
@@ -345,13 +363,6 @@ static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, u
     }
 }
 
-/* A producer's batch loop: its pacing, and the generator of its claim sizes. */
-struct qtp__pacer {
-    bool on;
-    uint64_t t0; /* ticks at start */
-    double ns_per_event;
-    uint64_t claims; /* random claims: the generator's state, from the seed and the producer */
-};
 void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned producer);
 /* Intended send time of the k-th event of this producer (paced mode). */
 static inline uint64_t qtp__pacer_at(const struct qtp__pacer *pc, uint64_t k)
@@ -366,7 +377,7 @@ bool qtp__pacer_wait(struct qtp_deploy *d, const struct qtp__pacer *pc, uint64_t
 static inline bool qtp__batch_begin(struct qtp_deploy *d, struct qtp__pacer *pc, uint64_t next,
                                     uint32_t *n)
 {
-    *n = qtp__batch_at(d, &pc->claims, next);
+    *n = qtp__batch_at(d, pc, next);
     if (pc->on && !qtp__pacer_wait(d, pc, next + *n - 1))
         return false;
     if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)

@@ -99,6 +99,14 @@ ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, 
         ir->handled++;
         if (!qtp__stage_work(ir))
             return ECANCELED;
+        if (ir->leaves && ir->handled == ir->leave_after) {
+            /* Opt-out: its share is done (its terminal counts down when the batch ends, seen ==
+             * expected); the producers stop waiting for it. R1 (qtp_seq_set) before the
+             * removal: nothing depends on a terminal, this only keeps its progress honest. */
+            qtp_seq_set(&ri->proc.seq, pos);
+            qtp_ring_remove_gating(ri->ring, &ri->proc.seq);
+            return ECANCELED;
+        }
     }
     return 0;
 }
@@ -234,7 +242,14 @@ static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
 static void ring_stage(struct qtp_deploy *d, unsigned i)
 {
     struct ring_state *rs = d->bs;
-    (void)qtp_processor_run(&rs->ri[i].proc);
+    struct ring_inst *ri = &rs->ri[i];
+    if (ri->ci->leaves && ri->ci->leave_after == 0) {
+        /* Opt-out at 0%: it leaves before it reads a slot. */
+        qtp_ring_remove_gating(ri->ring, &ri->proc.seq);
+        return;
+    }
+    /* Its end: drained after a graceful halt, stopped by a forced one, or its opt-out. */
+    (void)qtp_processor_run(&ri->proc);
 }
 
 /* ---- producers ---- */
@@ -309,7 +324,7 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
     const bool group = stamps && d->t->producers == 1;
     struct stamper st = {0};
     uint32_t n;
-    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
+    for (uint64_t next = 0; next < pc.stop && qtp__batch_begin(d, &pc, next, &n);) {
         int64_t hi;
         if (!group) {
             if (qtp_ring_claim(ring, n, &hi))

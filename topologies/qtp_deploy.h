@@ -101,6 +101,32 @@ typedef void (*qtp_thread_start_fn)(void *ctx, unsigned index, const char *role)
  * and once when the last measured event has left its last stage (any thread). */
 typedef void (*qtp_window_fn)(void *ctx, bool start);
 
+/* Opt-outs (seed 002: "readers and publishers can opt out at any time, without affecting the
+ * ones that stay"), as text "reader:2@30%,producer:1@50%" ("none" or "": nobody):
+ *   reader:K@X%    terminal K (1-based, in qtp_topology_describe's order: a broker's rK) leaves
+ *                  once it has handled X% of warmup + events of every producer. Over the ring it
+ *                  is removed from the producers' gating at run time (qtp_ring_remove_gating), so
+ *                  they go on without waiting for it; over per-edge queues it closes its queue
+ *                  and the producers stop copying into it.
+ *   producer:J@Y%  producer J (1-based) stops publishing after Y% of its warmup + events.
+ * The check knows the plan: a reader that stays receives every event each producer published
+ * (an opted-out producer's up to where it stopped), exactly once, in per-producer order; a reader
+ * that left received exactly its share, a prefix of each producer's stream; the model computes
+ * the same. Only terminals may leave (nothing waits on them), and not in pingpong. */
+#define QTP_OPT_OUT_MAX (QTP_MAX_TERMINALS + QTP_TOPO_MAX_PRODUCERS)
+struct qtp_opt_out {
+    unsigned n;
+    struct qtp_opt_out_item {
+        bool producer; /* else a reader */
+        unsigned index; /* 1-based */
+        unsigned pct;   /* 0..100 */
+    } item[QTP_OPT_OUT_MAX];
+};
+/* Parse text into *out, checked against t (NULL: only the syntax and the percentages). 0, or
+ * EINVAL with one line in err naming the bad part and what is accepted. */
+int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp_opt_out *out,
+                      char *err, size_t len);
+
 /* Saturated ring producers read the clock once per group of this many events at most. */
 #define QTP_STAMP_GROUP 16
 
@@ -140,6 +166,8 @@ struct qtp_deploy_config {
     int fault_stage;
     int64_t fault_seq;
     unsigned fault_payload;
+    /* Who opts out (NULL or n == 0: nobody); copied at create. */
+    const struct qtp_opt_out *opt_out;
     /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
      * deployment must report, not survive by luck). */
     bool test_ungated;

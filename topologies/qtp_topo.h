@@ -200,6 +200,9 @@ struct qtp_expect {
 uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq);
 /* Run the description on one thread over events 0..n-1 (per producer) and fill *e. 0. */
 int qtp_model_run(const struct qtp_topology *t, uint64_t seed, uint64_t n, struct qtp_expect *e);
+/* The same with producer p making events 0..counts[p]-1 (producers that stop early). 0. */
+int qtp_model_run_counts(const struct qtp_topology *t, uint64_t seed, const uint64_t *counts,
+                         struct qtp_expect *e);
 /* The same, but doing every stage's work and sleep too (the sequential timing of seed 000). */
 int qtp_model_run_work(const struct qtp_topology *t, uint64_t seed, uint64_t n,
                        struct qtp_expect *e);

@@ -34,6 +34,7 @@ enum opt_kind {
     K_PARAM, /* a cell parameter: a list of counts, or one (F_SCALAR) */
     K_U64,   /* one count, a scalar member of qtp_matrix */
     K_FLAG,  /* a bool member of qtp_matrix */
+    K_TEXT,  /* a char[] member of qtp_matrix, checked by its parser (the opt-out plan) */
     K_PATH,  /* command line only */
 };
 
@@ -65,6 +66,7 @@ enum opt_id {
     O_STAGES,
     O_PRODUCERS,
     O_READERS,
+    O_OPT_OUT,
     O_RATE,
     O_TIMEOUT,
     O_OVERSUBSCRIBE,

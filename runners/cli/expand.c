@@ -201,8 +201,11 @@ static void plan_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     free(plan);
 }
 
-/* Fill cell from its kind and position. false when its id does not fit. */
-static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
+enum fill { FILLED, ID_TOO_LONG, BAD_PLAN };
+
+/* Fill cell from its kind and position. BAD_PLAN (cell->reason says why) when the opt-out plan
+ * does not fit its topology. */
+static enum fill fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                       const struct qtp_machine *mach, const struct cell_kind *k,
                       const struct position *pos)
 {
@@ -230,7 +233,11 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         cell->pu[i] = -1;
     if (qtp_cell_id(cell->id, sizeof cell->id, k->topo->name, k->queue->name, cell->wait_name,
                     cell->placement, cell->memory, &cell->params))
-        return false;
+        return ID_TOO_LONG;
+    /* The plan is part of what a cell is: its id carries it (.o<plan>, made filename-safe). */
+    qtp_fmt(cell->opt_out_text, sizeof cell->opt_out_text, "%s", m->opt_out);
+    if (m->opt_out[0] && qtp_cell_id_append(cell->id, sizeof cell->id, "o", m->opt_out))
+        return ID_TOO_LONG;
 
     struct qtp_topo_params tp;
     struct qtp_topology topo;
@@ -239,7 +246,13 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         cell->skip = true;
         qtp_fmt(cell->reason, sizeof cell->reason,
                 "topology %s cannot be built with these parameters", k->topo->name);
-        return true;
+        return FILLED;
+    }
+    char msg[QTP_REASON_MAX];
+    if (qtp_opt_out_parse(m->opt_out, &topo, &cell->opt_out, msg, sizeof msg)) {
+        qtp_fmt(cell->reason, sizeof cell->reason, "%s (topology %s)", msg, k->topo->name);
+        qtp_topology_fini(&topo);
+        return BAD_PLAN;
     }
     cell->nthreads = topo.nthreads;
     unsigned producers = topo.producers;
@@ -247,7 +260,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->nspinning = k->wait && k->wait->spins ? cell->nthreads : 0;
     if (mach) /* the planner decides both "this machine cannot give it" and oversubscription */
         plan_cell(cell, m, mach, producers);
-    return true;
+    return FILLED;
 }
 
 /* The default matrix lists every policy; where one gives exactly the PUs an earlier one gave
@@ -324,7 +337,10 @@ static int expand_kind(struct cell_vec *cv, const struct qtp_matrix *m,
         struct qtp_cell *cell = cell_push(cv);
         if (!cell)
             return ENOMEM;
-        if (!fill_cell(cell, m, mach, k, &pos))
+        enum fill f = fill_cell(cell, m, mach, k, &pos);
+        if (f == BAD_PLAN)
+            return CLI_BAD(err, errlen, "--opt-out: %s", cell->reason);
+        if (f == ID_TOO_LONG)
             return CLI_BAD(err, errlen,
                            "the cell id of %s/%s/%s placement %.100s is longer than %zu bytes "
                            "(accepted: shorter cpus: lists)",

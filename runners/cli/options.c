@@ -23,6 +23,7 @@
 #define SCALAR(f, flags, min, max, dflt, quick) K_U64, flags, min, max, -1, M_OFF(f), dflt, quick
 #define FLAG(f) K_FLAG, 0, 0, 0, -1, M_OFF(f), 0, 0
 #define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0
+#define TEXT(f) K_TEXT, 0, 0, 0, -1, M_OFF(f), 0, 0
 
 /* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
@@ -86,6 +87,11 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      PARAM(QTP_PARAM_readers, F_PLAIN, 1, 16, DEFAULT_READERS, DEFAULT_READERS),
      "readers of the broker topology, each sees every event (default " QTP_STR(
          DEFAULT_READERS) ")"},
+    {O_OPT_OUT, "opt-out", "opt_out", 0, "PLAN", TEXT(opt_out),
+     "who opts out of every cell: reader:K@X% (terminal K leaves after X% of the events; over "
+     "the ring it is removed from the producers' gating at run time) and producer:J@Y% "
+     "(producer J stops after Y% of its events), comma-separated, e.g. reader:2@30%,producer:1@50%"
+     " (default none; the check knows the plan; a matrix file's parts give several plans)"},
     {O_RATE, "rate", NULL, 0, "N/s", PARAM(QTP_PARAM_rate, F_RATE, 0, 1000000000, 0, 0),
      "paced mode: events offered per second; latency is taken from each event's intended send time "
      "(default 0: saturated)"},
@@ -451,6 +457,17 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
     case K_FLAG:
         *(bool *)f = true;
         break;
+    case K_TEXT: {
+        struct qtp_opt_out plan;
+        char msg[QTP_REASON_MAX];
+        if (strlen(s) >= d->size)
+            rc = CLI_BAD(err, len, "%s: longer than %zu bytes", where, d->size - 1);
+        else if (qtp_opt_out_parse(s, NULL, &plan, msg, sizeof msg))
+            rc = CLI_BAD(err, len, "%s: %s", where, msg);
+        else
+            qtp_fmt(f, d->size, "%s", strcmp(s, "none") ? s : "");
+        break;
+    }
     case K_PATH:
         break;
     }

@@ -20,6 +20,7 @@
 
 #include "numa_mem.h"
 #include "qtp_record.h"
+#include "qtp_deploy.h"
 #include "qtp_wait.h"
 
 struct json_t;
@@ -54,6 +55,7 @@ struct qtp_matrix {
     bool quick;
     bool no_latency;
     uint64_t seed;
+    char opt_out[QTP_PLACE_MAX]; /* the opt-out plan of every cell (qtp_deploy.h), "" none */
     uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
 };
 
@@ -114,6 +116,8 @@ struct qtp_cell {
     char placement[QTP_PLACE_MAX];
     char memory[QTP_CELL_NAME_MAX];
     struct qtp_cell_params params;
+    struct qtp_opt_out opt_out; /* who opts out (checked against its topology) */
+    char opt_out_text[QTP_PLACE_MAX];
     unsigned nthreads;   /* threads of the deployment */
     unsigned nspinning;  /* of them, busy-spinning while they wait */
     bool skip;           /* not run: reason says why */
