@@ -38,7 +38,8 @@ int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp
     if (t && t->pingpong)
         return bad(err, len, "opt-out '%s': a round trip has nobody to opt out (accepted: none)",
                    text, 0, 0);
-    for (const char *s = text; *s;) {
+    size_t tl = strlen(text);
+    for (const char *s = text; s < text + tl || text[tl - 1] == ',';) {
         size_t n = strcspn(s, ",");
         char item[64];
         if (n == 0 || n >= sizeof item)
