@@ -216,6 +216,8 @@ static const struct {
     {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num, false},
     {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num, false},
     {"CPU ns / event", QTP_METRIC_CPU, QTP_STAT_MEDIAN, qtp_format_num, true},
+    {"graceful stop", QTP_METRIC_DRAIN, QTP_STAT_MEDIAN, qtp_format_ns, true},
+    {"forced stop", QTP_METRIC_FORCED, QTP_STAT_MEDIAN, qtp_format_ns, true},
 };
 
 /* Whether the table has column k: a late column only when some cell has its statistic. */

@@ -10,7 +10,7 @@
  *   a cell parameter   one line in QTP_CELL_PARAMS, and the option that sets it (its range,
  *                      default and help) in runners/cli/options.c;
  *   a scalar measured  one line in the X-list of its group (QTP_LATENCY_FIELDS, QTP_ALLOC_FIELDS,
- *                      QTP_CPU_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
+ *                      QTP_CPU_FIELDS, QTP_SHUTDOWN_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
  *                      a row of the row table (record.c);
  *   any other field    a member of qtp_rep_record and a row of the row table (nested objects
  *                      and arrays of them are rows too, see struct qtp_field).
@@ -129,8 +129,16 @@ enum {
     X(involuntary_cs, uint64_t, QTP_T_U64, 0)                                                      \
     X(ns_per_event, double, QTP_T_REAL, QTP_FIELD_OPTIONAL) /* (user + sys) / events, in ns */
 
+/* Seed 002's two shutdown modes, per rep (ns; null when not measured). */
+#define QTP_SHUTDOWN_FIELDS(X)                                                                     \
+    X(graceful, double, QTP_T_REAL, QTP_FIELD_OPTIONAL) /* the last stop -> every thread joined */ \
+    X(forced, double, QTP_T_REAL, QTP_FIELD_OPTIONAL)   /* a forced halt -> run() returned */
+
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)
+};
+struct qtp_shutdown {
+    QTP_SHUTDOWN_FIELDS(QTP_X_MEMBER)
 };
 struct qtp_alloc_stats {
     QTP_ALLOC_FIELDS(QTP_X_MEMBER)
@@ -165,6 +173,7 @@ struct qtp_rep_record {
     struct qtp_latency latency_ns;
     struct qtp_alloc_stats alloc;
     struct qtp_cpu_stats cpu;
+    struct qtp_shutdown shutdown_ns;
     uint64_t rss_peak_kb;
     struct qtp_thread_record threads[QTP_MAX_THREADS];
     size_t nthreads;

@@ -23,11 +23,13 @@ const struct qtp_param_def qtp_params[QTP_NPARAMS] = {QTP_CELL_PARAMS(PARAM_DEF)
 #define LATENCY_FIELD(n, ct, t, f) FIELD_OF(struct qtp_latency, n, t, f)
 #define ALLOC_FIELD(n, ct, t, f) FIELD_OF(struct qtp_alloc_stats, n, t, f)
 #define CPU_FIELD(n, ct, t, f) FIELD_OF(struct qtp_cpu_stats, n, t, f)
+#define SHUTDOWN_FIELD(n, ct, t, f) FIELD_OF(struct qtp_shutdown, n, t, f)
 
 static const struct qtp_field param_fields[] = {QTP_CELL_PARAMS(PARAM_FIELD){NULL}};
 static const struct qtp_field latency_fields[] = {QTP_LATENCY_FIELDS(LATENCY_FIELD){NULL}};
 static const struct qtp_field alloc_fields[] = {QTP_ALLOC_FIELDS(ALLOC_FIELD){NULL}};
 static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
+static const struct qtp_field shutdown_fields[] = {QTP_SHUTDOWN_FIELDS(SHUTDOWN_FIELD){NULL}};
 
 #define STR_FIELD(type_, n, member)                                                                \
     {                                                                                              \
@@ -82,6 +84,11 @@ const struct qtp_field qtp_row_fields[] = {
     OBJ_FIELD(ROW, "latency_ns", latency_ns, latency_fields),
     OBJ_FIELD(ROW, "alloc", alloc, alloc_fields),
     OBJ_FIELD(ROW, "cpu", cpu, cpu_fields),
+    {.name = "shutdown_ns",
+     .type = QTP_T_OBJECT,
+     .offset = offsetof(ROW, shutdown_ns),
+     .fields = shutdown_fields,
+     .flags = QTP_FIELD_OPTIONAL},
     ROW_FIELD(rss_peak_kb, QTP_T_U64),
     ARRAY_FIELD(ROW, "threads", threads, nthreads, thread_elem),
     ARRAY_FIELD(ROW, "buffer_nodes", buffer_nodes, nbuffer_nodes, int_elem),

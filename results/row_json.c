@@ -238,6 +238,10 @@ static int read_fields(struct reader *rd, const struct qtp_field *fields, const 
             if (f->flags & QTP_FIELD_OPTIONAL) {
                 if (f->type == QTP_T_REAL)
                     *(double *)(base + f->offset) = NAN;
+                for (const struct qtp_field *s = f->type == QTP_T_OBJECT ? f->fields : NULL;
+                     s && s->name; s++)
+                    if (s->type == QTP_T_REAL)
+                        *(double *)(base + f->offset + s->offset) = NAN;
                 continue;
             }
             qtp_set_err(rd->err, rd->errlen, "field '%s' is missing", path);

@@ -171,7 +171,9 @@ static const struct {
     [QTP_METRIC_MAX] = {1, NULL},
     [QTP_METRIC_ALLOC] = {1, "alloc_per_event"},
     [QTP_METRIC_BYTES] = {1, "bytes_per_event"},
-    [QTP_METRIC_CPU] = {0, NULL}, /* not a column: summary.csv's layout predates it */
+    [QTP_METRIC_CPU] = {0, NULL}, /* not columns: summary.csv's layout predates them */
+    [QTP_METRIC_DRAIN] = {0, NULL},
+    [QTP_METRIC_FORCED] = {0, NULL},
 };
 
 static void put_num(FILE *out, double v)

@@ -437,6 +437,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     atomic_init(&d->producers_left, d->t->producers);
     atomic_init(&d->t_start, 0);
     atomic_init(&d->t_end, 0);
+    atomic_init(&d->t_graceful, 0);
     atomic_init(&d->back, 0);
     const struct qtp_graph *g = d->g;
 
@@ -715,6 +716,9 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
     }
     for (unsigned k = 0; k < started; k++)
         pthread_join(thr[(k + P) % n].tid, NULL);
+    uint64_t joined = qtp_clock_mono_ns(), t_graceful = atomic_load(&d->t_graceful);
+    if (t_graceful && !qtp__halted(d))
+        res->drain_ns = joined > t_graceful ? joined - t_graceful : 0;
     free(thr);
     if (rc) {
         snprintf(res->reason, sizeof(res->reason), "cannot start thread: %s", strerror(rc));

@@ -92,8 +92,10 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
         next += stop ? k - 1 : k;
         atomic_store_explicit(&es->prod[p].sent, next, memory_order_relaxed);
     }
-    if (atomic_fetch_sub(&d->producers_left, 1) == 1)
+    if (atomic_fetch_sub(&d->producers_left, 1) == 1) {
+        qtp__graceful_begin(d);
         close_edges(ops, outs, nout, QTP_CLOSE_GRACEFUL);
+    }
 }
 
 static void edge_pingpong(struct qtp_deploy *d)
@@ -144,6 +146,7 @@ static void edge_pingpong(struct qtp_deploy *d)
         atomic_store_explicit(&d->back, next, memory_order_relaxed);
         qtp__term_countdown(d, ts);
     }
+    qtp__graceful_begin(d);
     ops->close(ping, QTP_CLOSE_GRACEFUL);
 }
 

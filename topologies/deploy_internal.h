@@ -287,6 +287,7 @@ struct qtp_deploy {
     _Atomic unsigned producers_left;
     _Atomic unsigned terms_left;
     _Atomic uint64_t t_start, t_end;
+    _Atomic uint64_t t_graceful; /* when the last producer began the graceful shutdown */
     bool ran;
     /* pingpong: events returned (the producer's progress, read by the watchdog) */
     alignas(QTP_CACHE_BLOCK) _Atomic uint64_t back;
@@ -314,6 +315,11 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *
 /* ---- the producers' common part ---- */
 
 void qtp__window_start(struct qtp_deploy *d);
+/* The last producer is about to stop everything gracefully: the drain starts now. */
+static inline void qtp__graceful_begin(struct qtp_deploy *d)
+{
+    atomic_store(&d->t_graceful, qtp_clock_mono_ns());
+}
 
 /* A producer's batch loop: its pacing, and the generator of its claim sizes. */
 struct qtp__pacer {

@@ -351,8 +351,10 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
         stamp_close(&st, qtp_clock_ticks());
         stamp_merge(d, &st);
     }
-    if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !qtp__halted(d))
+    if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !qtp__halted(d)) {
+        qtp__graceful_begin(d);
         qtp_ring_halt(ring, QTP_HALT_GRACEFUL);
+    }
 }
 
 static void ring_pingpong(struct qtp_deploy *d)
@@ -405,6 +407,7 @@ static void ring_pingpong(struct qtp_deploy *d)
     }
 out:
     if (!qtp__halted(d)) {
+        qtp__graceful_begin(d);
         qtp_ring_halt(rs->ring, QTP_HALT_GRACEFUL);
         qtp_ring_halt(rs->pong, QTP_HALT_GRACEFUL);
     }

@@ -47,10 +47,11 @@
  * send time on a fixed schedule, so coordinated omission does not hide stalls; no group error.
  * Per-terminal histograms are merged into res->latency after the join.
  *
- * Shutdown: after its last event the producer halts the ring GRACEFUL (the last of several
- * producers does), or closes its queues GRACEFUL and each thread closes its own out-queues when
- * its input is drained: every thread drains and exits; run() joins. qtp_deploy_halt (forced, any
- * thread, any time) makes every wait return: run() returns ECANCELED soon after.
+ * Shutdown (seed 002's two modes): after its last event the producer halts the ring GRACEFUL
+ * (the last of several producers does), or closes its queues GRACEFUL and each thread closes its
+ * own out-queues when its input is drained: every thread drains and exits; run() joins
+ * (res->drain_ns measures it). qtp_deploy_halt (forced, any thread, any time) makes every wait
+ * return, waking sleepers of block, sleep and phased at once: run() returns ECANCELED soon after.
  *
  * Lifecycle (one thread drives it; halt and progress may come from any thread):
  *   qtp_deploy_create -> qtp_deploy_run (once) -> qtp_deploy_destroy
@@ -225,6 +226,9 @@ struct qtp_deploy_result {
     unsigned nterminals;
     struct qtp_terminal_times terminal[QTP_MAX_TERMINALS];
     struct qtp_stamp_error stamp;
+    /* The graceful shutdown: from the last producer's stop (ring halt or queue close) until
+     * every thread had drained and been joined. 0 when the run was halted. */
+    uint64_t drain_ns;
 };
 
 /* The sequential model of t for (seed, count events per producer: warmup + events), to give

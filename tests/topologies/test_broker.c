@@ -1,8 +1,9 @@
 /* topo_broker: seed 002's n-m broker. Every queue configuration but busy spin (its threads
  * outnumber the PUs), rings of 2 and 4 (they wrap all the time), fixed and random claim sizes,
  * with and without opt-outs, each run checked against the model that knows the plan; a reader
- * that opts out un-gates the producers (they finish although it never moves again); the plan's
- * text and its bad input. Under TSan and ASan with fewer events. */
+ * that opts out un-gates the producers (they finish although it never moves again); a graceful
+ * shutdown while the readers sleep (the forced one is topo_halt's); the plan's text and its bad
+ * input. Under TSan and ASan with fewer events. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -122,6 +123,36 @@ static void test_opt_out_ungates(void **state)
     qtp_topology_fini(&t);
 }
 
+/* Seed 002's graceful shutdown while the readers sleep: paced publishers leave every reader in
+ * its wait (block's condition variable, sleep's nap, phased's fallback) between events, so the
+ * last producer's graceful stop must wake them (a lost wake-up would hang until the watchdog);
+ * they drain what was published, the run verifies, and the drain is measured. */
+static void test_graceful_while_asleep(void **state)
+{
+    (void)state;
+    struct qtp_topology t;
+    build(2, 3, &t);
+    for (unsigned cfg = 2; cfg < TOPO_NCONFIGS; cfg++) { /* block, the mutex queues, sleep, phased */
+        struct topo_run r = {0};
+        topo_config(cfg, &r);
+        r.ring_size = 64;
+        r.batch = 1;
+        r.warmup = 10;
+        r.events = 200;
+        r.rate = 2000;
+        r.seed = 11;
+        r.timeout_s = 60;
+        int rc = topo_run(&t, &r);
+        if (rc || !r.verified || r.watchdog_fired || r.res.drain_ns == 0 ||
+            r.res.drain_ns > 5000000000ull)
+            fail_msg("%s: rc %d, drain %" PRIu64 " ns, %s (%s)", topo_config_name(cfg), rc,
+                     r.res.drain_ns, r.reason, r.progress);
+        printf("  %-12s readers asleep: drained and joined %.1f us after the last stop\n",
+               topo_config_name(cfg), (double)r.res.drain_ns / 1e3);
+    }
+    qtp_topology_fini(&t);
+}
+
 static void test_plan_text(void **state)
 {
     (void)state;
@@ -164,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_text),
         cmocka_unit_test(test_opt_out_ungates),
+        cmocka_unit_test(test_graceful_while_asleep),
         cmocka_unit_test(test_matrix),
         cmocka_unit_test(test_default_shape),
     };
