@@ -268,7 +268,9 @@ static double forced_stop_ns(const struct qtp_deploy_config *base)
     cfg.on_thread_start = NULL;
     cfg.on_window = probe_window;
     cfg.ctx = &p;
-    cfg.events = cfg.events < 1000000 ? 1000000 : cfg.events; /* flowing when halted */
+    /* Flowing soon (a short warm-up), and long before it would run out. */
+    cfg.warmup = cfg.warmup < 1024 ? cfg.warmup : 1024;
+    cfg.events = cfg.events < 1000000 ? 1000000 : cfg.events;
     cfg.model = NULL;
     char err[256];
     pthread_t tid;

@@ -156,6 +156,9 @@ struct qtp_topology_def {
     const char *wiring;  /* how it is wired on a ring and over per-edge queues */
     /* d->build(p, out) is qtp_topology_build(d, p, out). */
     int (*build)(const struct qtp_topo_params *p, struct qtp_topology *out);
+    /* Left out of `qtopo run`'s default matrix (too long for its ~3 minutes on 2 cores); -t NAME
+     * or -t all runs it. */
+    bool not_default;
 };
 extern const struct qtp_topology_def qtp_topologies[]; /* {NULL}-terminated */
 const struct qtp_topology_def *qtp_topology_find(const char *name);

@@ -22,8 +22,12 @@ void qtp_matrix_defaults(struct qtp_matrix *m)
     for (int a = 0; a < QTP_NCELL_NAMES; a++) {
         const char *names[64] = {default_name[a]};
         size_t n = m->names[a].n ? 0 : default_name[a] ? 1 : qtp_cli_axis_names(a, names, 64);
-        for (size_t i = 0; i < n; i++)
-            qtp_cli_strlist_add(&m->names[a], names[i]);
+        for (size_t i = 0; i < n; i++) {
+            const struct qtp_topology_def *t =
+                a == QTP_NAME_TOPOLOGY ? qtp_topology_find(names[i]) : NULL;
+            if (!t || !t->not_default)
+                qtp_cli_strlist_add(&m->names[a], names[i]);
+        }
     }
     for (size_t i = 0; i < O_COUNT; i++) {
         const struct opt_def *d = &qtp_cli_opts[i];

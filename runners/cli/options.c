@@ -30,8 +30,8 @@
 const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
      "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, broker, or all "
-     "(default "
-     "all; see `qtopo list`)"},
+     "(default: all but broker, which is too long for the default matrix's ~3 minutes; see "
+     "`qtopo list`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
      "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
