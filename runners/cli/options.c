@@ -587,7 +587,8 @@ static int split_round_trips(struct qtp_run_opts *o)
     two[0] = two[1] = *m;
     two[0].names[QTP_NAME_TOPOLOGY].n = two[1].names[QTP_NAME_TOPOLOGY].n = 0;
     for (const struct qtp_topology_def *t = qtp_topologies; t->name; t++)
-        qtp_cli_strlist_add(&two[round_trip(t)].names[QTP_NAME_TOPOLOGY], t->name);
+        if (!t->not_default)
+            qtp_cli_strlist_add(&two[round_trip(t)].names[QTP_NAME_TOPOLOGY], t->name);
     if (!two[0].names[QTP_NAME_TOPOLOGY].n || !two[1].names[QTP_NAME_TOPOLOGY].n) {
         free(two);
         return 0;
