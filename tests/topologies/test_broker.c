@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "deploy_internal.h" /* the producers' claim sizes (qtp__batch_at) */
 #include "topo_util.h"
 
 static const uint64_t EVENTS = TOPO_SANITIZED ? 300 : 3000;
@@ -153,6 +154,52 @@ static void test_graceful_while_asleep(void **state)
     qtp_topology_fini(&t);
 }
 
+/* --batch A-B: each claim's size is in A..B, every size of the range comes up, the sizes are
+ * the same for the same seed and producer (a rep is reproducible) and differ between producers
+ * and seeds; claims are cut at the warm-up boundary and at the producer's end. */
+static void claims(uint64_t seed, unsigned producer, uint32_t *out, size_t n)
+{
+    struct qtp_deploy d;
+    memset(&d, 0, sizeof d);
+    d.cfg.seed = seed;
+    d.cfg.warmup = 100;
+    d.total = 1u << 30;
+    d.batch = 1;
+    d.batch_span = 64;
+    for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
+        d.stop_after[p] = d.total;
+    struct qtp__pacer pc;
+    qtp__pacer_init(&d, &pc, producer);
+    uint64_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = qtp__batch_at(&d, &pc, next);
+        if (next < 100)
+            assert_true(next + out[i] <= 100); /* never straddles the warm-up boundary */
+        next += out[i];
+    }
+}
+
+static void test_random_claims(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static uint32_t a[N], b[N], c[N], e[N];
+    claims(1, 0, a, N);
+    claims(1, 0, b, N);
+    claims(1, 1, c, N);
+    claims(2, 0, e, N);
+    assert_memory_equal(a, b, sizeof a);
+    assert_true(memcmp(a, c, sizeof a) != 0);
+    assert_true(memcmp(a, e, sizeof a) != 0);
+    bool seen[65] = {false};
+    for (size_t i = 10; i < N; i++) { /* past the warm-up's cut claims */
+        assert_true(a[i] >= 1 && a[i] <= 64);
+        seen[a[i]] = true;
+    }
+    for (unsigned s = 1; s <= 64; s++)
+        assert_true(seen[s]);
+}
+
 static void test_plan_text(void **state)
 {
     (void)state;
@@ -194,6 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_text),
+        cmocka_unit_test(test_random_claims),
         cmocka_unit_test(test_opt_out_ungates),
         cmocka_unit_test(test_graceful_while_asleep),
         cmocka_unit_test(test_matrix),
