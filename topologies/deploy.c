@@ -353,14 +353,8 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)
         return fail(err, len, "rate %g out of range (accepted: 0 or up to 1e12 events/s)",
                     cfg->rate);
-    for (unsigned o = 0; cfg->opt_out && o < cfg->opt_out->n; o++) {
-        /* Checked against this topology: the caller may have checked only the syntax. */
-        const struct qtp_opt_out_item *it = &cfg->opt_out->item[o];
-        unsigned most = it->producer ? t->producers : t->nterminals;
-        if (it->index < 1 || it->index > most || it->pct > 100 || t->pingpong)
-            return fail(err, len, "opt-out %s:%u@%u%% does not fit %s (accepted: index 1..%u)",
-                        it->producer ? "producer" : "reader", it->index, it->pct, t->name, most);
-    }
+    if (qtp__opt_out_check(cfg, err, len))
+        return EINVAL;
     if (cfg->stall_stage < 0 || (unsigned)cfg->stall_stage > t->nfields)
         return fail(err, len, "stall stage %d out of range 0..%u", cfg->stall_stage, t->nfields);
     if (cfg->fault_stage < 0 || (unsigned)cfg->fault_stage > t->nfields)
@@ -421,15 +415,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->batch = cfg->batch ? cfg->batch : 1;
     d->batch_span = cfg->batch_max ? cfg->batch_max - d->batch + 1 : 0;
     d->total = cfg->warmup + cfg->events;
-    if (cfg->opt_out)
-        d->plan = *cfg->opt_out;
-    d->cfg.opt_out = &d->plan;
-    d->opting = d->plan.n > 0;
-    for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
-        d->stop_after[p] = d->total;
-    for (unsigned k = 0; k < d->plan.n; k++)
-        if (d->plan.item[k].producer)
-            d->stop_after[d->plan.item[k].index - 1] = d->total * d->plan.item[k].pct / 100;
+    qtp__opt_out_producers(d);
     d->nthreads = d->t->nthreads;
     atomic_init(&d->halted, false);
     atomic_init(&d->broken, false);
@@ -470,18 +456,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
             ts->expected += part_count(ir->gi->mod, ir->gi->res, s);
             warm += part_count(ir->gi->mod, ir->gi->res, s < cfg->warmup ? s : cfg->warmup);
         }
-        for (unsigned k = 0; k < d->plan.n; k++) {
-            const struct qtp_opt_out_item *it = &d->plan.item[k];
-            uint64_t share = d->total * d->t->producers * it->pct / 100;
-            /* A share of everything it would see, or more, is no leaving at all. */
-            if (!it->producer && it->index == (unsigned)ir->gi->terminal + 1 &&
-                share < ts->expected) {
-                ir->leaves = true;
-                ir->leave_after = share;
-                ts->expected = share;
-                ir->slow = true;
-            }
-        }
+        qtp__opt_out_reader(d, ir);
         /* Only terminals that own measured positions close the window. */
         ts->live = ts->expected > warm;
         ts->done = !ts->live;
@@ -646,45 +621,6 @@ static void collect(struct qtp_deploy *d, struct qtp_deploy_result *res)
     res->stamp = d->stamp;
 }
 
-/* The check of a run with opt-outs: the model with each producer's events up to where it
- * stopped is what a terminal that stays must have seen; a terminal that left must have seen
- * exactly its share, each producer's stream up to some point, so its model is the one of those
- * prefixes (the inline check has already held every event to per-producer order). */
-static bool check_plan(struct qtp_deploy *d, char *reason, size_t len)
-{
-    const struct qtp_graph *g = d->g;
-    struct qtp_expect *want = malloc(sizeof *want), *pre = malloc(sizeof *pre);
-    bool ok = want && pre;
-    if (!ok)
-        snprintf(reason, len, "the model: out of memory");
-    if (ok)
-        qtp_model_run_counts(d->t, d->cfg.seed, d->stop_after, want);
-    for (unsigned k = 0; ok && k < g->nterms; k++) {
-        const struct qtp__inst *ir = &d->inst[g->terms[k]];
-        if (!ir->leaves)
-            continue;
-        const struct qtp_expect_term *got = &d->got->term[k];
-        uint64_t sum = 0, counts[QTP_TOPO_MAX_PRODUCERS] = {0};
-        for (unsigned p = 0; p < d->t->producers; p++) {
-            counts[p] = got->count[p] < d->stop_after[p] ? got->count[p] : d->stop_after[p];
-            sum += got->count[p];
-        }
-        if (sum != ir->leave_after) {
-            snprintf(reason, len, "terminal %s left after %" PRIu64 " events, its share is %" PRIu64,
-                     ir->gi->role, sum, ir->leave_after);
-            ok = false;
-            break;
-        }
-        qtp_model_run_counts(d->t, d->cfg.seed, counts, pre);
-        want->term[k] = pre->term[k];
-    }
-    if (ok)
-        ok = qtp_expect_check(d->t, want, d->got, reason, len);
-    free(want);
-    free(pre);
-    return ok;
-}
-
 int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -737,7 +673,7 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         return ECANCELED;
     }
     if (d->opting) {
-        res->verified = check_plan(d, res->reason, sizeof(res->reason));
+        res->verified = qtp__opt_out_verify(d, res->reason, sizeof(res->reason));
         goto window;
     }
     const struct qtp_deploy_model *m = d->cfg.model;

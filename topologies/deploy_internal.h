@@ -312,6 +312,19 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_error(struct qtp_deploy *
 __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *d, const char *fmt,
                                                              ...);
 
+/* ---- the opt-out plan (opt_out.c) ---- */
+
+/* cfg's plan fits its topology: 0, or EINVAL with a reason in err. */
+int qtp__opt_out_check(const struct qtp_deploy_config *cfg, char *err, size_t len);
+/* Copy the plan into d and set each producer's stop_after (create, before the instances). */
+void qtp__opt_out_producers(struct qtp_deploy *d);
+/* Terminal ir (its ts.expected already counting what the producers publish): whether and when
+ * it leaves. */
+void qtp__opt_out_reader(struct qtp_deploy *d, struct qtp__inst *ir);
+/* The check of a run with opt-outs (instead of the shared model's): true, or false with a
+ * reason. */
+bool qtp__opt_out_verify(struct qtp_deploy *d, char *reason, size_t len);
+
 /* ---- the producers' common part ---- */
 
 void qtp__window_start(struct qtp_deploy *d);
