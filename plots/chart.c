@@ -632,6 +632,7 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
         {"placement", "Placement", qtp_chart_placement},
         {"alloc", "Allocation per event", qtp_chart_alloc},
         {"scaling", "Scaling with fan-out and shard count", qtp_chart_scaling},
+        {"cpu", "CPU time per event: what each wait strategy costs", qtp_chart_cpu},
     };
     struct qtp_chart_ctx x = {r, outdir, calloc(r->ntopologies + 1, sizeof(int)), 0, err, errlen};
     if (!x.base_cfg) {

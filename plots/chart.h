@@ -126,5 +126,6 @@ int qtp_chart_placement(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
 int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
 int qtp_chart_latency(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
 int qtp_chart_scaling(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
+int qtp_chart_cpu(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
 
 #endif

@@ -159,6 +159,8 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
     fputs("<h2 id=\"charts\">Charts</h2>\n", f);
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++) {
         const struct qtp_rpt_chart *c = &charts[i];
+        if (c->absent)
+            continue;
         fprintf(f, "<div class=\"chart%s\" id=\"chart-%s\">\n<h3>%zu. ", c->drawn ? "" : " omitted",
                 c->name, i + 1);
         qtp_rpt_html_escape(f, c->title);
@@ -245,15 +247,19 @@ static const struct {
     enum qtp_metric_id metric;
     enum qtp_stat_kind stat;
     void (*format)(double v, enum qtp_style style, char *buf, size_t len);
+    bool late; /* measured only by newer rows: a column only when some cell has it */
 } cell_columns[] = {
-    {"throughput median", QTP_METRIC_THROUGHPUT, QTP_STAT_MEDIAN, qtp_format_rate},
-    {"min", QTP_METRIC_THROUGHPUT, QTP_STAT_MIN, qtp_format_rate},
-    {"max", QTP_METRIC_THROUGHPUT, QTP_STAT_MAX, qtp_format_rate},
-    {"p50", QTP_METRIC_P50, QTP_STAT_MEDIAN, qtp_format_ns},
-    {"p99", QTP_METRIC_P99, QTP_STAT_MEDIAN, qtp_format_ns},
-    {"p99.9", QTP_METRIC_P999, QTP_STAT_MEDIAN, qtp_format_ns},
-    {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num},
-    {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
+    {"throughput median", QTP_METRIC_THROUGHPUT, QTP_STAT_MEDIAN, qtp_format_rate, false},
+    {"min", QTP_METRIC_THROUGHPUT, QTP_STAT_MIN, qtp_format_rate, false},
+    {"max", QTP_METRIC_THROUGHPUT, QTP_STAT_MAX, qtp_format_rate, false},
+    {"p50", QTP_METRIC_P50, QTP_STAT_MEDIAN, qtp_format_ns, false},
+    {"p99", QTP_METRIC_P99, QTP_STAT_MEDIAN, qtp_format_ns, false},
+    {"p99.9", QTP_METRIC_P999, QTP_STAT_MEDIAN, qtp_format_ns, false},
+    {"allocs / event", QTP_METRIC_ALLOC, QTP_STAT_MEDIAN, qtp_format_num, false},
+    {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num, false},
+    {"CPU ns / event", QTP_METRIC_CPU, QTP_STAT_MEDIAN, qtp_format_num, true},
+    {"graceful stop", QTP_METRIC_DRAIN, QTP_STAT_MEDIAN, qtp_format_ns, true},
+    {"forced stop", QTP_METRIC_FORCED, QTP_STAT_MEDIAN, qtp_format_ns, true},
 };
 
 /* The batching figures of a cell: per stage instance, the median over its ok reps of the mean
@@ -297,6 +303,15 @@ static void batching_text(const struct qtp_rpt *r, const struct qtp_cell_summary
     }
 }
 
+/* Whether the table has column k: a late column only when some cell has its statistic. */
+static bool has_column(const struct qtp_rpt *r, size_t k)
+{
+    for (size_t c = 0; cell_columns[k].late && c < r->ncells; c++)
+        if (r->cells[c].s->stat[cell_columns[k].metric].n)
+            return true;
+    return !cell_columns[k].late;
+}
+
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 {
     /* The batching column only when some row has the figures: older results' pages stay. */
@@ -309,8 +324,10 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
           "<table class=\"cells\">\n<tr><th>topology</th><th>params</th><th>queue</th>"
           "<th>wait</th><th>placement</th><th>memory</th><th>reps ok</th>",
           f);
+    bool has[sizeof cell_columns / sizeof cell_columns[0]];
     for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
-        fprintf(f, "<th>%s</th>", cell_columns[k].head);
+        if ((has[k] = has_column(r, k)))
+            fprintf(f, "<th>%s</th>", cell_columns[k].head);
     if (batching)
         fputs("<th title=\"events per batch a stage handled (the Disruptor's AverageBatchSize), "
               "median over the ok reps\">mean batch</th>",
@@ -328,6 +345,8 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
         snprintf(buf, sizeof buf, "%zu/%zu", cell->s->ok, cell->s->reps);
         num_td(f, buf);
         for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++) {
+            if (!has[k])
+                continue;
             cell_columns[k].format(
                 qtp_cell_stat(cell->s, cell_columns[k].metric, cell_columns[k].stat),
                 QTP_STYLE_PAGE, buf, sizeof buf);
@@ -423,23 +442,25 @@ static void raw_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 static void glance(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_chart *charts)
 {
     static const char *const cmd_keys[] = {"command_line", "command", "argv", NULL};
-    size_t ok = 0, failed = 0, skipped = 0, drawn = 0;
+    size_t ok = 0, failed = 0, skipped = 0, drawn = 0, present = 0;
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
         failed += cell->s->failed > 0;
         ok += cell->s->failed == 0 && cell->s->ok > 0;
         skipped += cell->s->failed == 0 && cell->s->ok == 0;
     }
-    for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
+    for (size_t i = 0; i < QTP_RPT_NCHARTS; i++) {
         drawn += charts[i].drawn;
+        present += !charts[i].absent;
+    }
     fputs("<pre class=\"cmd\">", f);
     qtp_rpt_command_text(f, qtp_rpt_meta_any(r->meta, cmd_keys, NULL));
     fprintf(f,
             "</pre>\n<p class=\"stats\"><span><b>%zu</b> cells</span><span><b>%zu</b> reps</span>"
             "<span class=\"st-ok\"><b>%zu</b> ok</span><span class=\"st-failed\"><b>%zu</b> "
             "failed</span><span class=\"st-skipped\"><b>%zu</b> skipped</span><span><b>%zu</b> "
-            "of %d charts drawn</span></p>\n",
-            r->ncells, r->nrows, ok, failed, skipped, drawn, QTP_RPT_NCHARTS);
+            "of %zu charts drawn</span></p>\n",
+            r->ncells, r->nrows, ok, failed, skipped, drawn, present);
 }
 
 /* lead and text, escaped, when there is a text. */

@@ -98,14 +98,15 @@ const json_t *qtp_rpt_meta_find(const json_t *meta, const char *key);
 
 /* chart.c (the charts themselves: chart.h) */
 struct qtp_rpt_chart {
-    const char *name;  /* file stem: throughput, speedup, latency, placement, alloc, scaling */
+    const char *name;  /* file stem: throughput, speedup, latency, placement, alloc, scaling, cpu */
     const char *title; /* heading on the page */
     bool drawn;
+    bool absent;        /* the results predate what it shows: not on the page at all */
     char caption[1024]; /* one sentence (drawn) */
     char why[512];      /* why it was left out (not drawn) */
     char note[512];     /* optional extra line (e.g. cells without a histogram) */
 };
-#define QTP_RPT_NCHARTS 6
+#define QTP_RPT_NCHARTS 7
 /* Write every chart's .dat and .gp into outdir and run gnuplot on the drawn ones. EIO with
  * gnuplot's message on a failed script. */
 int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnuplot,

@@ -160,6 +160,15 @@ static int64_t gating_min(const struct qtp_ring *r)
         if (v < m)
             m = v;
     }
+    if (m == INT64_MAX && r->producer == QTP_PRODUCER_MULTI) {
+        /* Every gating stage has left. Producers must still not lap each other: a slot is free
+         * again only once its last occupant has been published, or two producers a lap apart
+         * write one slot at once. The published frontier from the last gate on is that bound
+         * (A3 in qtp__ring_mp_highest orders the earlier writer's stores before our writes). */
+        int64_t g = atomic_load_explicit(&((struct qtp_ring *)r)->cached_gate,
+                                         memory_order_acquire);
+        m = qtp__ring_mp_highest(r, g < 0 ? 0 : g + 1, qtp_seq_get(&r->cursor));
+    }
     return m;
 }
 
@@ -186,6 +195,9 @@ static int64_t gating_min(const struct qtp_ring *r)
  *   slots only after A6, so the reads happen before the writes. A MULTI producer that took the
  *   gate from another's cached_gate (A2) inherits that order through R2. Once the stage has left
  *   it does not matter which slots are overwritten: nobody reads them on its behalf.
+ * - When the last gating stage leaves, MULTI producers are gated on the published frontier
+ *   instead (gating_min): with nobody to wait for they must still not lap one another onto a
+ *   slot another producer is writing. SINGLE has one writer and runs free.
  * - Barriers are untouched: a stage whose barrier names the departed sequence keeps waiting for
  *   it, hence "only a stage no other stage depends on may leave".
  * The bit is set by one RMW, so concurrent removals (of the same sequence or others) are safe and

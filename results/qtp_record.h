@@ -10,7 +10,7 @@
  *   a cell parameter   one line in QTP_CELL_PARAMS, and the option that sets it (its range,
  *                      default and help) in runners/cli/options.c;
  *   a scalar measured  one line in the X-list of its group (QTP_LATENCY_FIELDS, QTP_ALLOC_FIELDS,
- *                      QTP_CPU_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
+ *                      QTP_CPU_FIELDS, QTP_SHUTDOWN_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
  *                      a row of the row table (record.c);
  *   any other field    a member of qtp_rep_record and a row of the row table (nested objects
  *                      and arrays of them are rows too, see struct qtp_field).
@@ -51,9 +51,13 @@ enum qtp_type {
  *   shape_label  set for a parameter that shapes the topology it applies to ("N=%u" of a fan-out);
  *                it is 0 in the cells of every topology it does not shape (see the expansion)
  *   flags        QTP_PARAM_ZERO_OFF: 0 means "not used", and the id leaves it out then;
+ *                QTP_PARAM_LATE (with ZERO_OFF): added after results were first written, so a
+ *                row without it reads as 0, and summary.csv has its column only when some cell
+ *                uses it (the summary of older results keeps its layout);
  *                QTP_PARAM_SHORT_ID: the run's table shows it by its id tag (n=20K)
  * Counts take K/M/G suffixes in the id and in the run's table (n1M, n=20K). */
-enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1 };
+enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1, QTP_PARAM_LATE = 1u << 2 };
+#define QTP_PARAM_NEW (QTP_PARAM_ZERO_OFF | QTP_PARAM_LATE)
 #define QTP_CELL_PARAMS(X)                                                                         \
     X(events, uint64_t, QTP_T_U64, "n", "events", "", NULL, QTP_PARAM_SHORT_ID)                    \
     X(warmup, uint64_t, QTP_T_U64, NULL, "warmup", "", NULL, 0)                                    \
@@ -64,7 +68,11 @@ enum { QTP_PARAM_ZERO_OFF = 1u << 0, QTP_PARAM_SHORT_ID = 1u << 1 };
     X(fanout, uint32_t, QTP_T_U32, "f", "fanout", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
     X(shards, uint32_t, QTP_T_U32, "s", "shards", "", "N=%u", QTP_PARAM_ZERO_OFF)                  \
     X(stages, uint32_t, QTP_T_U32, "l", "stages", "", "%u stages", QTP_PARAM_ZERO_OFF)             \
-    X(rate, double, QTP_T_REAL, "rate", "rate", "/s", NULL, QTP_PARAM_ZERO_OFF) /* 0: saturated */
+    X(rate, double, QTP_T_REAL, "rate", "rate", "/s", NULL, QTP_PARAM_ZERO_OFF) /* 0: saturated */ \
+    X(producers, uint32_t, QTP_T_U32, "P", "producers", "", "P=%u", QTP_PARAM_NEW)                 \
+    X(readers, uint32_t, QTP_T_U32, "M", "readers", "", "M=%u", QTP_PARAM_NEW)                     \
+    X(batch_max, uint32_t, QTP_T_U32, "bmax", "batch max", "", NULL,                               \
+      QTP_PARAM_NEW) /* not 0: each claim's size drawn from batch..batch_max (seeded) */
 
 #define QTP_X_MEMBER(name, ctype, ...) ctype name;
 #define QTP_X_ENUM(name, ...) QTP_PARAM_##name,
@@ -91,7 +99,8 @@ bool qtp_params_equal(const struct qtp_cell_params *a, const struct qtp_cell_par
 
 /* Flags of a schema field. */
 enum {
-    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written) */
+    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written);
+                                     an absent real reads as NAN: not measured, never zero */
     QTP_FIELD_NULL_EMPTY = 1u << 1, /* a string written as null when empty, and read back so */
 };
 
@@ -118,7 +127,13 @@ enum {
     X(user_s, double, QTP_T_REAL, 0)                                                               \
     X(sys_s, double, QTP_T_REAL, 0)                                                                \
     X(voluntary_cs, uint64_t, QTP_T_U64, 0)                                                        \
-    X(involuntary_cs, uint64_t, QTP_T_U64, 0)
+    X(involuntary_cs, uint64_t, QTP_T_U64, 0)                                                      \
+    X(ns_per_event, double, QTP_T_REAL, QTP_FIELD_OPTIONAL) /* (user + sys) / events, in ns */
+
+/* Seed 002's two shutdown modes, per rep (ns; null when not measured). */
+#define QTP_SHUTDOWN_FIELDS(X)                                                                     \
+    X(graceful, double, QTP_T_REAL, QTP_FIELD_OPTIONAL) /* the last stop -> every thread joined */ \
+    X(forced, double, QTP_T_REAL, QTP_FIELD_OPTIONAL)   /* a forced halt -> run() returned */
 
 /* Per consumer stage (instance) and rep, LMAX's batching figures over the measured positions:
  * how many batches it handled, how many events they held, and the two ratios the Disruptor's
@@ -131,6 +146,9 @@ enum {
 
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)
+};
+struct qtp_shutdown {
+    QTP_SHUTDOWN_FIELDS(QTP_X_MEMBER)
 };
 struct qtp_alloc_stats {
     QTP_ALLOC_FIELDS(QTP_X_MEMBER)
@@ -173,6 +191,7 @@ struct qtp_rep_record {
     struct qtp_latency latency_ns;
     struct qtp_alloc_stats alloc;
     struct qtp_cpu_stats cpu;
+    struct qtp_shutdown shutdown_ns;
     uint64_t rss_peak_kb;
     struct qtp_thread_record threads[QTP_MAX_THREADS];
     size_t nthreads;
@@ -185,6 +204,7 @@ struct qtp_rep_record {
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
+    char opt_out[256]; /* the cell's opt-out plan ("" none; qtp_deploy.h), part of its id */
 };
 
 /* ---- the row table ---- */
@@ -233,6 +253,11 @@ int qtp_status_parse(const char *name, enum qtp_status *out);
  * buf[len]. */
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p);
+
+/* Append ".<tag><value>" to the id in buf, value made filename-safe as the names are: how a cell
+ * coordinate that is neither a name nor a parameter (the opt-out plan, ".oreader~3A2~4030~25")
+ * joins the id. 0, or ENAMETOOLONG. */
+int qtp_cell_id_append(char *buf, size_t len, const char *tag, const char *value);
 
 /* ---- labels: the parameters in words ---- */
 /* The parameters that shape the row's topology: "N=3", "4 stages", "" for none. */

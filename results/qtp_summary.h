@@ -30,7 +30,10 @@
     X(P9999, p9999, latency_ns.p9999, QTP_T_U64, false, true)                                      \
     X(MAX, max, latency_ns.max, QTP_T_U64, false, true)                                            \
     X(ALLOC, alloc, alloc.per_event, QTP_T_REAL, false, false) /* allocation calls / event */      \
-    X(BYTES, bytes, alloc.bytes_per_event, QTP_T_REAL, false, false) /* bytes allocated / event */
+    X(BYTES, bytes, alloc.bytes_per_event, QTP_T_REAL, false, false) /* bytes allocated / event */ \
+    X(CPU, cpu, cpu.ns_per_event, QTP_T_REAL, false, false) /* CPU time (user + sys) / event, ns */ \
+    X(DRAIN, drain, shutdown_ns.graceful, QTP_T_REAL, false, false) /* graceful shutdown, ns */   \
+    X(FORCED, forced, shutdown_ns.forced, QTP_T_REAL, false, false) /* forced stop, ns */
 
 #define QTP_X_METRIC_ID(id, ...) QTP_METRIC_##id,
 enum qtp_metric_id { QTP_METRICS(QTP_X_METRIC_ID) QTP_NMETRICS };

@@ -17,16 +17,20 @@
 const struct qtp_param_def qtp_params[QTP_NPARAMS] = {QTP_CELL_PARAMS(PARAM_DEF)};
 
 #define FIELD_OF(type_, n, t, f) {.name = #n, .type = t, .offset = offsetof(type_, n), .flags = f},
-#define PARAM_FIELD(n, ct, t, ...) FIELD_OF(struct qtp_cell_params, n, t, 0)
+/* A late parameter is optional on read: rows from before it existed did not use it. */
+#define PARAM_FIELD(n, ct, t, id, label, unit, shape, flags)                                       \
+    FIELD_OF(struct qtp_cell_params, n, t, (flags)&QTP_PARAM_LATE ? QTP_FIELD_OPTIONAL : 0)
 #define LATENCY_FIELD(n, ct, t, f) FIELD_OF(struct qtp_latency, n, t, f)
 #define ALLOC_FIELD(n, ct, t, f) FIELD_OF(struct qtp_alloc_stats, n, t, f)
 #define CPU_FIELD(n, ct, t, f) FIELD_OF(struct qtp_cpu_stats, n, t, f)
 #define BATCHING_FIELD(n, ct, t, f) FIELD_OF(struct qtp_stage_batching_record, n, t, f)
+#define SHUTDOWN_FIELD(n, ct, t, f) FIELD_OF(struct qtp_shutdown, n, t, f)
 
 static const struct qtp_field param_fields[] = {QTP_CELL_PARAMS(PARAM_FIELD){NULL}};
 static const struct qtp_field latency_fields[] = {QTP_LATENCY_FIELDS(LATENCY_FIELD){NULL}};
 static const struct qtp_field alloc_fields[] = {QTP_ALLOC_FIELDS(ALLOC_FIELD){NULL}};
 static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
+static const struct qtp_field shutdown_fields[] = {QTP_SHUTDOWN_FIELDS(SHUTDOWN_FIELD){NULL}};
 
 #define STR_FIELD(type_, n, member)                                                                \
     {                                                                                              \
@@ -95,6 +99,11 @@ const struct qtp_field qtp_row_fields[] = {
     OBJ_FIELD(ROW, "latency_ns", latency_ns, latency_fields),
     OBJ_FIELD(ROW, "alloc", alloc, alloc_fields),
     OBJ_FIELD(ROW, "cpu", cpu, cpu_fields),
+    {.name = "shutdown_ns",
+     .type = QTP_T_OBJECT,
+     .offset = offsetof(ROW, shutdown_ns),
+     .fields = shutdown_fields,
+     .flags = QTP_FIELD_OPTIONAL},
     ROW_FIELD(rss_peak_kb, QTP_T_U64),
     ARRAY_FIELD(ROW, "threads", threads, nthreads, thread_elem),
     ARRAY_FIELD_F(ROW, "stages", stages, nstages, stage_batching_elem, QTP_FIELD_OPTIONAL),
@@ -105,6 +114,11 @@ const struct qtp_field qtp_row_fields[] = {
      .offset = offsetof(ROW, hist_file),
      .size = sizeof(((ROW *)0)->hist_file),
      .flags = QTP_FIELD_NULL_EMPTY},
+    {.name = "opt_out",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, opt_out),
+     .size = sizeof(((ROW *)0)->opt_out),
+     .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
     {NULL},
 };
 
@@ -315,6 +329,16 @@ int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, 
     return b.overflow ? ENAMETOOLONG : 0;
 }
 
+int qtp_cell_id_append(char *buf, size_t len, const char *tag, const char *value)
+{
+    size_t used = strnlen(buf, len);
+    struct sbuf b = {buf, len, used, used >= len};
+    sb_putc(&b, '.');
+    sb_puts(&b, tag);
+    sb_name(&b, value);
+    return b.overflow ? ENAMETOOLONG : 0;
+}
+
 /* ---- labels ---- */
 
 static void sb_sep(struct sbuf *b)
@@ -407,4 +431,6 @@ void qtp_cell_key(const struct qtp_rep_record *r, const bool skip_name[QTP_NCELL
         else
             sb_printf(&b, "%" PRIu64 "|", qtp_param_u64(&r->params, d));
     }
+    if (r->opt_out[0]) /* left out when none: the keys of older rows stay what they were */
+        sb_printf(&b, "o=%s|", r->opt_out);
 }

@@ -235,8 +235,15 @@ static int read_fields(struct reader *rd, const struct qtp_field *fields, const 
         qtp_fmt(path, sizeof path, "%s%s", prefix, f->name);
         const json_t *v = json_object_get(obj, f->name);
         if (!v) {
-            if (f->flags & QTP_FIELD_OPTIONAL)
+            if (f->flags & QTP_FIELD_OPTIONAL) {
+                if (f->type == QTP_T_REAL)
+                    *(double *)(base + f->offset) = NAN;
+                for (const struct qtp_field *s = f->type == QTP_T_OBJECT ? f->fields : NULL;
+                     s && s->name; s++)
+                    if (s->type == QTP_T_REAL)
+                        *(double *)(base + f->offset + s->offset) = NAN;
                 continue;
+            }
             qtp_set_err(rd->err, rd->errlen, "field '%s' is missing", path);
             return EINVAL;
         }

@@ -171,6 +171,9 @@ static const struct {
     [QTP_METRIC_MAX] = {1, NULL},
     [QTP_METRIC_ALLOC] = {1, "alloc_per_event"},
     [QTP_METRIC_BYTES] = {1, "bytes_per_event"},
+    [QTP_METRIC_CPU] = {0, NULL}, /* not columns: summary.csv's layout predates them */
+    [QTP_METRIC_DRAIN] = {0, NULL},
+    [QTP_METRIC_FORCED] = {0, NULL},
 };
 
 static void put_num(FILE *out, double v)
@@ -200,11 +203,18 @@ static void put_text(FILE *out, const char *s, bool lead_comma)
 
 int qtp_summary_write_csv(const struct qtp_summary *s, FILE *out)
 {
+    bool col[QTP_NPARAMS];
+    for (size_t i = 0; i < QTP_NPARAMS; i++) {
+        col[i] = !(qtp_params[i].flags & QTP_PARAM_LATE);
+        for (size_t c = 0; !col[i] && c < s->ncells; c++)
+            col[i] = qtp_param_u64(&s->cells[c].first->params, &qtp_params[i]) != 0;
+    }
     fputs("cell", out);
     for (size_t i = 0; i < QTP_NCELL_NAMES; i++)
         fprintf(out, ",%s", qtp_cell_names[i].name);
     for (size_t i = 0; i < QTP_NPARAMS; i++)
-        fprintf(out, ",%s", qtp_params[i].name);
+        if (col[i])
+            fprintf(out, ",%s", qtp_params[i].name);
     fputs(",status,reps,reps_ok", out);
     for (size_t m = 0; m < QTP_NMETRICS; m++)
         for (unsigned k = 0; k < 3; k++)
@@ -220,6 +230,8 @@ int qtp_summary_write_csv(const struct qtp_summary *s, FILE *out)
             put_text(out, (const char *)cs->first + qtp_cell_names[i].offset, true);
         for (size_t i = 0; i < QTP_NPARAMS; i++) {
             const struct qtp_param_def *d = &qtp_params[i];
+            if (!col[i])
+                continue;
             if (d->type == QTP_T_REAL)
                 put_num(out, qtp_param_real(&cs->first->params, d));
             else

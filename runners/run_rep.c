@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc_count.h"
 #include "cpu_sampler.h"
 #include "numa_mem.h"
 #include "placement.h"
 #include "qtp_alloc.h"
+#include "qtp_clock.h"
 #include "qtp_deploy.h"
 #include "qtp_text.h"
 #include "run_int.h"
@@ -105,6 +107,7 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     qtp_fmt(r->placement, sizeof r->placement, "%s", c->placement);
     qtp_fmt(r->memory, sizeof r->memory, "%s", c->memory);
     r->params = c->params;
+    qtp_fmt(r->opt_out, sizeof r->opt_out, "%s", c->opt_out_text);
     r->rep = rep;
     r->oversubscribed = c->oversubscribed;
     r->throughput_eps = NAN; /* a failed or skipped rep has no numbers (written as null) */
@@ -112,6 +115,8 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     r->latency_ns.mean = NAN;
     r->alloc.per_event = NAN;
     r->alloc.bytes_per_event = NAN;
+    r->cpu.ns_per_event = NAN;
+    r->shutdown_ns = (struct qtp_shutdown){NAN, NAN};
 }
 
 void qtp_run_fail(struct qtp_rep_record *r, const char *fmt, ...)
@@ -134,12 +139,15 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .topo = &cr->topo,
         .queue = c->queue->name,
         .wait = c->wait,
+        .wait_params = c->wait ? &c->wait_params : NULL,
         .ring_size = c->params.ring_size,
         .batch = c->params.batch,
+        .batch_max = c->params.batch_max,
         .warmup = c->params.warmup,
         .events = c->params.events,
         .rate = c->params.rate,
         .seed = c->seed,
+        .opt_out = &c->opt_out,
         .record_latency = !c->no_latency,
         .model = cr->model,
         .on_thread_start = on_thread_start,
@@ -231,10 +239,70 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
     }
     struct qtp_usage cpu;
     qtp_usage_cpu_diff(&rc->u0, &rc->u1, &cpu);
-    r->cpu = (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs};
+    r->cpu = (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs,
+                                    (cpu.user_s + cpu.sys_s) * 1e9 / (double)res->events};
+    if (res->drain_ns)
+        r->shutdown_ns.graceful = (double)res->drain_ns;
     int be = atomic_load(&rc->bind_errors);
     if (be)
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
+}
+
+/* ---- the forced stop, measured on a second deployment of the cell ----
+ * A rep ends gracefully (it must be checked whole), so its forced stop is measured apart: the
+ * same configuration is built again and run, halted once its stream is flowing (the window has
+ * opened: every thread is in its loop, readers in their waits between batches), and the time
+ * from qtp_deploy_halt to run()'s return - every thread woken and joined - is the rep's forced
+ * stop. The probe's threads are not bound and nothing of it is checked or recorded but that. */
+struct probe {
+    struct qtp_deploy *d;
+    struct qtp_deploy_result res;
+    _Atomic bool flowing, returned;
+};
+
+static void probe_window(void *arg, bool start)
+{
+    if (start)
+        atomic_store(&((struct probe *)arg)->flowing, true);
+}
+
+static void *probe_main(void *arg)
+{
+    struct probe *p = arg;
+    (void)qtp_deploy_run(p->d, &p->res);
+    atomic_store(&p->returned, true);
+    return NULL;
+}
+
+static double forced_stop_ns(const struct qtp_deploy_config *base)
+{
+    struct probe p = {0};
+    struct qtp_deploy_config cfg = *base;
+    cfg.on_thread_start = NULL;
+    cfg.on_window = probe_window;
+    cfg.ctx = &p;
+    /* Flowing soon (a short warm-up), and long before it would run out. */
+    cfg.warmup = cfg.warmup < 1024 ? cfg.warmup : 1024;
+    cfg.events = cfg.events < 1000000 ? 1000000 : cfg.events;
+    cfg.model = NULL;
+    char err[256];
+    pthread_t tid;
+    if (qtp_deploy_create(&p.d, &cfg, err, sizeof err))
+        return NAN;
+    if (pthread_create(&tid, NULL, probe_main, &p)) {
+        qtp_deploy_destroy(p.d);
+        return NAN;
+    }
+    /* Up to 5 s for the window to open (the warm-up passes); halted either way. */
+    for (int i = 0; i < 5000 && !atomic_load(&p.flowing) && !atomic_load(&p.returned); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    bool ran_out = atomic_load(&p.returned);
+    uint64_t t0 = qtp_clock_mono_ns();
+    qtp_deploy_halt(p.d);
+    pthread_join(tid, NULL);
+    uint64_t t1 = qtp_clock_mono_ns();
+    qtp_deploy_destroy(p.d);
+    return ran_out ? NAN : (double)(t1 - t0);
 }
 
 /* Run the built deployment d under the watchdog and record how it went. */
@@ -330,6 +398,8 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         } else {
             run_deployment(cr, &rc, d, r);
             qtp_deploy_destroy(d);
+            if (r->status == QTP_STATUS_OK)
+                r->shutdown_ns.forced = forced_stop_ns(&cfg);
         }
         qtp_alloc_set_hook(NULL);
     }

@@ -169,8 +169,14 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
 
 /* ---- the producers' and stages' common parts ---- */
 
-void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc)
+void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned producer)
 {
+    /* splitmix64 of (seed, producer): never 0, which xorshift would keep forever. */
+    uint64_t z = d->cfg.seed + 0x9E3779B97F4A7C15ULL * (producer + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    pc->claims = (z ^ (z >> 31)) | 1;
+    pc->stop = producer < QTP_TOPO_MAX_PRODUCERS ? d->stop_after[producer] : d->total;
     pc->on = d->cfg.rate > 0;
     pc->t0 = 0;
     pc->ns_per_event = 0;
@@ -335,11 +341,18 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
     if (cfg->batch > cfg->ring_size)
         return fail(err, len, "batch %u exceeds the ring size %u (accepted: 1..ring size)",
                     cfg->batch, cfg->ring_size);
+    if (cfg->batch_max && (cfg->batch_max <= cfg->batch || cfg->batch_max > cfg->ring_size))
+        return fail(err, len,
+                    "batch range %u-%u is backwards or exceeds the ring size %u (accepted: "
+                    "batch < batch_max <= ring size, or batch_max 0)",
+                    cfg->batch, cfg->batch_max, cfg->ring_size);
     if (cfg->warmup > (1ULL << 60) || cfg->events > (1ULL << 60))
         return fail(err, len, "event count too large (accepted: up to 2^60)");
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)
         return fail(err, len, "rate %g out of range (accepted: 0 or up to 1e12 events/s)",
                     cfg->rate);
+    if (qtp__opt_out_check(cfg, err, len))
+        return EINVAL;
     if (cfg->stall_stage < 0 || (unsigned)cfg->stall_stage > t->nfields)
         return fail(err, len, "stall stage %d out of range 0..%u", cfg->stall_stage, t->nfields);
     if (cfg->fault_stage < 0 || (unsigned)cfg->fault_stage > t->nfields)
@@ -398,7 +411,9 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->kind = qtp_queue_kind_find(cfg->queue);
     d->be = d->kind->backend;
     d->batch = cfg->batch ? cfg->batch : 1;
+    d->batch_span = cfg->batch_max ? cfg->batch_max - d->batch + 1 : 0;
     d->total = cfg->warmup + cfg->events;
+    qtp__opt_out_producers(d);
     d->nthreads = d->t->nthreads;
     atomic_init(&d->halted, false);
     atomic_init(&d->broken, false);
@@ -406,6 +421,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     atomic_init(&d->producers_left, d->t->producers);
     atomic_init(&d->t_start, 0);
     atomic_init(&d->t_end, 0);
+    atomic_init(&d->t_graceful, 0);
     atomic_init(&d->back, 0);
     const struct qtp_graph *g = d->g;
 
@@ -431,10 +447,16 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
         struct qtp__term *ts = &ir->ts;
         for (unsigned p = 0; p < QTP_TOPO_MAX_PRODUCERS; p++)
             ts->acc.next[p] = ir->gi->res;
-        ts->expected = part_count(ir->gi->mod, ir->gi->res, d->total) * d->t->producers;
+        uint64_t warm = 0;
+        ts->expected = 0;
+        for (unsigned p = 0; p < d->t->producers; p++) {
+            uint64_t s = d->stop_after[p];
+            ts->expected += part_count(ir->gi->mod, ir->gi->res, s);
+            warm += part_count(ir->gi->mod, ir->gi->res, s < cfg->warmup ? s : cfg->warmup);
+        }
+        qtp__opt_out_reader(d, ir);
         /* Only terminals that own measured positions close the window. */
-        ts->live = part_count(ir->gi->mod, ir->gi->res, d->total) >
-                   part_count(ir->gi->mod, ir->gi->res, cfg->warmup);
+        ts->live = ts->expected > warm;
         ts->done = !ts->live;
         live_terms += ts->live;
         /* Pingpong's producer checks the echo's events when they come back. */
@@ -484,19 +506,33 @@ void qtp_deploy_halt(struct qtp_deploy *d)
     d->be->halt(d);
 }
 
-/* Positions every terminal has passed (the slowest terminal's progress). */
+/* Events every producer publishes, and of them the warm-up (all producers). */
+static uint64_t published(const struct qtp_deploy *d, bool warm_only)
+{
+    uint64_t n = 0;
+    for (unsigned p = 0; p < d->t->producers; p++) {
+        uint64_t s = d->stop_after[p];
+        n += warm_only && s > d->cfg.warmup ? d->cfg.warmup : s;
+    }
+    return n;
+}
+
+/* Positions every terminal that stays has passed (the slowest one's progress). */
 static uint64_t done_positions(struct qtp_deploy *d)
 {
     const struct qtp_graph *g = d->g;
     uint64_t done = UINT64_MAX;
     for (unsigned k = 0; k < g->nterms; k++) {
+        if (d->inst[g->terms[k]].leaves)
+            continue;
         uint64_t v = d->t->pingpong ? atomic_load_explicit(&d->back, memory_order_relaxed)
                                     : d->be->done(d, g->terms[k]);
         if (v < done)
             done = v;
     }
     /* A terminal's next owned position may lie past the end. */
-    return done > d->total * d->t->producers ? d->total * d->t->producers : done;
+    uint64_t all = published(d, false);
+    return done > all ? all : done;
 }
 
 void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p)
@@ -570,7 +606,7 @@ static void collect(struct qtp_deploy *d, struct qtp_deploy_result *res)
         tt->first_ns = ir->ts.first_ns;
         tt->last_ns = ir->ts.last_ns;
     }
-    uint64_t done = done_positions(d), warm = d->cfg.warmup * P;
+    uint64_t done = done_positions(d), warm = published(d, true);
     res->events = done > warm ? done - warm : 0;
     if (res->events > d->cfg.events * P)
         res->events = d->cfg.events * P;
@@ -614,6 +650,9 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
     }
     for (unsigned k = 0; k < started; k++)
         pthread_join(thr[(k + P) % n].tid, NULL);
+    uint64_t joined = qtp_clock_mono_ns(), t_graceful = atomic_load(&d->t_graceful);
+    if (t_graceful && !qtp__halted(d))
+        res->drain_ns = joined > t_graceful ? joined - t_graceful : 0;
     free(thr);
     if (rc) {
         snprintf(res->reason, sizeof(res->reason), "cannot start thread: %s", strerror(rc));
@@ -631,6 +670,10 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         snprintf(res->reason, sizeof(res->reason), "halted (forced stop) at %.400s", pr.text);
         return ECANCELED;
     }
+    if (d->opting) {
+        res->verified = qtp__opt_out_verify(d, res->reason, sizeof(res->reason));
+        goto window;
+    }
     const struct qtp_deploy_model *m = d->cfg.model;
     if (!m) {
         rc = qtp_deploy_model_create(&d->own_model, d->t, d->cfg.seed, d->total, NULL);
@@ -641,6 +684,7 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         m = d->own_model;
     }
     res->verified = qtp_expect_check(d->t, &m->e, d->got, res->reason, sizeof(res->reason));
+window:;
     char why[sizeof(res->reason)] = "";
     res->window_ok = window_check(d, res, why, sizeof(why));
     if (res->verified && !res->window_ok) {

@@ -63,7 +63,7 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
     const struct qtp_graph *g = d->g;
     struct qtp_event *ev = es->prod[p].buf;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, p);
     /* The producers' out-edges: the roots' in-edges from NO_INST. */
     struct edge *outs[QTP_TOPO_MAX_INSTANCES];
     unsigned nout = 0;
@@ -71,21 +71,31 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
         outs[nout++] = es->ei[g->roots[r]].in[0];
     bool stop = false;
     uint32_t n;
-    for (uint64_t next = 0; next < d->total && !stop && qtp__batch_begin(d, &pc, next, &n);) {
+    for (uint64_t next = 0; next < pc.stop && !stop && qtp__batch_begin(d, &pc, next, &n);) {
         uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
         uint32_t k = 0;
         for (; k < n && !stop; k++) {
             uint64_t s = next + k;
             qtp__fill(d, ev, p, (int64_t)s, qtp__stamp(d, &pc, s, bt));
-            for (unsigned j = 0; j < nout && !stop; j++)
-                if (qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s))
-                    stop = ops->push(outs[j]->q, ev) != 0;
+            for (unsigned j = 0; j < nout && !stop; j++) {
+                if (!qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s) ||
+                    ops->push(outs[j]->q, ev) == 0)
+                    continue;
+                /* Closed: by a forced stop (halted first), or by a reader that opted out, whose
+                 * queue this producer stops copying into. */
+                if (qtp__halted(d) || !d->opting)
+                    stop = true;
+                else
+                    outs[j--] = outs[--nout];
+            }
         }
         next += stop ? k - 1 : k;
         atomic_store_explicit(&es->prod[p].sent, next, memory_order_relaxed);
     }
-    if (atomic_fetch_sub(&d->producers_left, 1) == 1)
+    if (atomic_fetch_sub(&d->producers_left, 1) == 1) {
+        qtp__graceful_begin(d);
         close_edges(ops, outs, nout, QTP_CLOSE_GRACEFUL);
+    }
 }
 
 static void edge_pingpong(struct qtp_deploy *d)
@@ -100,7 +110,7 @@ static void edge_pingpong(struct qtp_deploy *d)
     void *ping = es->ei[0].in[0]->q, *pong = es->ei[0].out[0]->q;
     struct qtp_event *ev = es->prod[0].buf;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, 0);
     const int64_t warm = (int64_t)d->cfg.warmup;
     bool stop = false;
     uint32_t n;
@@ -136,6 +146,7 @@ static void edge_pingpong(struct qtp_deploy *d)
         atomic_store_explicit(&d->back, next, memory_order_relaxed);
         qtp__term_countdown(d, ts);
     }
+    qtp__graceful_begin(d);
     ops->close(ping, QTP_CLOSE_GRACEFUL);
 }
 
@@ -188,6 +199,9 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
     const uint64_t mpos = d->cfg.warmup * d->t->producers;
     for (uint64_t k = 0;; k++) {
         uint64_t pos = gi->res + (uint64_t)gi->mod * k;
+        /* Opt-out: its share is done; closing its input (below) tells the producers. */
+        if (ir->leaves && ir->handled == ir->leave_after)
+            break;
         if (edge_inputs(d, ei, pos))
             break;
         struct qtp_event *ev = ei->buf;
@@ -242,9 +256,10 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
 
 static int edge_check(const struct qtp_deploy_config *cfg, char *err, size_t len)
 {
-    if (cfg->topo->pingpong && cfg->batch > PINGPONG_MAX_BATCH) {
+    uint32_t most = cfg->batch_max > cfg->batch ? cfg->batch_max : cfg->batch;
+    if (cfg->topo->pingpong && most > PINGPONG_MAX_BATCH) {
         snprintf(err, len, "pingpong over per-edge queues keeps at most %d in flight (batch %u)",
-                 PINGPONG_MAX_BATCH, cfg->batch);
+                 PINGPONG_MAX_BATCH, most);
         return EINVAL;
     }
     return 0;

@@ -255,8 +255,10 @@ struct qtp__inst {
     const struct qtp_ginst *gi;
     const struct qtp_gstage *gs;
     struct qtp__chk chk;
-    bool stall, slow;               /* slow: stall, work or sleep: the generic loop */
-    uint64_t handled;               /* events handled (stall) */
+    bool stall, slow;               /* slow: stall, work, sleep or leave: the generic loop */
+    uint64_t handled;               /* events handled (stall, leave) */
+    bool leaves;                    /* opt-out: it leaves ... */
+    uint64_t leave_after;           /* ... once it has handled this many events */
     uint64_t batches, batch_events; /* batching figures (measured part) */
     struct qtp__term *term;         /* &ts when this thread checks a terminal's events, else NULL */
     struct qtp__term ts;
@@ -271,7 +273,11 @@ struct qtp_deploy {
     const struct qtp_deploy_backend *be;
     void *bs; /* the backend's state */
     uint32_t batch;
-    uint64_t total; /* warmup + events, per producer */
+    uint32_t batch_span; /* random claims: batch..batch + span - 1 (cfg.batch_max); 0: fixed */
+    uint64_t total;      /* warmup + events, per producer */
+    uint64_t stop_after[QTP_TOPO_MAX_PRODUCERS]; /* events each producer publishes (opt-out) */
+    bool opting;                                 /* the plan has opt-outs */
+    struct qtp_opt_out plan;                     /* cfg.opt_out points here */
     unsigned nthreads;
     struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
 
@@ -281,6 +287,7 @@ struct qtp_deploy {
     _Atomic unsigned producers_left;
     _Atomic unsigned terms_left;
     _Atomic uint64_t t_start, t_end;
+    _Atomic uint64_t t_graceful; /* when the last producer began the graceful shutdown */
     bool ran;
     /* pingpong: events returned (the producer's progress, read by the watchdog) */
     alignas(QTP_CACHE_BLOCK) _Atomic uint64_t back;
@@ -305,16 +312,57 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_error(struct qtp_deploy *
 __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *d, const char *fmt,
                                                              ...);
 
+/* ---- the opt-out plan (opt_out.c) ---- */
+
+/* cfg's plan fits its topology: 0, or EINVAL with a reason in err. */
+int qtp__opt_out_check(const struct qtp_deploy_config *cfg, char *err, size_t len);
+/* Copy the plan into d and set each producer's stop_after (create, before the instances). */
+void qtp__opt_out_producers(struct qtp_deploy *d);
+/* Terminal ir (its ts.expected already counting what the producers publish): whether and when
+ * it leaves. */
+void qtp__opt_out_reader(struct qtp_deploy *d, struct qtp__inst *ir);
+/* The check of a run with opt-outs (instead of the shared model's): true, or false with a
+ * reason. */
+bool qtp__opt_out_verify(struct qtp_deploy *d, char *reason, size_t len);
+
 /* ---- the producers' common part ---- */
 
 void qtp__window_start(struct qtp_deploy *d);
-
-/* Events in the producer's next batch from position next: the batch size, cut short at the end
- * and at the warm-up boundary (the window opens exactly before the first measured event). */
-static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, uint64_t next)
+/* The last producer is about to stop everything gracefully: the drain starts now. */
+static inline void qtp__graceful_begin(struct qtp_deploy *d)
 {
-    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : d->total;
-    return (uint32_t)(end - next < d->batch ? end - next : d->batch);
+    atomic_store(&d->t_graceful, qtp_clock_mono_ns());
+}
+
+/* A producer's batch loop: its pacing, and the generator of its claim sizes. */
+struct qtp__pacer {
+    bool on;
+    uint64_t t0; /* ticks at start */
+    double ns_per_event;
+    uint64_t claims; /* random claims: the generator's state, from the seed and the producer */
+    uint64_t stop;   /* events it publishes: warmup + events, or fewer when it opts out */
+};
+
+/* Events in the producer's next batch from position next: the batch size (or, for random
+ * claims, the next size its generator draws), cut short at the end and at the warm-up boundary
+ * (the window opens exactly before the first measured event). */
+static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, struct qtp__pacer *pc,
+                                     uint64_t next)
+{
+    uint64_t end = next < d->cfg.warmup ? d->cfg.warmup : pc->stop, want = d->batch;
+    uint64_t *rng = &pc->claims;
+    if (end > pc->stop)
+        end = pc->stop;
+    if (d->batch_span) {
+        /* xorshift64*: cheap, and the same sizes for the same seed and producer every rep. */
+        uint64_t x = *rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        *rng = x;
+        want += ((x * 0x2545F4914F6CDD1DULL) >> 32) % d->batch_span;
+    }
+    return (uint32_t)(end - next < want ? end - next : want);
 }
 
 static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, unsigned p,
@@ -334,12 +382,7 @@ static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, u
     }
 }
 
-struct qtp__pacer {
-    bool on;
-    uint64_t t0; /* ticks at start */
-    double ns_per_event;
-};
-void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc);
+void qtp__pacer_init(struct qtp_deploy *d, struct qtp__pacer *pc, unsigned producer);
 /* Intended send time of the k-th event of this producer (paced mode). */
 static inline uint64_t qtp__pacer_at(const struct qtp__pacer *pc, uint64_t k)
 {
@@ -350,10 +393,10 @@ bool qtp__pacer_wait(struct qtp_deploy *d, const struct qtp__pacer *pc, uint64_t
 
 /* The start of every producer's batch at position next: its size (*n), paced, the window opened
  * if it holds the first measured event. false when halted while pacing. */
-static inline bool qtp__batch_begin(struct qtp_deploy *d, const struct qtp__pacer *pc,
-                                    uint64_t next, uint32_t *n)
+static inline bool qtp__batch_begin(struct qtp_deploy *d, struct qtp__pacer *pc, uint64_t next,
+                                    uint32_t *n)
 {
-    *n = qtp__batch_at(d, next);
+    *n = qtp__batch_at(d, pc, next);
     if (pc->on && !qtp__pacer_wait(d, pc, next + *n - 1))
         return false;
     if (__builtin_expect(next == d->cfg.warmup, 0) && d->cfg.events)

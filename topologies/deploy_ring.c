@@ -99,6 +99,14 @@ ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, 
         ir->handled++;
         if (!qtp__stage_work(ir))
             return ECANCELED;
+        if (ir->leaves && ir->handled == ir->leave_after) {
+            /* Opt-out: its share is done (its terminal counts down when the batch ends, seen ==
+             * expected); the producers stop waiting for it. R1 (qtp_seq_set) before the
+             * removal: nothing depends on a terminal, this only keeps its progress honest. */
+            qtp_seq_set(&ri->proc.seq, pos);
+            qtp_ring_remove_gating(ri->ring, &ri->proc.seq);
+            return ECANCELED;
+        }
     }
     return 0;
 }
@@ -234,7 +242,14 @@ static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
 static void ring_stage(struct qtp_deploy *d, unsigned i)
 {
     struct ring_state *rs = d->bs;
-    (void)qtp_processor_run(&rs->ri[i].proc);
+    struct ring_inst *ri = &rs->ri[i];
+    if (ri->ci->leaves && ri->ci->leave_after == 0) {
+        /* Opt-out at 0%: it leaves before it reads a slot. */
+        qtp_ring_remove_gating(ri->ring, &ri->proc.seq);
+        return;
+    }
+    /* Its end: drained after a graceful halt, stopped by a forced one, or its opt-out. */
+    (void)qtp_processor_run(&ri->proc);
 }
 
 /* ---- producers ---- */
@@ -302,14 +317,14 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
     struct ring_state *rs = d->bs;
     struct qtp_ring *ring = rs->ring;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, p);
     /* Saturated and recording: stamp groups (one producer: claims that went straight through
      * share a clock read; several producers claim by CAS, so each claim reads the clock). */
     const bool stamps = d->cfg.record_latency && !pc.on;
     const bool group = stamps && d->t->producers == 1;
     struct stamper st = {0};
     uint32_t n;
-    for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
+    for (uint64_t next = 0; next < pc.stop && qtp__batch_begin(d, &pc, next, &n);) {
         int64_t hi;
         if (!group) {
             if (qtp_ring_claim(ring, n, &hi))
@@ -336,8 +351,10 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
         stamp_close(&st, qtp_clock_ticks());
         stamp_merge(d, &st);
     }
-    if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !qtp__halted(d))
+    if (atomic_fetch_sub(&d->producers_left, 1) == 1 && !qtp__halted(d)) {
+        qtp__graceful_begin(d);
         qtp_ring_halt(ring, QTP_HALT_GRACEFUL);
+    }
 }
 
 static void ring_pingpong(struct qtp_deploy *d)
@@ -350,7 +367,7 @@ static void ring_pingpong(struct qtp_deploy *d)
     c.own = -1;
     c.anc = echo->gi->vis;
     struct qtp__pacer pc;
-    qtp__pacer_init(d, &pc);
+    qtp__pacer_init(d, &pc, 0);
     const bool lat = d->cfg.record_latency;
     const int64_t warm = (int64_t)d->cfg.warmup;
     int64_t pong_next = 0;
@@ -390,6 +407,7 @@ static void ring_pingpong(struct qtp_deploy *d)
     }
 out:
     if (!qtp__halted(d)) {
+        qtp__graceful_begin(d);
         qtp_ring_halt(rs->ring, QTP_HALT_GRACEFUL);
         qtp_ring_halt(rs->pong, QTP_HALT_GRACEFUL);
     }
@@ -431,6 +449,8 @@ static int ring_create(struct qtp_deploy *d)
         .wait = d->cfg.wait,
     };
     int err = qtp_ring_create(&rs->ring, &rc);
+    if (!err && d->cfg.wait_params)
+        err = qtp_ring_set_wait_params(rs->ring, d->cfg.wait_params);
     if (err)
         return err;
     rs->stride = qtp_ring_slot_size(rs->ring);
@@ -464,6 +484,8 @@ static int ring_create(struct qtp_deploy *d)
     if (d->t->pingpong) {
         rc.producer = QTP_PRODUCER_SINGLE;
         err = qtp_ring_create(&rs->pong, &rc);
+        if (!err && d->cfg.wait_params)
+            err = qtp_ring_set_wait_params(rs->pong, d->cfg.wait_params);
         if (err)
             return err;
         if (!(rs->pong_seq = qtp__calloc_blocks(1, sizeof(*rs->pong_seq))))

@@ -16,8 +16,8 @@ uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq)
     return qtp_input_inline(seed, producer, seq);
 }
 
-static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool work,
-                 const _Atomic int *stop, struct qtp_expect *e)
+static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, const uint64_t *counts,
+                 bool work, const _Atomic int *stop, struct qtp_expect *e)
 {
     memset(e, 0, sizeof(*e));
     const struct qtp_graph *g = t->graph;
@@ -27,7 +27,8 @@ static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool w
     e->producers = t->producers;
     uint64_t out[QTP_TOPO_MAX_FIELDS];
     for (unsigned p = 0; p < t->producers; p++) {
-        for (uint64_t s = 0; s < n; s++) {
+        uint64_t np = counts ? counts[p] : n;
+        for (uint64_t s = 0; s < np; s++) {
             /* Stoppable: a signal must not wait for a long model to finish. */
             if (stop && (s & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
                 return ECANCELED;
@@ -58,19 +59,25 @@ static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool w
 
 int qtp_model_run(const struct qtp_topology *t, uint64_t seed, uint64_t n, struct qtp_expect *e)
 {
-    return model(t, seed, n, false, NULL, e);
+    return model(t, seed, n, NULL, false, NULL, e);
 }
 
 int qtp_model_run_stoppable(const struct qtp_topology *t, uint64_t seed, uint64_t n,
                             const _Atomic int *stop, struct qtp_expect *e)
 {
-    return model(t, seed, n, false, stop, e);
+    return model(t, seed, n, NULL, false, stop, e);
+}
+
+int qtp_model_run_counts(const struct qtp_topology *t, uint64_t seed, const uint64_t *counts,
+                         struct qtp_expect *e)
+{
+    return model(t, seed, 0, counts, false, NULL, e);
 }
 
 int qtp_model_run_work(const struct qtp_topology *t, uint64_t seed, uint64_t n,
                        struct qtp_expect *e)
 {
-    return model(t, seed, n, true, NULL, e);
+    return model(t, seed, n, NULL, true, NULL, e);
 }
 
 bool qtp_expect_check(const struct qtp_topology *t, const struct qtp_expect *want,

@@ -23,6 +23,10 @@ static const struct param {
      "branches"},
     {QTP_PARAM_SHARDS, "shards", offsetof(struct qtp_topo_params, shards), 2, 32, true, "copies"},
     {QTP_PARAM_STAGES, "stages", offsetof(struct qtp_topo_params, stages), 3, 32, false, "stages"},
+    {QTP_PARAM_PRODUCERS, "producers", offsetof(struct qtp_topo_params, producers), 4,
+     QTP_TOPO_MAX_PRODUCERS, false, "publishers"},
+    {QTP_PARAM_READERS, "readers", offsetof(struct qtp_topo_params, readers), 6, 16, false,
+     "readers"},
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -159,7 +163,7 @@ static int expand(const char *tpl, const struct qtp_topo_params *p, char *buf, s
 
 /* ---- the registry ---- */
 
-enum { UNICAST, PIPELINE, FANOUT, DIAMOND, SHARD, SEQUENCER, PINGPONG };
+enum { UNICAST, PIPELINE, FANOUT, DIAMOND, SHARD, SEQUENCER, PINGPONG, BROKER };
 
 /* The function-pointer face of the registry: one per row, each building its own row. */
 #define BUILDER(row)                                                                               \
@@ -174,47 +178,57 @@ BUILDER(DIAMOND)
 BUILDER(SHARD)
 BUILDER(SEQUENCER)
 BUILDER(PINGPONG)
+BUILDER(BROKER)
 
 const struct qtp_topology_def qtp_topologies[] = {
     [UNICAST] = {"unicast", "one producer, one consumer", "stage(name=c1)",
                  "ring: c1 waits on the cursor; producer gated on c1. "
                  "per-edge: producer -> q -> c1.",
-                 build_UNICAST},
+                 build_UNICAST, false},
     [PIPELINE] = {"pipeline", "a pipeline of N stages (--stages N)", "seq(stage*{stages})",
                   "ring: s1 waits on the cursor, s(i+1) on s(i); producer gated on sN. "
                   "per-edge: one queue per edge, producer -> q -> s1 -> q -> s2 ... sN.",
-                  build_PIPELINE},
+                  build_PIPELINE, false},
     [FANOUT] = {"fanout", "multicast to N consumers (--fanout N)",
                 "fanout(stage(name=c{i})*{fanout})",
                 "ring: every ci waits on the cursor (one shared barrier), producer gated on all "
                 "ci. per-edge: the producer copies each event into N queues, one per ci.",
-                build_FANOUT},
+                build_FANOUT, false},
     [DIAMOND] = {"diamond", "two consumers joined by a third that reads both their fields",
                  "seq(fanout(stage(name=c1), stage(name=c2)), stage(name=c3))",
                  "ring: c1, c2 wait on the cursor, c3 on min(c1, c2); producer gated on c3. "
                  "per-edge: producer copies into q1, q2; c1 -> q -> c3, c2 -> q -> c3; c3 pops "
                  "one from each and merges the fields (same seq checked).",
-                 build_DIAMOND},
+                 build_DIAMOND, false},
     [SHARD] = {"shard", "N shard copies merged in order (--shards N)",
                "seq(shard(stage(name=w), {shards}), stage(name=merge))",
                "ring: every w#i waits on the cursor and advances over every event but handles "
                "only seq%N==i; merge waits on min(w#*); producer gated on merge. per-edge: the "
                "producer deals round-robin into N queues; merge takes from w#(seq%N)'s queue, "
                "in order.",
-               build_SHARD},
+               build_SHARD, false},
     [SEQUENCER] = {"sequencer", "3 producers into one consumer (per-producer order only)",
                    "topo(stage(name=c1), producers=3)",
                    "ring: multi-producer ring (CAS claim, per-slot availability), c1 waits on "
                    "the cursor; producers gated on c1. per-edge: the 3 producers push into one "
                    "queue.",
-                   build_SEQUENCER},
+                   build_SEQUENCER, false},
     [PINGPONG] = {"pingpong", "round trip of each batch (--batch events in flight)",
                   "topo(stage(name=echo), pingpong)",
                   "ring: two rings; echo consumes ping, writes pong; the producer waits for the "
                   "batch on pong before sending the next. per-edge: two queues, same loop. "
                   "Latency is the round trip.",
-                  build_PINGPONG},
-    {NULL, NULL, NULL, NULL, NULL},
+                  build_PINGPONG, false},
+    /* Seed 002's n-m multicast broker: publishers of disjoint streams, every reader sees all. */
+    [BROKER] = {"broker",
+                "P publishers into M readers, every reader sees every event of every publisher "
+                "(--producers P, --readers M)",
+                "topo(fanout(stage(name=r{i})*{readers}), producers={producers})",
+                "ring: multi-producer ring (CAS claim, per-slot availability), every ri waits on "
+                "the cursor; producers gated on every ri. per-edge: every producer copies each "
+                "event into M queues, one per ri (each queue shared by the P producers).",
+                build_BROKER, true},
+    {NULL, NULL, NULL, NULL, NULL, false},
 };
 
 _Static_assert(offsetof(struct qtp_topology_def, name) == 0, "qtp_table_find: the name is the first member");

@@ -636,7 +636,9 @@ static int finish(const char *expr, struct parsed *r, const char *name,
     struct parser p = {.s = expr, .err = err};
     int rc = qtp_topology_init(out, name, r->root, producers, (size_t)r->payload);
     if (rc == EINVAL && producers > 1)
-        return fail_at(&p, &r->producers_tok, "producers=%u needs one first stage and no shard",
+        return fail_at(&p, &r->producers_tok,
+                       "producers=%u needs no shard, and one first stage or branches that never "
+                       "join",
                        producers);
     if (rc) {
         snprintf(err->msg, sizeof(err->msg), "%s",

@@ -47,10 +47,11 @@
  * send time on a fixed schedule, so coordinated omission does not hide stalls; no group error.
  * Per-terminal histograms are merged into res->latency after the join.
  *
- * Shutdown: after its last event the producer halts the ring GRACEFUL (the last of several
- * producers does), or closes its queues GRACEFUL and each thread closes its own out-queues when
- * its input is drained: every thread drains and exits; run() joins. qtp_deploy_halt (forced, any
- * thread, any time) makes every wait return: run() returns ECANCELED soon after.
+ * Shutdown (seed 002's two modes): after its last event the producer halts the ring GRACEFUL
+ * (the last of several producers does), or closes its queues GRACEFUL and each thread closes its
+ * own out-queues when its input is drained: every thread drains and exits; run() joins
+ * (res->drain_ns measures it). qtp_deploy_halt (forced, any thread, any time) makes every wait
+ * return, waking sleepers of block, sleep and phased at once: run() returns ECANCELED soon after.
  *
  * Lifecycle (one thread drives it; halt and progress may come from any thread):
  *   qtp_deploy_create -> qtp_deploy_run (once) -> qtp_deploy_destroy
@@ -101,6 +102,32 @@ typedef void (*qtp_thread_start_fn)(void *ctx, unsigned index, const char *role)
  * and once when the last measured event has left its last stage (any thread). */
 typedef void (*qtp_window_fn)(void *ctx, bool start);
 
+/* Opt-outs (seed 002: "readers and publishers can opt out at any time, without affecting the
+ * ones that stay"), as text "reader:2@30%,producer:1@50%" ("none" or "": nobody):
+ *   reader:K@X%    terminal K (1-based, in qtp_topology_describe's order: a broker's rK) leaves
+ *                  once it has handled X% of warmup + events of every producer. Over the ring it
+ *                  is removed from the producers' gating at run time (qtp_ring_remove_gating), so
+ *                  they go on without waiting for it; over per-edge queues it closes its queue
+ *                  and the producers stop copying into it.
+ *   producer:J@Y%  producer J (1-based) stops publishing after Y% of its warmup + events.
+ * The check knows the plan: a reader that stays receives every event each producer published
+ * (an opted-out producer's up to where it stopped), exactly once, in per-producer order; a reader
+ * that left received exactly its share, a prefix of each producer's stream; the model computes
+ * the same. Only terminals may leave (nothing waits on them), and not in pingpong. */
+#define QTP_OPT_OUT_MAX (QTP_MAX_TERMINALS + QTP_TOPO_MAX_PRODUCERS)
+struct qtp_opt_out {
+    unsigned n;
+    struct qtp_opt_out_item {
+        bool producer; /* else a reader */
+        unsigned index; /* 1-based */
+        unsigned pct;   /* 0..100 */
+    } item[QTP_OPT_OUT_MAX];
+};
+/* Parse text into *out, checked against t (NULL: only the syntax and the percentages). 0, or
+ * EINVAL with one line in err naming the bad part and what is accepted. */
+int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp_opt_out *out,
+                      char *err, size_t len);
+
 /* Saturated ring producers read the clock once per group of this many events at most. */
 #define QTP_STAMP_GROUP 16
 
@@ -108,10 +135,13 @@ struct qtp_deploy_config {
     const struct qtp_topology *topo;
     const char *queue;               /* a qtp_queue_kinds name */
     const struct qtp_wait_ops *wait; /* kinds that use the wait axis; NULL: spin */
+    const struct qtp_wait_params *wait_params; /* its constants; NULL: its defaults */
     uint32_t ring_size;              /* slots (ring) or per-edge capacity (per-edge queues) */
     uint32_t batch;                  /* producer claim size (ring) / events per push burst;
                                         1..ring_size, 0: 1; pingpong: events in flight (per-edge
                                         queues: at most 64) */
+    uint32_t batch_max;              /* not 0: each claim's size is drawn from batch..batch_max
+                                        (seeded by seed and the producer: reproducible) */
     uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
                                         sequence (qtp_processor max_batch); 0: all available */
     uint64_t warmup;                 /* events before the measured window (per producer) */
@@ -137,6 +167,8 @@ struct qtp_deploy_config {
     int fault_stage;
     int64_t fault_seq;
     unsigned fault_payload;
+    /* Who opts out (NULL or n == 0: nobody); copied at create. */
+    const struct qtp_opt_out *opt_out;
     /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
      * deployment must report, not survive by luck). */
     bool test_ungated;
@@ -194,6 +226,9 @@ struct qtp_deploy_result {
     unsigned nterminals;
     struct qtp_terminal_times terminal[QTP_MAX_TERMINALS];
     struct qtp_stamp_error stamp;
+    /* The graceful shutdown: from the last producer's stop (ring halt or queue close) until
+     * every thread had drained and been joined. 0 when the run was halted. */
+    uint64_t drain_ns;
 };
 
 /* The sequential model of t for (seed, count events per producer: warmup + events), to give

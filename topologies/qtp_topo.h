@@ -87,6 +87,8 @@ struct qtp_topo_params {
     unsigned fanout;  /* fanout: branches, 1..16 (default 3) */
     unsigned shards;  /* shard: copies, power of two 1..32 (default 2) */
     unsigned stages;  /* pipeline: length 1..32 (default 3) */
+    unsigned producers; /* broker: publishers, 1..4 (default 4) */
+    unsigned readers;   /* broker: readers, 1..16 (default 6) */
     uint64_t work_ns; /* extra busy work per event in every stage */
     uint64_t sleep_ns;
     size_t payload; /* 0 or 8..4096 */
@@ -112,8 +114,8 @@ struct qtp_topology {
 };
 
 /* Finalize a description into *t (takes ownership of root, also on failure). 0 or EINVAL
- * (too many instances/fields, several producers with a shard or not starting with a stage, bad
- * payload) or ENOMEM. */
+ * (too many instances/fields, several producers with a shard, or with several first stages whose
+ * branches join, bad payload) or ENOMEM. */
 int qtp_topology_init(struct qtp_topology *t, const char *name, struct qtp_node *root,
                       unsigned producers, size_t payload);
 /* Make t a round trip: the producer sends to the single stage and takes the events back. EINVAL
@@ -134,11 +136,18 @@ int qtp_topology_dot_write(const struct qtp_topology *t, FILE *f);
 
 /* ---- named topologies: the registry `qtopo list` and the runner walk ----
  * A named topology is defined by an expression of the language (qtp_lang.h), written as a
- * template over the shape parameters: {fanout}, {shards} and {stages} stand for the parameter's
+ * template over the shape parameters: {fanout}, {shards}, {stages}, {producers} and {readers}
+ * stand for the parameter's
  * value (default when 0), and X*{param} for X repeated that many times, comma-separated, with
  * {i} in X the copy's number from 1. So the parameters a topology takes are the ones its template
  * names (qtp_topology_takes). work_ns/sleep_ns go to every stage, payload to the topology. */
-enum qtp_topo_param { QTP_PARAM_FANOUT = 1, QTP_PARAM_SHARDS = 2, QTP_PARAM_STAGES = 4 };
+enum qtp_topo_param {
+    QTP_PARAM_FANOUT = 1,
+    QTP_PARAM_SHARDS = 2,
+    QTP_PARAM_STAGES = 4,
+    QTP_PARAM_PRODUCERS = 8,
+    QTP_PARAM_READERS = 16,
+};
 
 struct qtp_topology_def {
     const char *name;
@@ -147,6 +156,9 @@ struct qtp_topology_def {
     const char *wiring;  /* how it is wired on a ring and over per-edge queues */
     /* d->build(p, out) is qtp_topology_build(d, p, out). */
     int (*build)(const struct qtp_topo_params *p, struct qtp_topology *out);
+    /* Left out of `qtopo run`'s default matrix (too long for its ~3 minutes on 2 cores); -t NAME
+     * or -t all runs it. */
+    bool not_default;
 };
 extern const struct qtp_topology_def qtp_topologies[]; /* {NULL}-terminated */
 const struct qtp_topology_def *qtp_topology_find(const char *name);
@@ -191,6 +203,9 @@ struct qtp_expect {
 uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq);
 /* Run the description on one thread over events 0..n-1 (per producer) and fill *e. 0. */
 int qtp_model_run(const struct qtp_topology *t, uint64_t seed, uint64_t n, struct qtp_expect *e);
+/* The same with producer p making events 0..counts[p]-1 (producers that stop early). 0. */
+int qtp_model_run_counts(const struct qtp_topology *t, uint64_t seed, const uint64_t *counts,
+                         struct qtp_expect *e);
 /* The same, but doing every stage's work and sleep too (the sequential timing of seed 000). */
 int qtp_model_run_work(const struct qtp_topology *t, uint64_t seed, uint64_t n,
                        struct qtp_expect *e);

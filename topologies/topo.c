@@ -327,12 +327,11 @@ int qtp_topology_init(struct qtp_topology *t, const char *name, struct qtp_node 
     t->graph = g;
     int rc = graph_compile(g, root);
     if (!rc && producers > 1) {
-        /* Several producers share the first queue; only per-producer order exists, so there
-         * are no positions to shard on and the first stage must be the one shared consumer. */
-        if (g->nroots != 1)
-            rc = EINVAL;
+        /* Several producers share the first queues; only per-producer order exists, so there
+         * are no positions to shard on. With several first stages each one's queue interleaves
+         * the producers its own way (per edge), so nothing may join their branches again. */
         for (unsigned i = 0; i < g->ninst; i++)
-            if (g->inst[i].mod != 1)
+            if (g->inst[i].mod != 1 || (g->nroots != 1 && g->inst[i].ndeps > 1))
                 rc = EINVAL;
     }
     if (rc) {

@@ -22,6 +22,8 @@
 #define DEFAULT_FANOUT 3 /* the topology builders' defaults (qtp_topo.h) */
 #define DEFAULT_SHARDS 2
 #define DEFAULT_STAGES 3
+#define DEFAULT_PRODUCERS 4 /* the broker's: seed 002's 4 publishers and 6 readers */
+#define DEFAULT_READERS 6
 #define DEFAULT_TIMEOUT_S 30
 
 /* One line into err, and the exit status of bad input. */
@@ -32,6 +34,7 @@ enum opt_kind {
     K_PARAM, /* a cell parameter: a list of counts, or one (F_SCALAR) */
     K_U64,   /* one count, a scalar member of qtp_matrix */
     K_FLAG,  /* a bool member of qtp_matrix */
+    K_TEXT,  /* a char[] member of qtp_matrix, checked by its parser (the opt-out plan) */
     K_PATH,  /* command line only */
 };
 
@@ -55,11 +58,15 @@ enum opt_id {
     O_WARMUP,
     O_RING_SIZE,
     O_BATCH,
+    O_BATCH_MAX,
     O_PAYLOAD,
     O_WORK,
     O_FANOUT,
     O_SHARDS,
     O_STAGES,
+    O_PRODUCERS,
+    O_READERS,
+    O_OPT_OUT,
     O_RATE,
     O_TIMEOUT,
     O_OVERSUBSCRIBE,

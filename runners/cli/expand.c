@@ -23,8 +23,12 @@ void qtp_matrix_defaults(struct qtp_matrix *m)
     for (int a = 0; a < QTP_NCELL_NAMES; a++) {
         const char *names[64] = {default_name[a]};
         size_t n = m->names[a].n ? 0 : default_name[a] ? 1 : qtp_cli_axis_names(a, names, 64);
-        for (size_t i = 0; i < n; i++)
-            qtp_cli_strlist_add(&m->names[a], names[i]);
+        for (size_t i = 0; i < n; i++) {
+            const struct qtp_topology_def *t =
+                a == QTP_NAME_TOPOLOGY ? qtp_topology_find(names[i]) : NULL;
+            if (!t || !t->not_default)
+                qtp_cli_strlist_add(&m->names[a], names[i]);
+        }
     }
     for (size_t i = 0; i < O_COUNT; i++) {
         const struct opt_def *d = &qtp_cli_opts[i];
@@ -58,6 +62,21 @@ int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach,
                                "--batch %" PRIu64 " is larger than --ring-size %" PRIu64
                                " (accepted: a batch of 1 to the ring size)",
                                batch->v[i], ring->v[j]);
+    const struct qtp_numlist *bmax = &m->params[QTP_PARAM_batch_max];
+    for (unsigned i = 0; i < bmax->n; i++) {
+        for (unsigned j = 0; bmax->v[i] && j < ring->n; j++)
+            if (bmax->v[i] > ring->v[j])
+                return CLI_BAD(err, errlen,
+                               "--batch range up to %" PRIu64 " is larger than --ring-size %" PRIu64
+                               " (accepted: claims of 1 to the ring size)",
+                               bmax->v[i], ring->v[j]);
+        for (unsigned j = 0; bmax->v[i] && j < batch->n; j++)
+            if (bmax->v[i] <= batch->v[j])
+                return CLI_BAD(err, errlen,
+                               "--batch-max %" PRIu64 " is not above --batch %" PRIu64
+                               " (accepted: 0, or above every --batch)",
+                               bmax->v[i], batch->v[j]);
+    }
     static const struct {
         enum qtp_cell_name_id axis;
         const char *flag;
@@ -83,6 +102,8 @@ static void topo_params_of(const struct qtp_cell_params *c, struct qtp_topo_para
     p->fanout = c->fanout;
     p->shards = c->shards;
     p->stages = c->stages;
+    p->producers = c->producers;
+    p->readers = c->readers;
     p->work_ns = c->work_ns;
     p->payload = c->payload;
 }
@@ -100,7 +121,7 @@ int qtp_cell_topology(const struct qtp_cell *c, struct qtp_topology *out)
 }
 
 /* Does parameter k (one with a shape label) change topology t's shape? Asked of the builder
- * itself, with the defaults and with k doubled, so a new topology in the registry needs no table
+ * itself, with the defaults and with k doubled (or halved), so a new topology in the registry needs no table
  * here. */
 static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
 {
@@ -109,7 +130,8 @@ static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
         if (qtp_cli_opts[i].kind == K_PARAM && qtp_params[qtp_cli_opts[i].index].shape_label)
             qtp_param_set(&ca, &qtp_params[qtp_cli_opts[i].index], qtp_cli_opts[i].dflt);
     struct qtp_cell_params cb = ca;
-    qtp_param_set(&cb, &qtp_params[k], 2 * qtp_param_u64(&ca, &qtp_params[k]));
+    uint64_t dflt = qtp_param_u64(&ca, &qtp_params[k]);
+    qtp_param_set(&cb, &qtp_params[k], 2 * dflt);
     struct qtp_topo_params a, b;
     topo_params_of(&ca, &a);
     topo_params_of(&cb, &b);
@@ -117,8 +139,13 @@ static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
     if (t->build(&a, &ta))
         return false;
     if (t->build(&b, &tb)) {
-        qtp_topology_fini(&ta);
-        return false;
+        /* The default is the largest value (the broker's 4 producers): ask with half of it. */
+        qtp_param_set(&cb, &qtp_params[k], dflt / 2);
+        topo_params_of(&cb, &b);
+        if (dflt < 2 || t->build(&b, &tb)) {
+            qtp_topology_fini(&ta);
+            return false;
+        }
     }
     enum { DESCRIBE_MAX = 16384 };
     char *da = malloc(DESCRIBE_MAX), *db = malloc(DESCRIBE_MAX);
@@ -147,6 +174,7 @@ struct cell_kind {
     const struct qtp_topology_def *topo; /* the named one, NULL for an expression */
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait;
+    struct qtp_wait_spec wait_spec; /* wait with its constants */
     bool shapes[QTP_NPARAMS]; /* a shape parameter that changes this topology */
 };
 
@@ -186,8 +214,11 @@ static void plan_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     free(plan);
 }
 
-/* Fill cell from its kind and position. false when its id does not fit. */
-static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
+enum fill { FILLED, ID_TOO_LONG, BAD_PLAN };
+
+/* Fill cell from its kind and position. BAD_PLAN (cell->reason says why) when the opt-out plan
+ * does not fit its topology. */
+static enum fill fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                       const struct qtp_machine *mach, const struct cell_kind *k,
                       const struct position *pos)
 {
@@ -195,7 +226,11 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     qtp_fmt(cell->topology, sizeof cell->topology, "%s", k->topology);
     cell->queue = k->queue;
     cell->wait = k->wait;
-    qtp_fmt(cell->wait_name, sizeof cell->wait_name, "%s", k->wait ? k->wait->name : "block");
+    cell->wait_params = k->wait_spec.params;
+    if (k->wait)
+        qtp_wait_format(&k->wait_spec, cell->wait_name, sizeof cell->wait_name);
+    else
+        qtp_fmt(cell->wait_name, sizeof cell->wait_name, "block");
     qtp_fmt(cell->placement, sizeof cell->placement, "%s",
             m->names[QTP_NAME_PLACEMENT].v[pos->name[QTP_NAME_PLACEMENT]]);
     qtp_fmt(cell->memory, sizeof cell->memory, "%s",
@@ -212,14 +247,24 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
         cell->pu[i] = -1;
     if (qtp_cell_id(cell->id, sizeof cell->id, k->topology, k->queue->name, cell->wait_name,
                     cell->placement, cell->memory, &cell->params))
-        return false;
+        return ID_TOO_LONG;
+    /* The plan is part of what a cell is: its id carries it (.o<plan>, made filename-safe). */
+    qtp_fmt(cell->opt_out_text, sizeof cell->opt_out_text, "%s", m->opt_out);
+    if (m->opt_out[0] && qtp_cell_id_append(cell->id, sizeof cell->id, "o", m->opt_out))
+        return ID_TOO_LONG;
 
     struct qtp_topology topo;
     if (qtp_cell_topology(cell, &topo)) {
         cell->skip = true;
         qtp_fmt(cell->reason, sizeof cell->reason,
                 "topology %.200s cannot be built with these parameters", k->topology);
-        return true;
+        return FILLED;
+    }
+    char msg[QTP_REASON_MAX];
+    if (qtp_opt_out_parse(m->opt_out, &topo, &cell->opt_out, msg, sizeof msg)) {
+        qtp_fmt(cell->reason, sizeof cell->reason, "%s (topology %.200s)", msg, k->topology);
+        qtp_topology_fini(&topo);
+        return BAD_PLAN;
     }
     if (qtp_topo_print(&topo, cell->topology_expr, sizeof cell->topology_expr))
         qtp_fmt(cell->topology_expr, sizeof cell->topology_expr, "%s", cell->topology);
@@ -229,7 +274,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->nspinning = k->wait && k->wait->spins ? cell->nthreads : 0;
     if (mach) /* the planner decides both "this machine cannot give it" and oversubscription */
         plan_cell(cell, m, mach, producers);
-    return true;
+    return FILLED;
 }
 
 /* The default matrix lists every policy; where one gives exactly the PUs an earlier one gave
@@ -307,7 +352,10 @@ static int expand_kind(struct cell_vec *cv, const struct qtp_matrix *m,
         struct qtp_cell *cell = cell_push(cv);
         if (!cell)
             return ENOMEM;
-        if (!fill_cell(cell, m, mach, k, &pos))
+        enum fill f = fill_cell(cell, m, mach, k, &pos);
+        if (f == BAD_PLAN)
+            return CLI_BAD(err, errlen, "--opt-out: %s", cell->reason);
+        if (f == ID_TOO_LONG)
             return CLI_BAD(err, errlen,
                            "the cell id of %.100s/%s/%s placement %.100s is longer than %zu "
                            "bytes (accepted: shorter cpus: lists)",
@@ -343,11 +391,16 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
             /* Queues without a wait axis always block: one "block" cell, whatever -w says. */
             unsigned nwait = k.queue->uses_wait ? waits->n : 1;
             for (unsigned wi = 0; !rc && wi < nwait; wi++) {
+                char msg[QTP_REASON_MAX];
                 k.wait = NULL;
-                if (k.queue->uses_wait && !(k.wait = qtp_wait_find(waits->v[wi])))
-                    rc = CLI_BAD(err, errlen, "unknown wait strategy '%s'", waits->v[wi]);
-                else
-                    rc = expand_kind(&cv, m, mach, &k, err, errlen);
+                memset(&k.wait_spec, 0, sizeof k.wait_spec);
+                if (k.queue->uses_wait &&
+                    qtp_wait_parse(waits->v[wi], &k.wait_spec, msg, sizeof msg)) {
+                    rc = CLI_BAD(err, errlen, "%s", msg);
+                    break;
+                }
+                k.wait = k.wait_spec.ops;
+                rc = expand_kind(&cv, m, mach, &k, err, errlen);
             }
         }
     }

@@ -12,7 +12,7 @@
 
 static bool is_scalar(const struct opt_def *d)
 {
-    return d->kind == K_U64 || (d->kind == K_PARAM && d->flags & F_SCALAR);
+    return d->kind == K_U64 || d->kind == K_TEXT || (d->kind == K_PARAM && d->flags & F_SCALAR);
 }
 
 /* Line and column (1-based) of "key": in text; 0/0 when not found. jansson keeps no positions
@@ -231,6 +231,9 @@ static json_t *option_json(const struct opt_def *d, const struct qtp_matrix *m)
         break;
     case K_FLAG:
         v = json_boolean(*(const bool *)f);
+        break;
+    case K_TEXT:
+        v = json_string(f);
         break;
     case K_PATH:
         break;

@@ -1,4 +1,5 @@
-/* options.c - `qtopo run`'s option table: flags, lists, counts and --help (qtp_cli.h). */
+/* options.c - `qtopo run`'s options: flags, lists, counts and --help (qtp_cli.h); the table of
+ * them is opt_table.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -15,94 +16,6 @@
 #include "qtp_topo.h"
 #include "qtp_wait.h"
 
-#define QTP_XSTR(x) #x
-#define QTP_STR(x) QTP_XSTR(x)
-
-#define M_OFF(f) offsetof(struct qtp_matrix, f), sizeof(((struct qtp_matrix *)0)->f)
-#define NAMES(axis) K_NAMES, 0, 0, 0, axis, 0, 0, 0, 0
-#define PARAM(p, flags, min, max, dflt, quick) K_PARAM, flags, min, max, p, 0, 0, dflt, quick
-#define SCALAR(f, flags, min, max, dflt, quick) K_U64, flags, min, max, -1, M_OFF(f), dflt, quick
-#define FLAG(f) K_FLAG, 0, 0, 0, -1, M_OFF(f), 0, 0
-#define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0
-
-/* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
- * parameter by its key in the results (the schema's: ring_size, work_ns). */
-const struct opt_def qtp_cli_opts[O_COUNT] = {
-    {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
-     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, all (the "
-     "default), or expressions such as 'seq(stage, shard(stage, 4))' (see `qtopo list` and "
-     "`qtopo help topologies`)"},
-    {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
-     "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
-    {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
-     "ring wait strategies: spin, yield, block, or all (default all; mutex queues always block)"},
-    {O_PLACEMENT, "placement", NULL, 'p', "LIST", NAMES(QTP_NAME_PLACEMENT),
-     "thread placements: os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3,6), or all "
-     "(default all: those this machine cannot give become skipped cells, and so do those that "
-     "would repeat an earlier placement's PUs)"},
-    {O_MEMORY, "memory", NULL, 'm', "LIST", NAMES(QTP_NAME_MEMORY),
-     "where ring/queue storage goes: local, interleave, node:N, or all (default local)"},
-    {O_EVENTS, "events", NULL, 'n', "N",
-     PARAM(QTP_PARAM_events, 0, 1, 10000000000ULL, DEFAULT_EVENTS, QUICK_EVENTS),
-     "measured events per rep, per producer for the sequencer (default " QTP_STR(
-         DEFAULT_EVENTS) "; --quick " QTP_STR(QUICK_EVENTS) ")"},
-    {O_REPS, "reps", NULL, 'r', "N", SCALAR(reps, F_PLAIN, 1, 1000, DEFAULT_REPS, QUICK_REPS),
-     "timed runs per cell, each a fresh deployment (default " QTP_STR(
-         DEFAULT_REPS) "; --quick " QTP_STR(QUICK_REPS) ")"},
-    {O_WARMUP, "warmup", NULL, 0, "N", PARAM(QTP_PARAM_warmup, F_SCALAR, 0, 10000000000ULL, 0, 0),
-     "events before the measured window (default: events/10)"},
-    {O_RING_SIZE, "ring-size", NULL, 0, "N",
-     PARAM(QTP_PARAM_ring_size, F_POW2 | F_BINARY, 2, 1u << 24, DEFAULT_RING_SIZE,
-           DEFAULT_RING_SIZE),
-     "ring slots, or per-edge capacity of the mutex queues (default " QTP_STR(
-         DEFAULT_RING_SIZE) ")"},
-    {O_BATCH, "batch", NULL, 0, "N",
-     PARAM(QTP_PARAM_batch, F_BINARY, 1, 65536, DEFAULT_BATCH, DEFAULT_BATCH),
-     "producer claim size (ring) or events per push burst, at most --ring-size (default " QTP_STR(
-         DEFAULT_BATCH) ")"},
-    {O_PAYLOAD, "payload", NULL, 0, "BYTES",
-     PARAM(QTP_PARAM_payload, F_BINARY | F_PAYLOAD, 8, 4096, 0, 0),
-     "payload bytes per event (default 0)"},
-    {O_WORK, "work", NULL, 0, "NS", PARAM(QTP_PARAM_work_ns, 0, 0, 10000000, 0, 0),
-     "calibrated busy work per event in every stage, in ns (default 0)"},
-    {O_FANOUT, "fanout", NULL, 0, "N",
-     PARAM(QTP_PARAM_fanout, F_PLAIN, 1, 16, DEFAULT_FANOUT, DEFAULT_FANOUT),
-     "branches of the fanout topology (default " QTP_STR(DEFAULT_FANOUT) ")"},
-    {O_SHARDS, "shards", NULL, 0, "N",
-     PARAM(QTP_PARAM_shards, F_POW2 | F_PLAIN, 1, 32, DEFAULT_SHARDS, DEFAULT_SHARDS),
-     "workers of the shard topology (default " QTP_STR(DEFAULT_SHARDS) ")"},
-    {O_STAGES, "stages", NULL, 0, "N",
-     PARAM(QTP_PARAM_stages, F_PLAIN, 1, 32, DEFAULT_STAGES, DEFAULT_STAGES),
-     "length of the pipeline topology (default " QTP_STR(DEFAULT_STAGES) ")"},
-    {O_RATE, "rate", NULL, 0, "N/s", PARAM(QTP_PARAM_rate, F_RATE, 0, 1000000000, 0, 0),
-     "paced mode: events offered per second; latency is taken from each event's intended send time "
-     "(default 0: saturated)"},
-    {O_TIMEOUT, "timeout", "timeout_s", 0, "SEC",
-     SCALAR(timeout_s, F_PLAIN, 1, 86400, DEFAULT_TIMEOUT_S, DEFAULT_TIMEOUT_S),
-     "watchdog: a rep with no progress for SEC seconds is stopped and recorded failed with every "
-     "sequence and queue depth (default " QTP_STR(DEFAULT_TIMEOUT_S) ")"},
-    {O_OVERSUBSCRIBE, "oversubscribe", NULL, 0, NULL, FLAG(oversubscribe),
-     "run busy-spin cells with more spinning threads than PUs (marked oversubscribed)"},
-    {O_QUICK, "quick", NULL, 0, NULL, FLAG(quick),
-     "smaller default events and reps (the default matrix in under a minute)"},
-    {O_NO_LATENCY, "no-latency", "no_latency", 0, NULL, FLAG(no_latency),
-     "do not read timestamps (measures the cost of latency recording)"},
-    {O_SEED, "seed", NULL, 0, "N", SCALAR(seed, 0, 0, UINT64_MAX, 1, 1),
-     "seed of the input values (default 1)"},
-    {O_MATRIX, "matrix", NULL, 0, "FILE", PATH,
-     "read the matrix from a JSON object with the keys above; flags override it"},
-    {O_OUT, "out", NULL, 'o', "DIR", PATH,
-     "new results directory (default results/runs/<UTC time>-<host>); must not exist"},
-    {O_RESUME, "resume", NULL, 0, "DIR", PATH,
-     "finish an interrupted run in DIR (its matrix is read back from DIR/meta.json)"},
-    {O_SLICE, "slice", NULL, 0, "K/N", PATH,
-     "run only slice K of N (1 <= K <= N <= 1000): the cells cut into N parts of about equal "
-     "expected time; `qtopo merge` joins them"},
-    {O_SLICE_PLAN, "slice-plan", NULL, 0, "N", PATH,
-     "print each of N slices' cells and estimated time, run nothing"},
-    {O_HELP, "help", NULL, 'h', NULL, PATH, "this text"},
-};
-_Static_assert(O_COUNT <= 64, "given is a 64-bit mask");
 
 /* ---------------------------------------------------------------- numbers */
 
@@ -251,6 +164,12 @@ int qtp_cli_check_name(enum qtp_cell_name_id axis, const char *where, const char
             return CLI_BAD(err, len, "%s: %s", where, msg);
         return 0;
     }
+    if (axis == QTP_NAME_WAIT) {
+        struct qtp_wait_spec spec;
+        if (qtp_wait_parse(v, &spec, msg, sizeof msg))
+            return CLI_BAD(err, len, "%s: %s", where, msg);
+        return 0;
+    }
     const char *names[64];
     size_t n = qtp_cli_axis_names(axis, names, 64);
     for (size_t i = 0; i < n; i++)
@@ -305,6 +224,17 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
             tok[have + 1 + m] = 0;
             *p += m + ((*p)[m] == ',');
         }
+    /* So do a wait strategy's parameters: KEY=VALUE items after a NAME:KEY=VALUE item. */
+    if (d->kind == K_NAMES && d->index == QTP_NAME_WAIT && strchr(tok, ':'))
+        while (**p && (size_t)(strchr(*p, '=') - *p) < strcspn(*p, ",:")) {
+            size_t m = strcspn(*p, ","), have = strlen(tok);
+            if (have + 1 + m >= cap)
+                return CLI_BAD(err, len, "%s: wait parameters too long in '%s'", where, s);
+            tok[have] = ',';
+            memcpy(tok + have + 1, *p, m);
+            tok[have + 1 + m] = 0;
+            *p += m + ((*p)[m] == ',');
+        }
     return 0;
 }
 
@@ -327,6 +257,13 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
             k = qtp_cli_axis_names(d->index, names, 64);
         else if (!rc && !topology)
             rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len);
+        char canon[QTP_CELL_NAME_MAX];
+        struct qtp_wait_spec spec;
+        if (!rc && k == 1 && d->index == QTP_NAME_WAIT && !qtp_wait_parse(tok, &spec, NULL, 0)) {
+            /* One spelling per strategy and constants: "phased:spin=5000ns" is "phased:spin=5us". */
+            qtp_wait_format(&spec, canon, sizeof canon);
+            names[0] = canon;
+        }
         for (size_t i = 0; !rc && i < k; i++) {
             if (l->n == QTP_AXIS_MAX)
                 return CLI_BAD(err, len, "%s: more than %d values", where, QTP_AXIS_MAX);
@@ -358,6 +295,40 @@ static int add_counts(const struct opt_def *d, struct qtp_numlist *l, const char
     return 0;
 }
 
+/* --batch A-B: claims of A..B events (batch A, batch_max B), the one value of --batch then. */
+static int batch_range(struct qtp_matrix *m, const char *where, const char *s, char *err,
+                       size_t len)
+{
+    const struct opt_def *lo_def = &qtp_cli_opts[O_BATCH], *hi_def = &qtp_cli_opts[O_BATCH_MAX];
+    const char *dash = strchr(s, '-');
+    char lo_text[32];
+    size_t n = (size_t)(dash - s);
+    uint64_t lo, hi;
+    if (n == 0 || n >= sizeof lo_text || strchr(s, ','))
+        return CLI_BAD(err, len,
+                       "%s: bad range '%s' (accepted: a list of counts, or one range A-B with "
+                       "1 <= A < B <= %" PRIu64 ")",
+                       where, s, hi_def->max);
+    memcpy(lo_text, s, n);
+    lo_text[n] = 0;
+    int rc = parse_value(lo_def, where, lo_text, &lo, err, len);
+    if (!rc)
+        rc = parse_value(lo_def, where, dash + 1, &hi, err, len);
+    if (rc)
+        return rc;
+    if (hi <= lo)
+        return CLI_BAD(err, len,
+                       "%s: range %s is empty or backwards (accepted: A-B with 1 <= A < B <= "
+                       "%" PRIu64 ")",
+                       where, s, hi_def->max);
+    m->params[QTP_PARAM_batch].n = 0;
+    qtp_cli_numlist_add(&m->params[QTP_PARAM_batch], lo);
+    m->params[QTP_PARAM_batch_max].n = 0;
+    qtp_cli_numlist_add(&m->params[QTP_PARAM_batch_max], hi);
+    m->given |= 1ull << O_BATCH_MAX;
+    return 0;
+}
+
 int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char *where,
                        const char *s, bool append, char *err, size_t len)
 {
@@ -373,7 +344,9 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
     case K_PARAM:
         if (!append || d->flags & F_SCALAR)
             m->params[d->index].n = 0;
-        if (d->flags & F_SCALAR && !(rc = parse_value(d, where, s, &v, err, len)))
+        if (d->id == O_BATCH && strchr(s, '-'))
+            rc = batch_range(m, where, s, err, len);
+        else if (d->flags & F_SCALAR && !(rc = parse_value(d, where, s, &v, err, len)))
             qtp_cli_numlist_add(&m->params[d->index], v);
         else if (!(d->flags & F_SCALAR))
             rc = add_counts(d, &m->params[d->index], where, s, err, len);
@@ -389,6 +362,17 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
     case K_FLAG:
         *(bool *)f = true;
         break;
+    case K_TEXT: {
+        struct qtp_opt_out plan;
+        char msg[QTP_REASON_MAX];
+        if (strlen(s) >= d->size)
+            rc = CLI_BAD(err, len, "%s: longer than %zu bytes", where, d->size - 1);
+        else if (qtp_opt_out_parse(s, NULL, &plan, msg, sizeof msg))
+            rc = CLI_BAD(err, len, "%s: %s", where, msg);
+        else
+            qtp_fmt(f, d->size, "%s", strcmp(s, "none") ? s : "");
+        break;
+    }
     case K_PATH:
         break;
     }
@@ -508,7 +492,8 @@ static int split_round_trips(struct qtp_run_opts *o)
     two[0] = two[1] = *m;
     two[0].names[QTP_NAME_TOPOLOGY].n = two[1].names[QTP_NAME_TOPOLOGY].n = 0;
     for (const struct qtp_topology_def *t = qtp_topologies; t->name; t++)
-        qtp_cli_strlist_add(&two[round_trip(t)].names[QTP_NAME_TOPOLOGY], t->name);
+        if (!t->not_default)
+            qtp_cli_strlist_add(&two[round_trip(t)].names[QTP_NAME_TOPOLOGY], t->name);
     if (!two[0].names[QTP_NAME_TOPOLOGY].n || !two[1].names[QTP_NAME_TOPOLOGY].n) {
         free(two);
         return 0;

@@ -21,6 +21,8 @@
 
 #include "numa_mem.h"
 #include "qtp_record.h"
+#include "qtp_deploy.h"
+#include "qtp_wait.h"
 
 struct json_t;
 struct qtp_machine;
@@ -56,6 +58,7 @@ struct qtp_matrix {
     bool quick;
     bool no_latency;
     uint64_t seed;
+    char opt_out[QTP_PLACE_MAX]; /* the opt-out plan of every cell (qtp_deploy.h), "" none */
     uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
 };
 
@@ -115,10 +118,13 @@ struct qtp_cell {
     char topology_expr[QTP_TOPOLOGY_MAX]; /* what it runs: the expression, parameters applied */
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
+    struct qtp_wait_params wait_params; /* its constants (wait_name spells those not default) */
     char wait_name[QTP_CELL_NAME_MAX];
     char placement[QTP_PLACE_MAX];
     char memory[QTP_CELL_NAME_MAX];
     struct qtp_cell_params params;
+    struct qtp_opt_out opt_out; /* who opts out (checked against its topology) */
+    char opt_out_text[QTP_PLACE_MAX];
     unsigned nthreads;   /* threads of the deployment */
     unsigned nspinning;  /* of them, busy-spinning while they wait */
     bool skip;           /* not run: reason says why */

@@ -41,7 +41,14 @@ snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat
 cases=$(cat <<'TABLE'
 unknown topology 'diamnd'|run -t diamnd -o out
 unknown queue kind 'ringg'|run -q ringg -o out
-unknown wait strategy 'sleeping'|run -w sleeping -o out
+wait strategy 'sleeping': unknown name 'sleeping'|run -w sleeping -o out
+phased|run -w phased:spin=5parsecs -o out
+index 7 out of range (accepted: 1..6)|run -t broker --opt-out reader:7@30% -o out
+130% is over 100%|run -t broker --opt-out reader:2@130% -o out
+range 64-1 is empty or backwards|run -t broker --batch 64-1 -o out
+larger than --ring-size|run -t broker --batch 1-64 --ring-size 32 -o out
+too large|run -t broker --readers 17 -o out
+phased|run -w block,phased:spin=5us,warp=3 -o out
 unknown placement|run -p os,spred -o out
 unknown memory policy|run -m remote -o out
 not a power of two|run --ring-size 1000 -o out

@@ -36,6 +36,8 @@ static const struct halt_case cases[] = {
     {"echo waits for the next ping", "pingpong", 2, 2, 0, 0, 0, "producer="},
     {"three producers wait for room", "sequencer", 2, 0, 1, 2, 0, "c1="},
     {"stage asleep", "pipeline", 4, 0, 0, 0, 1000000000ULL, "s1="},
+    /* Seed 002's forced shutdown: six readers asleep in their wait (paced producers). */
+    {"broker readers wait for events", "broker", 4, 2, 0, 0, 0, "r6="},
 };
 
 static void run_case(const struct halt_case *hc, unsigned cfg)

@@ -179,6 +179,11 @@ static void test_rows(void **state)
          "--shards N: copies, a power of two in 1..32, default 2"},
         {"sequencer", "topo(stage(name=c1), producers=3)", 0, ""},
         {"pingpong", "topo(stage(name=echo), pingpong)", 0, ""},
+        {"broker",
+         "topo(fanout(stage(name=r1), stage(name=r2), stage(name=r3), stage(name=r4), "
+         "stage(name=r5), stage(name=r6)), producers=4)",
+         QTP_PARAM_PRODUCERS | QTP_PARAM_READERS,
+         "--producers N: publishers, 1..4, default 4; --readers N: readers, 1..16, default 6"},
     };
     size_t n = 0;
     for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++, n++) {
@@ -199,7 +204,7 @@ static void test_rows(void **state)
         qtp_topology_fini(&a);
         qtp_topology_fini(&b);
     }
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     char buf[QTP_TOPO_EXPR_MAX];
     struct qtp_topo_params p = {.stages = 2, .work_ns = 1500, .payload = 64};
     assert_int_equal(qtp_topology_def_expr(qtp_topology_find("pipeline"), &p, buf, sizeof(buf)), 0);

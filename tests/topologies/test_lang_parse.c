@@ -199,7 +199,12 @@ static void test_limits(void **state)
         add(&t, "%sstage(name=abcdefghijklmnopqrst%03u, work=999999999ns, sleep=999999999ns)",
             i ? ", " : "", i);
     add(&t, "), producers=4, payload=4096)");
-    assert_int_equal(qtp_topo_parse(t.s, NULL, NULL, &topo, NULL), EINVAL); /* 4 producers */
+    /* 4 producers into 64 branches that never join (a broker): the longest that parses. */
+    assert_int_equal(qtp_topo_parse(t.s, NULL, NULL, &topo, NULL), 0);
+    char longest[QTP_TOPO_EXPR_MAX];
+    assert_int_equal(qtp_topo_print(&topo, longest, sizeof(longest)), 0);
+    assert_string_equal(longest, t.s);
+    qtp_topology_fini(&topo);
     t.s[t.n - strlen(", producers=4, payload=4096)")] = 0;
     strcat(t.s, ", payload=4096, pingpong)");
     assert_int_equal(qtp_topo_parse(t.s, NULL, NULL, &topo, NULL), EINVAL); /* pingpong */
@@ -279,9 +284,10 @@ static const struct bad {
     {"topo(seq(stage, stage), pingpong)",
      "pingpong needs a topology of one stage instance: this one has 2", 25},
     {"topo(stage, producers=2, pingpong)", "pingpong needs one producer: producers=2", 26},
-    {"topo(shard(stage, 2), producers=2)", "producers=2 needs one first stage and no shard", 23},
-    {"topo(fanout(stage, stage), producers=3)", "producers=3 needs one first stage and no shard",
-     28},
+    {"topo(shard(stage, 2), producers=2)",
+     "producers=2 needs no shard, and one first stage or branches that never join", 23},
+    {"topo(seq(fanout(stage, stage), stage), producers=3)",
+     "producers=3 needs no shard, and one first stage or branches that never join", 40},
     {"seq(topo(stage, pingpong))", "topo(...) goes around the whole topology, not inside it", 5},
     {"stage stage", "unexpected 'stage' after the end of the topology", 7},
     {"seq(stage))", "unexpected ')' after the end of the topology", 11},
@@ -382,7 +388,7 @@ static void test_resolve(void **state)
     /* A bare word that is no name. */
     assert_int_equal(qtp_topology_resolve("pipelin", NULL, &t, &e), EINVAL);
     assert_string_equal(e.msg, "unknown topology 'pipelin' (accepted: unicast, pipeline, fanout, "
-                               "diamond, shard, sequencer, pingpong, or an expression such as "
+                               "diamond, shard, sequencer, pingpong, broker, or an expression such as "
                                "seq(stage, stage))");
     assert_int_equal(e.column, 1);
     assert_int_equal(e.length, 7);

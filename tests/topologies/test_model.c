@@ -108,11 +108,15 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < 65; i++)
         v[i] = st(NULL);
     assert_int_equal(qtp_topology_init(&t, "big", qtp_fanout(65, v), 1, 0), EINVAL);
-    /* Several producers: no shards, one first stage. */
+    /* Several producers: no shards; several first stages only when nothing joins them. */
     assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(st("a"), qtp_shard(st("b"), 2)), 3, 0),
                      EINVAL);
     struct qtp_node *f[2] = {st("a"), st("b")};
-    assert_int_equal(qtp_topology_init(&t, "x", qtp_fanout(2, f), 3, 0), EINVAL);
+    assert_int_equal(qtp_topology_init(&t, "x", qtp_fanout(2, f), 3, 0), 0);
+    qtp_topology_fini(&t);
+    struct qtp_node *j[2] = {st("a"), st("b")};
+    assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(qtp_fanout(2, j), st("c")), 3, 0),
+                     EINVAL);
     struct qtp_node *g2[2] = {st("b"), st("c")};
     assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(st("a"), qtp_fanout(2, g2)), 3, 0), 0);
     qtp_topology_fini(&t);
@@ -128,8 +132,8 @@ static void test_limits(void **state)
 static void test_registry(void **state)
 {
     (void)state;
-    const char *names[] = {"unicast", "pipeline",  "fanout",  "diamond",
-                           "shard",   "sequencer", "pingpong"};
+    const char *names[] = {"unicast", "pipeline", "fanout",   "diamond",
+                           "shard",   "sequencer", "pingpong", "broker"};
     unsigned n = 0;
     for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++, n++) {
         assert_string_equal(d->name, names[n]);
@@ -141,7 +145,7 @@ static void test_registry(void **state)
         assert_string_equal(t.name, d->name);
         qtp_topology_fini(&t);
     }
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     assert_null(qtp_topology_find("nope"));
     struct qtp_topology t;
     struct qtp_topo_params p = {.stages = 5};
@@ -161,6 +165,17 @@ static void test_registry(void **state)
     qtp_topology_fini(&t);
     assert_int_equal(qtp_topology_find("pingpong")->build(&(struct qtp_topo_params){0}, &t), 0);
     assert_true(t.pingpong);
+    qtp_topology_fini(&t);
+    /* Seed 002's broker: 4 publishers, 6 readers by default; every reader a terminal. */
+    assert_int_equal(qtp_topology_find("broker")->build(&(struct qtp_topo_params){0}, &t), 0);
+    assert_int_equal(t.producers, 4);
+    assert_int_equal(t.nterminals, 6);
+    assert_int_equal(t.nthreads, 10);
+    qtp_topology_fini(&t);
+    p = (struct qtp_topo_params){.producers = 1, .readers = 16};
+    assert_int_equal(qtp_topology_find("broker")->build(&p, &t), 0);
+    assert_int_equal(t.producers, 1);
+    assert_int_equal(t.nterminals, 16);
     qtp_topology_fini(&t);
 
     char err[160];

@@ -143,6 +143,8 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
         .wait = r->wait ? qtp_wait_find(r->wait) : NULL,
         .ring_size = r->ring_size,
         .batch = r->batch,
+        .batch_max = r->batch_max,
+        .opt_out = r->opt_out,
         .consumer_batch = r->consumer_batch,
         .warmup = r->warmup,
         .events = r->events,

@@ -19,6 +19,8 @@ struct topo_run {
     const char *queue; /* "ring", "mutex-array", "mutex-linked" */
     const char *wait;  /* ring: a wait strategy's name */
     uint32_t ring_size, batch, consumer_batch;
+    uint32_t batch_max;                 /* random claims batch..batch_max (0: fixed) */
+    const struct qtp_opt_out *opt_out; /* NULL: nobody opts out */
     uint64_t warmup, events, seed;
     bool record_latency;
     double rate;
