@@ -77,8 +77,9 @@ uint64_t qtp_hist_max(const struct qtp_hist *h);
 double qtp_hist_mean(const struct qtp_hist *h);
 /* Standard deviation as HdrHistogram computes it (each slot at its median-equivalent value). */
 double qtp_hist_stddev(const struct qtp_hist *h);
-/* Value at percentile p in [0, 100] (the highest-equivalent value of its bucket, as HdrHistogram).
- */
+/* Value at percentile p in [0, 100]: the highest-equivalent value of the slot holding rank
+ * ceil(p * n / 100) (p less one ulp; at least 1), exactly as Java HdrHistogram's
+ * getValueAtPercentile, so the .hlog readers agree with results.jsonl. */
 uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p);
 
 /* HdrHistogram's percentile text format ("Value Percentile TotalCount 1/(1-Percentile)", then the

@@ -21,12 +21,12 @@ static int cmp_u64(const void *a, const void *b)
 
 static const double pcts[] = {0, 0.1, 1, 10, 25, 50, 75, 90, 99, 99.5, 99.9, 99.99, 99.999, 100};
 
-/* The exact value HdrHistogram's percentile refers to: rank round(p/100 * n), at least 1. */
+/* The exact value Java HdrHistogram's percentile refers to: rank ceil(p * n / 100) (p less one
+ * ulp), at least 1. */
 static uint64_t exact_percentile(const uint64_t *sorted, size_t n, double p)
 {
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.5);
-    if (rank == 0)
-        rank = 1;
+    double r = ceil(nextafter(p, -INFINITY) * (double)n / 100.0);
+    size_t rank = r < 1.0 ? 1 : (size_t)r;
     return sorted[rank - 1];
 }
 
