@@ -391,11 +391,13 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
             qtp_rpt_html_escape(f, charts[i].name);
             fputs("</a>", f);
         }
-    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
-          "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
+    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>", f);
+    qtp_rpt_state_toc(f, r);
+    fputs("<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);
     glance(f, r, charts);
+    qtp_rpt_state_glance(f, r);
     free(host);
     free(cpu);
     free(start);
@@ -403,6 +405,7 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     charts_section(f, charts);
     cells_section(f, r, raw_rel);
     problems_section(f, r);
+    qtp_rpt_state_section(f, r);
     qtp_rpt_machine_section(f, r->meta);
     qtp_rpt_run_section(f, r);
     raw_section(f, r, raw_rel);

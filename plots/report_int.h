@@ -115,6 +115,15 @@ void qtp_rpt_command_text(FILE *f, const json_t *cmd);
 void qtp_rpt_machine_section(FILE *f, const json_t *meta);
 void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
 
+/* report_obs.c */
+/* The "Machine state" section: warnings, the facts of meta.json's machine_state (unknown ones with
+ * their reason), the CPUs used, the mitigations, the load around each cell. */
+void qtp_rpt_state_section(FILE *f, const struct qtp_rpt *r);
+/* One line under the page's summary when there are warnings, linking to that section. */
+void qtp_rpt_state_glance(FILE *f, const struct qtp_rpt *r);
+/* Its link in the table of contents (none without a machine state). */
+void qtp_rpt_state_toc(FILE *f, const struct qtp_rpt *r);
+
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).
  * 0, or -1 if hwloc cannot read the XML (nothing written then). */

@@ -11,6 +11,7 @@
 #include "qtp_summary.h"
 #include "qtp_text.h"
 #include "run_int.h"
+#include "run_obs.h"
 
 double qtp_run_cell_work(const struct qtp_cell *c)
 {
@@ -144,6 +145,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     bool topo_built = c->topo->build(&tp, &cr.topo) == 0;
     bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
     qtp_meter_begin(run->meter, index, label, cw, todo);
+    struct qtp_load_stats load = {.unknown = ""};
+    qtp_obs_load(&load, false);
     int nrec = 0;
     for (int rep = first_rep; rep < (int)c->reps; rep++) {
         if (rep_done(run->done, c->id, rep))
@@ -168,9 +171,11 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     if (cr.rss_source)
         run->rss_source = cr.rss_source;
 
+    qtp_obs_load(&load, true);
     char rel[256];
     write_hist(run, &cr, first_rep, rel, sizeof rel);
     for (int i = 0; i < nrec; i++) {
+        run->recs[i].load = load;
         if (run->recs[i].status == QTP_STATUS_OK)
             qtp_fmt(run->recs[i].hist_file, sizeof run->recs[i].hist_file, "%s", rel);
         else

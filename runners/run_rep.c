@@ -18,6 +18,7 @@
 #include "qtp_deploy.h"
 #include "qtp_text.h"
 #include "run_int.h"
+#include "run_obs.h"
 #include "usage.h"
 #include "watchdog.h"
 
@@ -110,6 +111,12 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     r->latency_ns.mean = NAN;
     r->alloc.per_event = NAN;
     r->alloc.bytes_per_event = NAN;
+    r->load = (struct qtp_load_stats){NAN, NAN, NAN, NAN, "not measured (no rep ran)"};
+    qtp_obs_counters_none(&r->counters);
+    r->series.bottleneck_depth = NAN;
+    r->series.median_interval_eps = NAN;
+    r->series.worst_interval_eps = NAN;
+    r->series.worst_ratio = NAN;
 }
 
 void qtp_run_fail(struct qtp_rep_record *r, const char *fmt, ...)

@@ -1,0 +1,61 @@
+/* run_obs.c - the load around a cell and the counters of a rep, into its row (run_obs.h). */
+#include "run_obs.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "machine_state.h"
+#include "qtp_text.h"
+
+void qtp_obs_load(struct qtp_load_stats *l, bool end)
+{
+    double load[3];
+    char why[128] = "";
+    bool ok = qtp_machine_state_load(NULL, load, why, sizeof why) == 0;
+    double *one = end ? &l->end_1m : &l->start_1m, *five = end ? &l->end_5m : &l->start_5m;
+    *one = ok ? load[0] : NAN;
+    *five = ok ? load[1] : NAN;
+    if (!ok && !l->unknown[0])
+        qtp_fmt(l->unknown, sizeof l->unknown, "%s", why[0] ? why : "/proc/loadavg unreadable");
+}
+
+_Static_assert((int)QTP_CTR_COUNT == (int)QTP_NCOUNTER_EVENTS,
+              "the row's counter keys and the counters' registry list the same events");
+
+void qtp_obs_counters_none(struct qtp_counter_stats *cs)
+{
+    memset(cs, 0, sizeof *cs);
+    qtp_fmt(cs->mode, sizeof cs->mode, "none");
+    for (int i = 0; i < QTP_NCOUNTER_EVENTS; i++) {
+        cs->ev[i].value = NAN;
+        cs->ev[i].per_event = NAN;
+        qtp_fmt(cs->ev[i].unavailable, sizeof cs->ev[i].unavailable, "not counted");
+    }
+}
+
+void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, uint64_t events,
+                           struct qtp_counter_stats *cs)
+{
+    qtp_obs_counters_none(cs);
+    for (const struct qtp_counters_mode_row *m = qtp_counters_modes; m->name; m++)
+        if (m->mode == mode)
+            qtp_fmt(cs->mode, sizeof cs->mode, "%s", m->name);
+    if (!c)
+        return;
+    struct qtp_counter_value v[QTP_CTR_COUNT];
+    qtp_counters_sum(c, v);
+    for (int i = 0; i < QTP_CTR_COUNT; i++) {
+        /* The row's keys and the counters' registry name the same events in the same order
+         * (checked by runners_counters). */
+        struct qtp_counter_stat *s = &cs->ev[i];
+        if (!v[i].available) {
+            qtp_fmt(s->unavailable, sizeof s->unavailable, "%s",
+                    v[i].reason[0] ? v[i].reason : "not counted");
+            continue;
+        }
+        s->unavailable[0] = 0;
+        s->value = (double)v[i].value;
+        s->per_event = events ? (double)v[i].value / (double)events : NAN;
+        s->user_only = v[i].user_only;
+    }
+}

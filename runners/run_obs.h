@@ -1,0 +1,21 @@
+/* run_obs.h - internal to `qtopo run`: what a cell and its reps record besides their numbers
+ * (the load around the cell, the kernel's event counters over each rep's window). */
+#ifndef QTP_RUN_OBS_H
+#define QTP_RUN_OBS_H
+
+#include <stdbool.h>
+
+#include "counters.h"
+#include "qtp_record.h"
+
+/* The load average now into the start (end false) or end half of l; unreadable: null, and
+ * l->unknown says why. */
+void qtp_obs_load(struct qtp_load_stats *l, bool end);
+
+/* A row's counters before its rep ran: mode "none", every event null and not counted. */
+void qtp_obs_counters_none(struct qtp_counter_stats *cs);
+/* The rep's counters, summed over its threads, per event of the window (events > 0). */
+void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, uint64_t events,
+                           struct qtp_counter_stats *cs);
+
+#endif
