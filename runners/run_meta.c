@@ -8,6 +8,7 @@
 
 #include "alloc_count.h"
 #include "commands.h"
+#include "counters.h"
 #include "machine_state.h"
 #include "qtp_clock.h"
 #include "qtp_deploy.h"
@@ -93,6 +94,20 @@ static json_t *machine_state_json(const struct qtp_machine *mach, const struct q
     return j;
 }
 
+/* Which events this machine lets the run count (probed once, for the whole --counters all):
+ * {"<event>": true | {"unavailable": "<why>"}}. */
+static json_t *counters_here_json(void)
+{
+    struct qtp_counter_value v[QTP_CTR_COUNT];
+    qtp_counters_probe(QTP_COUNTERS_ALL, v);
+    json_t *o = json_object();
+    for (int i = 0; o && i < QTP_CTR_COUNT; i++)
+        json_object_set_new(o, qtp_counter_events[i].name,
+                            v[i].available ? json_true()
+                                           : json_pack("{s:s}", "unavailable", v[i].reason));
+    return o;
+}
+
 json_t *qtp_run_meta(const struct qtp_machine *mach, const struct qtp_matrix *parts, size_t nparts,
                      const struct qtp_cell *cells, size_t n, int argc, char **argv)
 {
@@ -109,6 +124,7 @@ json_t *qtp_run_meta(const struct qtp_machine *mach, const struct qtp_matrix *pa
                         qtp_machine_to_json(mach, QTP_MACHINE_JSON_XML | QTP_MACHINE_JSON_PUS |
                                                       QTP_MACHINE_JSON_PLACEMENTS));
     json_object_set_new(meta, "machine_state", machine_state_json(mach, cells, n));
+    json_object_set_new(meta, "counters_here", counters_here_json());
     json_object_set_new(
         meta, "clock",
         json_pack("{s:s, s:f}", "source", qtp_clock_source(), "tsc_ghz", qtp_clock_tsc_ghz()));

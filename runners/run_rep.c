@@ -26,6 +26,7 @@ struct rep_ctx {
     const struct qtp_machine *mach;
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
+    struct qtp_counters *counters; /* NULL: --counters none */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -56,6 +57,8 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
         atomic_fetch_add(&rc->bind_errors, 1);
     if (rc->sampler)
         qtp_cpu_sampler_register_self(rc->sampler, index);
+    if (rc->counters)
+        qtp_counters_open_self(rc->counters, index);
     qtp_alloc_count_self(&after);
     if (rc->started) {
         qtp_alloc_counts_diff(&before, &after, &d);
@@ -76,7 +79,12 @@ static void on_window(void *arg, bool start)
         qtp_alloc_count_snapshot(&rc->a0);
         rc->started = true;
         pthread_mutex_unlock(&rc->lock);
+        /* Threads that open their counters later are counted from then on (counters.h). */
+        if (rc->counters)
+            qtp_counters_enable(rc->counters);
     } else {
+        if (rc->counters)
+            qtp_counters_disable(rc->counters);
         qtp_alloc_count_snapshot(&rc->a1);
         qtp_usage_snapshot(&rc->u1);
         rc->ended = true;
@@ -226,6 +234,7 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
     struct qtp_usage cpu;
     qtp_usage_cpu_diff(&rc->u0, &rc->u1, &cpu);
     r->cpu = (struct qtp_cpu_stats){cpu.user_s, cpu.sys_s, cpu.voluntary_cs, cpu.involuntary_cs};
+    qtp_obs_counters_fill(rc->counters, cr->cell->counters, res->events, &r->counters);
     int be = atomic_load(&rc->bind_errors);
     if (be)
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
@@ -295,6 +304,9 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         r->threads[i].cpu_wanted = c->pu[i];
         r->threads[i].node = -1;
     }
+    if (c->counters != QTP_COUNTERS_NONE &&
+        qtp_counters_create(&rc.counters, (unsigned)r->nthreads, c->counters))
+        rc.counters = NULL; /* out of memory: the row says not counted */
     if (mach->this_system && qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads,
                                                     QTP_SAMPLER_DEFAULT_PERIOD_US))
         rc.sampler = NULL;
@@ -325,5 +337,7 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
     }
     if (rc.sampler)
         qtp_cpu_sampler_destroy(rc.sampler);
+    if (rc.counters)
+        qtp_counters_destroy(rc.counters);
     pthread_mutex_destroy(&rc.lock);
 }

@@ -23,6 +23,7 @@
 #define DEFAULT_SHARDS 2
 #define DEFAULT_STAGES 3
 #define DEFAULT_TIMEOUT_S 30
+#define DEFAULT_SAMPLE_MS 10
 
 /* One line into err, and the exit status of bad input. */
 #define CLI_BAD(err, len, ...) (qtp_set_err((err), (len), __VA_ARGS__), QTP_CLI_BAD)
@@ -32,6 +33,7 @@ enum opt_kind {
     K_PARAM, /* a cell parameter: a list of counts, or one (F_SCALAR) */
     K_U64,   /* one count, a scalar member of qtp_matrix */
     K_FLAG,  /* a bool member of qtp_matrix */
+    K_CHOICE, /* one name of a registry (opt_def.choice), a char[] member of qtp_matrix */
     K_PATH,  /* command line only */
 };
 
@@ -65,6 +67,8 @@ enum opt_id {
     O_OVERSUBSCRIBE,
     O_QUICK,
     O_NO_LATENCY,
+    O_SAMPLE_MS,
+    O_COUNTERS,
     O_SEED,
     O_MATRIX,
     O_OUT,
@@ -85,6 +89,8 @@ struct opt_def {
     int index;            /* K_NAMES: qtp_cell_name_id; K_PARAM: qtp_param_id */
     size_t off, size;     /* K_U64, K_FLAG: the member of struct qtp_matrix */
     uint64_t dflt, quick; /* K_PARAM, K_U64: the default matrix's value (and with --quick) */
+    /* K_CHOICE: the i-th name of its registry, NULL past the last (the registry's own table). */
+    const char *(*choice)(size_t i);
     const char *help;
 };
 extern const struct opt_def qtp_cli_opts[O_COUNT];
