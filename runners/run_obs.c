@@ -1,11 +1,19 @@
 /* run_obs.c - the load around a cell and the counters of a rep, into its row (run_obs.h). */
 #include "run_obs.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "commands.h"
 #include "machine_state.h"
+#include "qtp_clock.h"
+#include "qtp_hlog.h"
 #include "qtp_text.h"
+#include "run_int.h"
 
 void qtp_obs_load(struct qtp_load_stats *l, bool end)
 {
@@ -57,5 +65,46 @@ void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, 
         s->value = (double)v[i].value;
         s->per_event = events ? (double)v[i].value / (double)events : NAN;
         s->user_only = v[i].user_only;
+    }
+}
+
+void qtp_obs_hlog_open(struct qtp_cell_run *cr, const char *dir, const char *name)
+{
+    char path[4200];
+    qtp_fmt(cr->hlog_rel, sizeof cr->hlog_rel, "%s/%s.hlog", QTP_RESULTS_HISTDIR, name);
+    qtp_fmt(path, sizeof path, "%s/%s", dir, cr->hlog_rel);
+    cr->hlog_lines = 0;
+    cr->hlog = fopen(path, "w");
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    cr->hlog_base_ns = qtp_clock_mono_ns();
+    double now = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    char comment[160];
+    qtp_fmt(comment, sizeof comment, "[Logged with qtopo %s: one tag per rep, values in ns]",
+            qtp_build_version());
+    struct qtp_hlog_header hd = {comment, now, now};
+    int rc = cr->hlog ? qtp_hlog_write_header(cr->hlog, &hd) : errno;
+    if (rc) {
+        fprintf(stderr, "qtopo run: cannot write %s: %s\n", path, strerror(rc));
+        if (cr->hlog)
+            fclose(cr->hlog);
+        cr->hlog = NULL;
+        cr->hlog_rel[0] = 0;
+    }
+}
+
+void qtp_obs_hlog_close(struct qtp_cell_run *cr, const char *dir)
+{
+    if (!cr->hlog)
+        return;
+    char path[4200];
+    qtp_fmt(path, sizeof path, "%s/%s", dir, cr->hlog_rel);
+    bool bad = fclose(cr->hlog) != 0;
+    cr->hlog = NULL;
+    if (bad)
+        fprintf(stderr, "qtopo run: cannot write %s\n", path);
+    if (bad || !cr->hlog_lines) {
+        unlink(path);
+        cr->hlog_rel[0] = 0;
     }
 }

@@ -18,4 +18,11 @@ void qtp_obs_counters_none(struct qtp_counter_stats *cs);
 void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, uint64_t events,
                            struct qtp_counter_stats *cs);
 
+struct qtp_cell_run;
+/* Open the cell's interval log hist/<name>.hlog (name: as its .hgrm) and write its header, with
+ * the BaseTime now; on failure cr->hlog stays NULL (said on stderr). */
+void qtp_obs_hlog_open(struct qtp_cell_run *cr, const char *dir, const char *name);
+/* Close it; removed when no interval went in (cr->hlog_rel is then ""). */
+void qtp_obs_hlog_close(struct qtp_cell_run *cr, const char *dir);
+
 #endif

@@ -9,16 +9,19 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc_count.h"
 #include "cpu_sampler.h"
 #include "numa_mem.h"
 #include "placement.h"
 #include "qtp_alloc.h"
+#include "qtp_clock.h"
 #include "qtp_deploy.h"
 #include "qtp_text.h"
 #include "run_int.h"
 #include "run_obs.h"
+#include "run_series.h"
 #include "usage.h"
 #include "watchdog.h"
 
@@ -27,6 +30,7 @@ struct rep_ctx {
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
     struct qtp_counters *counters; /* NULL: --counters none */
+    struct qtp_series *series;     /* the sampler's (and the latency intervals'); NULL: none */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -82,6 +86,8 @@ static void on_window(void *arg, bool start)
         /* Threads that open their counters later are counted from then on (counters.h). */
         if (rc->counters)
             qtp_counters_enable(rc->counters);
+        if (rc->series)
+            qtp_series_open(rc->series, qtp_clock_mono_ns());
     } else {
         if (rc->counters)
             qtp_counters_disable(rc->counters);
@@ -91,7 +97,25 @@ static void on_window(void *arg, bool start)
     }
 }
 
-/* Test hooks: "A:B" or "A:B:TOPOLOGY" (only cells of that topology) from the environment. */
+/* The watchdog's sample: what the sampler allocates inside the window is the runner's, not the
+ * deployment's (taken out of the row's allocation counts as a thread start's is). */
+static void sample(void *arg)
+{
+    struct rep_ctx *rc = arg;
+    struct qtp_alloc_counts before, after, d;
+    qtp_alloc_count_self(&before);
+    qtp_series_sample(rc->series);
+    qtp_alloc_count_self(&after);
+    qtp_alloc_counts_diff(&before, &after, &d);
+    pthread_mutex_lock(&rc->lock);
+    if (rc->started && !rc->ended) {
+        rc->overhead.calls += d.calls;
+        rc->overhead.bytes += d.bytes;
+        rc->overhead.frees += d.frees;
+    }
+    pthread_mutex_unlock(&rc->lock);
+}
+
 /* Test hooks: "A:B" or "A:B:TOPOLOGY" (only cells of that topology) from the environment. */
 static bool env_hook(const char *name, const char *topology, long long *a, long long *b)
 {
@@ -240,6 +264,40 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
 }
 
+/* The sampler's summary into the row, series/<cell>.r<rep>.csv, the rep's latency intervals
+ * into the cell's .hlog (tag rep<rep>). */
+static void record_series(struct qtp_cell_run *cr, const struct rep_ctx *rc,
+                          const struct qtp_deploy_result *res, struct qtp_rep_record *r)
+{
+    const char *dir = cr->run->dir;
+    qtp_series_finish(rc->series, res->window_ok || res->verified ? res->window_end_ns : 0);
+    qtp_series_summary(rc->series, &r->series);
+    char rel[sizeof r->series.file], path[4400];
+    if (r->series.samples) {
+        qtp_fmt(path, sizeof path, "%s/series", dir);
+        if (mkdir(path, 0777) && errno != EEXIST)
+            fprintf(stderr, "qtopo run: cannot create %s: %s\n", path, strerror(errno));
+        qtp_fmt(rel, sizeof rel, "series/%s.r%d.csv", r->cell, r->rep);
+        qtp_fmt(path, sizeof path, "%s/%s", dir, rel);
+        int rcw = qtp_series_write_csv(rc->series, path);
+        if (rcw)
+            fprintf(stderr, "qtopo run: cannot write %s: %s\n", path, strerror(rcw));
+        else
+            qtp_fmt(r->series.file, sizeof r->series.file, "%s", rel);
+    }
+    if (cr->hlog && r->status == QTP_STATUS_OK) {
+        char tag[32];
+        qtp_fmt(tag, sizeof tag, "rep%d", r->rep);
+        int rcw = qtp_series_write_hlog(rc->series, cr->hlog, tag, cr->hlog_base_ns);
+        if (rcw)
+            fprintf(stderr, "qtopo run: cannot write %s: %s\n", cr->hlog_rel, strerror(rcw));
+        else {
+            cr->hlog_lines += qtp_series_intervals(rc->series);
+            qtp_fmt(r->hlog_file, sizeof r->hlog_file, "%s", cr->hlog_rel);
+        }
+    }
+}
+
 /* Run the built deployment d under the watchdog and record how it went. */
 static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct qtp_deploy *d,
                            struct qtp_rep_record *r)
@@ -253,7 +311,10 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                                      .interrupt = cr->run->interrupted,
                                      .tick = qtp_meter_tick,
                                      .tick_ctx = cr->run->meter,
-                                     .tick_ms = 500};
+                                     .tick_ms = 500,
+                                     .sample = rc->series && c->sample_ms ? sample : NULL,
+                                     .sample_ctx = rc,
+                                     .sample_ms = c->sample_ms};
     if (rc->sampler)
         qtp_cpu_sampler_start(rc->sampler);
     int wrc = qtp_watchdog_start(&wd, &wc);
@@ -286,6 +347,9 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                      res.events, res.window_ns);
     else
         record_ok(cr, rc, &res, r);
+    /* The series of a failed rep too: a stall is what it shows. */
+    if (rc->series)
+        record_series(cr, rc, &res, r);
 }
 
 void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
@@ -330,7 +394,12 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         if (rc_create) {
             qtp_run_fail(r, "cannot build the deployment: %s", err[0] ? err : strerror(rc_create));
         } else {
+            if ((c->sample_ms || cr->hlog) &&
+                qtp_series_create(&rc.series, d, c->sample_ms, cr->hlog != NULL))
+                rc.series = NULL; /* out of memory: the row has no series */
             run_deployment(cr, &rc, d, r);
+            qtp_series_destroy(rc.series);
+            rc.series = NULL;
             qtp_deploy_destroy(d);
         }
         qtp_alloc_set_hook(NULL);

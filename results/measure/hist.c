@@ -143,6 +143,29 @@ double qtp_hist_stddev(const struct qtp_hist *h)
     return sqrt(dev2 / (double)h->total);
 }
 
+void qtp_hist_sample_live(struct qtp_hist *prev, const struct qtp_hist *const *live, size_t n,
+                          void (*grew)(void *ctx, uint32_t slot, uint64_t by), void *ctx)
+{
+    for (uint32_t i = 0; i < COUNTS_LEN; i++) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < n; k++)
+            sum += __atomic_load_n(&live[k]->counts[i], __ATOMIC_RELAXED);
+        if (sum > prev->counts[i]) {
+            grew(ctx, i, sum - prev->counts[i]);
+            prev->total += sum - prev->counts[i];
+            prev->counts[i] = sum;
+        }
+    }
+}
+
+void qtp_hist_add_slot(struct qtp_hist *h, uint32_t slot, uint64_t n)
+{
+    if (slot < COUNTS_LEN) {
+        h->counts[slot] += n;
+        h->total += n;
+    }
+}
+
 uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p)
 {
     if (h->total == 0)
