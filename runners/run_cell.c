@@ -155,8 +155,11 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     qtp_obs_load(&load, false);
     char base[QTP_CELL_ID_MAX + 16];
     hist_name(c, first_rep, base, sizeof base);
-    if (ok_setup && !c->no_latency)
+    char hiccup_rel[256] = "";
+    if (ok_setup && !c->no_latency) {
+        qtp_obs_hiccup(&cr, run->dir, base, hiccup_rel, sizeof hiccup_rel);
         qtp_obs_hlog_open(&cr, run->dir, base);
+    }
     int nrec = 0;
     for (int rep = first_rep; rep < (int)c->reps; rep++) {
         if (rep_done(run->done, c->id, rep))
@@ -189,6 +192,7 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
         run->recs[i].load = load;
         if (!cr.hlog_rel[0])
             run->recs[i].hlog_file[0] = 0;
+        qtp_fmt(run->recs[i].hiccup_file, sizeof run->recs[i].hiccup_file, "%s", hiccup_rel);
         if (run->recs[i].status == QTP_STATUS_OK)
             qtp_fmt(run->recs[i].hist_file, sizeof run->recs[i].hist_file, "%s", rel);
         else

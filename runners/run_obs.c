@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "hiccup.h"
 #include "machine_state.h"
 #include "qtp_clock.h"
 #include "qtp_hlog.h"
+#include "qtp_results.h"
 #include "qtp_text.h"
+#include "qtp_wait.h"
 #include "run_int.h"
 
 void qtp_obs_load(struct qtp_load_stats *l, bool end)
@@ -107,4 +110,59 @@ void qtp_obs_hlog_close(struct qtp_cell_run *cr, const char *dir)
         unlink(path);
         cr->hlog_rel[0] = 0;
     }
+}
+
+void qtp_obs_hiccup(struct qtp_cell_run *cr, const char *dir, const char *name, char *rel,
+                    size_t len)
+{
+    const struct qtp_cell *c = cr->cell;
+    const struct qtp_machine *m = cr->run->mach;
+    rel[0] = 0;
+    /* One pacing thread per distinct PU of the plan; threads the OS places: as many unbound
+     * ones as the machine has PUs to give them (more would measure their own contention). */
+    int pus[QTP_MAX_THREADS];
+    size_t n = 0, unbound = 0;
+    for (unsigned t = 0; t < c->nthreads && t < QTP_MAX_THREADS; t++) {
+        int pu = m->this_system ? c->pu[t] : -1;
+        bool seen = false;
+        for (size_t k = 0; pu >= 0 && k < n; k++)
+            seen |= pus[k] == pu;
+        if (pu < 0 && unbound < m->npus) {
+            unbound++;
+            pus[n++] = -1;
+        } else if (pu >= 0 && !seen) {
+            pus[n++] = pu;
+        }
+    }
+    if (!n)
+        return;
+    const struct qtp_wait_ops *wait = c->wait ? c->wait : qtp_wait_find("block");
+    uint64_t period = c->params.rate > 0 ? (uint64_t)(1e9 / c->params.rate) : 0;
+    struct qtp_hiccup_config hc = {.m = m,
+                                   .pus = pus,
+                                   .npus = n,
+                                   .period_ns = period ? period : QTP_HICCUP_DEFAULT_PERIOD_NS,
+                                   .duration_ns = QTP_OBS_HICCUP_MS * 1000000ull,
+                                   .wait = wait};
+    if (hc.duration_ns < hc.period_ns)
+        hc.duration_ns = hc.period_ns;
+    struct qtp_hiccup *h;
+    char err[256] = "";
+    struct qtp_hiccup_result res;
+    int rc = qtp_hiccup_create(&h, &hc, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "qtopo run: %s: no hiccup baseline: %s\n", c->id, err[0] ? err : strerror(rc));
+        return;
+    }
+    rc = qtp_hiccup_run(h, &res);
+    char hname[QTP_CELL_ID_MAX + 32];
+    qtp_fmt(hname, sizeof hname, "%s.hiccup", name);
+    if (rc)
+        fprintf(stderr, "qtopo run: %s: no hiccup baseline: %s\n", c->id, res.reason);
+    else if (res.samples && (rc = qtp_results_write_hgrm(dir, hname, res.lateness, rel, len)))
+        fprintf(stderr, "qtopo run: cannot write the hiccup baseline of %s: %s\n", c->id,
+                strerror(rc));
+    if (rc)
+        rel[0] = 0;
+    qtp_hiccup_destroy(h);
 }

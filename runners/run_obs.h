@@ -19,6 +19,13 @@ void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, 
                            struct qtp_counter_stats *cs);
 
 struct qtp_cell_run;
+/* How long the platform's hiccups are measured before a cell's reps, per pacing thread. */
+#define QTP_OBS_HICCUP_MS 50
+/* The platform's own hiccups on the cell's PUs (hiccup.h), paced at the cell's rate or 1 us,
+ * waiting as the cell's wait strategy waits, into hist/<name>.hiccup.hgrm; rel gets its path
+ * ("" when not measured: a line on stderr says why). */
+void qtp_obs_hiccup(struct qtp_cell_run *cr, const char *dir, const char *name, char *rel,
+                    size_t len);
 /* Open the cell's interval log hist/<name>.hlog (name: as its .hgrm) and write its header, with
  * the BaseTime now; on failure cr->hlog stays NULL (said on stderr). */
 void qtp_obs_hlog_open(struct qtp_cell_run *cr, const char *dir, const char *name);
