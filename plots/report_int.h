@@ -18,6 +18,7 @@ struct qtp_rpt_cell {
     const struct qtp_cell_summary *s;   /* reps, reason, statistics (qtp_summary.h) */
     const struct qtp_rep_record *first; /* s->first: its names and parameters */
     char hist_rel[600]; /* path of its .hgrm relative to the results dir, "" if none */
+    char hiccup_rel[600]; /* its platform baseline (.hiccup.hgrm), "" if none */
     int variant;        /* index into qtp_rpt.variants */
     int topo;           /* index into qtp_rpt.topologies */
     int place;          /* index into qtp_rpt.placements */
