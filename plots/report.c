@@ -192,6 +192,10 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     struct qtp_rpt_chart charts[QTP_RPT_NCHARTS];
     if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)))
         goto done;
+    struct qtp_rpt_inside inside;
+    if ((rc = qtp_rpt_inside_charts(&r, tmp, gnuplot, &inside, err, errlen)))
+        goto done;
+    r.inside = &inside;
     if ((rc = qtp_rpt_html(&r, tmp, raw_rel, charts))) {
         qtp_set_err(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
         goto done;

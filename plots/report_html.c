@@ -404,6 +404,7 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
 
     charts_section(f, charts);
     cells_section(f, r, raw_rel);
+    qtp_rpt_inside_html(f, r, r->inside);
     problems_section(f, r);
     qtp_rpt_state_section(f, r);
     qtp_rpt_machine_section(f, r->meta);

@@ -52,6 +52,7 @@ struct qtp_rpt {
     char **cfgs; /* one key per distinct (placement, memory, params) */
     size_t ncfgs;
     bool have_summary;
+    const struct qtp_rpt_inside *inside; /* the charts of the section "Inside the reps" */
     char **hgrms; /* every .hgrm file name in hist/, sorted */
     size_t nhgrms;
 };
@@ -124,6 +125,23 @@ void qtp_rpt_state_section(FILE *f, const struct qtp_rpt *r);
 void qtp_rpt_state_glance(FILE *f, const struct qtp_rpt *r);
 /* Its link in the table of contents (none without a machine state). */
 void qtp_rpt_state_toc(FILE *f, const struct qtp_rpt *r);
+
+/* report_inside.c */
+#define QTP_RPT_MAX_SERIES 32       /* topologies drawn from the sampler's series */
+#define QTP_RPT_MAX_STAGES 64 /* stages of one series chart */
+struct qtp_rpt_inside {
+    struct qtp_rpt_chart counters; /* kernel events per event */
+    struct qtp_rpt_chart series[QTP_RPT_MAX_SERIES]; /* one per topology with series */
+    char series_name[QTP_RPT_MAX_SERIES][32];
+    size_t nseries;
+};
+/* Draw the charts of the rows' counters and series into outdir (none when the rows have none).
+ * 0, or EIO with gnuplot's message. */
+int qtp_rpt_inside_charts(const struct qtp_rpt *r, const char *outdir, const char *gnuplot,
+                          struct qtp_rpt_inside *in, char *err, size_t errlen);
+/* The "Inside the reps" section: counters per event (a table, reasons for what was not counted,
+ * the chart) and the series charts. Nothing when the rows carry neither. */
+void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_inside *in);
 
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).
