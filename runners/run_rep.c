@@ -93,7 +93,9 @@ static void on_window(void *arg, bool start)
             qtp_counters_disable(rc->counters);
         qtp_alloc_count_snapshot(&rc->a1);
         qtp_usage_snapshot(&rc->u1);
+        pthread_mutex_lock(&rc->lock); /* the sampler reads it (its allocations' accounting) */
         rc->ended = true;
+        pthread_mutex_unlock(&rc->lock);
     }
 }
 
