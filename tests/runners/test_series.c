@@ -103,7 +103,9 @@ static void check_work(const char *queue)
                   st.median_interval_eps, st.worst_interval_eps);
     assert_true(st.samples >= 10); /* 20000 x 20 us = 0.4 s at 5 ms */
     assert_string_equal(st.bottleneck, want);
-    assert_true(st.median_interval_eps > 0);
+    /* No claim on the periods' throughput: a ring stage publishes its sequence once per batch,
+     * so behind a slow stage the terminal's progress comes in steps that can be longer than a
+     * period (seen under ASan: a median period with none). */
     assert_int_equal(lat, 20000);
     assert_true(bytes > 0);
 }
