@@ -236,7 +236,7 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
                            "%s: inside one representative rep of each queue/wait (the median "
                            "throughput of its ok reps): events waiting in front of each stage and "
                            "the throughput of each sample period; bottleneck (the stage whose "
-                           "input was fullest on average): ",
+                           "input was fullest on average beyond the inputs it feeds): ",
                            r->topologies[t]);
     for (size_t k = 0; k < r->ncells && nv < 64; k++) {
         const struct qtp_rpt_cell *cell = &r->cells[k];

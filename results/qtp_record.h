@@ -168,7 +168,8 @@ struct qtp_counter_stats {
 extern const char *const qtp_counter_event_names[QTP_NCOUNTER_EVENTS];
 struct qtp_series_stats {
     QTP_SERIES_FIELDS(QTP_X_MEMBER)
-    char bottleneck[QTP_CELL_NAME_MAX]; /* role of the stage whose input was fullest on average */
+    char bottleneck[QTP_CELL_NAME_MAX]; /* role of the stage whose input was fullest on average,
+                                           beyond the inputs it feeds (run_series.h) */
     char file[256];                     /* series/<cell>.r<rep>.csv, "" when not sampled */
 };
 struct qtp_alloc_stats {

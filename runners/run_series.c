@@ -206,18 +206,27 @@ void qtp_series_summary(const struct qtp_series *s, struct qtp_series_stats *out
     out->worst_ratio = NAN;
     if (!s->n || !s->nstages)
         return;
-    double mean[QTP_TOPO_MAX_INSTANCES] = {0}, top = 0;
+    /* Behind a bottleneck every queue in front of it fills up too (backpressure): what marks it
+     * is a full input with room after it, so each stage scores what waits in front of it beyond
+     * what waits in front of the fullest stage it feeds. */
+    double mean[QTP_TOPO_MAX_INSTANCES] = {0}, score[QTP_TOPO_MAX_INSTANCES] = {0};
     for (unsigned k = 0; k < s->nstages; k++) {
-        for (size_t i = 0; i < s->n; i++)
-            mean[k] += (double)s->depth[i * s->nstages + k];
+        unsigned outs[QTP_TOPO_MAX_INSTANCES];
+        size_t no = qtp_deploy_stage_outs(s->d, k, outs, QTP_TOPO_MAX_INSTANCES);
+        for (size_t i = 0; i < s->n; i++) {
+            const uint64_t *dep = s->depth + i * s->nstages;
+            uint64_t after = 0;
+            for (size_t o = 0; o < no; o++)
+                after = dep[outs[o]] > after ? dep[outs[o]] : after;
+            mean[k] += (double)dep[k];
+            score[k] += dep[k] > after ? (double)(dep[k] - after) : 0;
+        }
         mean[k] /= (double)s->n;
-        top = mean[k] > top ? mean[k] : top;
     }
-    if (top > 0) {
-        unsigned b = 0;
-        for (unsigned k = 0; k < s->nstages; k++)
-            if (mean[k] >= 0.9 * top)
-                b = k;
+    unsigned b = 0;
+    for (unsigned k = 1; k < s->nstages; k++)
+        b = score[k] > score[b] ? k : b;
+    if (score[b] > 0) {
         qtp_fmt(out->bottleneck, sizeof out->bottleneck, "%s", qtp_deploy_stage_role(s->d, b));
         out->bottleneck_depth = mean[b];
     }

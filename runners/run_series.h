@@ -34,10 +34,10 @@ void qtp_series_sample(void *s);
 /* After the deployment's run returned and the sampler stopped: the window's end (0: it never
  * closed), a last sample there and the last latency interval. */
 void qtp_series_finish(struct qtp_series *s, uint64_t window_end_ns);
-/* The row's summary: samples, the bottleneck (the stage whose input was fullest on average; of
- * stages within 10% of the fullest, the last in instance order, since under backpressure every
- * queue in front of a bottleneck fills too), the median and the worst interval's throughput (of
- * what every terminal finished) and their ratio. */
+/* The row's summary: samples, the bottleneck (the stage whose input was fullest on average
+ * beyond the fullest input it feeds: under backpressure every queue in front of a bottleneck
+ * fills too, the one after it does not) and its mean input depth, the median and the worst
+ * interval's throughput (of what every terminal finished) and their ratio. */
 void qtp_series_summary(const struct qtp_series *s, struct qtp_series_stats *out);
 /* The samples as CSV: t_ms (since the window opened), produced, finished, done_<role> per stage,
  * depth_<role> per stage, eps (the interval ending there). 0 or an errno. */

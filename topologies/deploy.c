@@ -537,6 +537,14 @@ const char *qtp_deploy_stage_role(const struct qtp_deploy *d, unsigned i)
     return i < d->g->ninst ? d->g->inst[i].role : NULL;
 }
 
+size_t qtp_deploy_stage_outs(const struct qtp_deploy *d, unsigned i, unsigned *out, size_t max)
+{
+    size_t n = 0;
+    for (unsigned k = 0; i < d->g->ninst && k < d->g->inst[i].nouts && n < max; k++)
+        out[n++] = d->g->inst[i].outs[k];
+    return n;
+}
+
 size_t qtp_deploy_latency_live(const struct qtp_deploy *d, const struct qtp_hist **out, size_t max)
 {
     size_t n = 0;

@@ -237,6 +237,9 @@ struct qtp_positions {
 void qtp_deploy_positions(struct qtp_deploy *d, struct qtp_positions *p);
 /* Stage instance i's role ("s1", "shard:w[1]"), as in the progress text; NULL past the last. */
 const char *qtp_deploy_stage_role(const struct qtp_deploy *d, unsigned i);
+/* The instances stage i hands its events to (up to max into out; returns how many, 0 for a
+ * terminal). */
+size_t qtp_deploy_stage_outs(const struct qtp_deploy *d, unsigned i, unsigned *out, size_t max);
 /* The latency histograms the terminals are recording into (up to max, returns how many): live,
  * read-only, for a sampler that reads them while they grow (qtp_hist_sample_live). Between
  * create and destroy; after run() they hold the rep's whole latency. */

@@ -26,10 +26,7 @@
 #define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0, NULL
 #define CHOICE(f, names) K_CHOICE, 0, 0, 0, -1, M_OFF(f), 0, 0, names
 
-static const char *counters_choice(size_t i)
-{
-    return qtp_counters_modes[i].name;
-}
+static const char *counters_choice(size_t i) { return qtp_counters_modes[i].name; }
 
 /* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
@@ -94,13 +91,13 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "do not read timestamps (measures the cost of latency recording)"},
     {O_SAMPLE_MS, "sample-ms", "sample_ms", 0, "MS",
      SCALAR(sample_ms, F_PLAIN, 0, 10000, DEFAULT_SAMPLE_MS, DEFAULT_SAMPLE_MS),
-     "sampler period: every MS the watchdog's thread reads every stage's position and queue "
-     "depth into series/<cell>.r<rep>.csv, and the latency into one interval of hist/<cell>.hlog "
-     "(default " QTP_STR(DEFAULT_SAMPLE_MS) "; 0: off, one interval per rep)"},
+     "sampler period: every MS the watchdog's thread reads each stage's position and queue depth "
+     "(series/<cell>.r<rep>.csv) and the latency since (hist/<cell>.hlog) (default " QTP_STR(
+         DEFAULT_SAMPLE_MS) "; 0: off, one interval per rep)"},
     {O_COUNTERS, "counters", NULL, 0, "MODE", CHOICE(counters, counters_choice),
-     "kernel event counters per rep over the measured window (perf_event_open): none, sw "
-     "(context switches, CPU migrations, page faults) or all (also cycles, instructions, cache "
-     "and branch misses); default: all where the machine has a PMU, else sw"},
+     "kernel event counters per rep over its window (perf_event_open): none, sw (context switches, "
+     "migrations, page faults) or all (also cycles, instructions, cache and branch misses); "
+     "default: all where the machine has a PMU, else sw"},
     {O_SEED, "seed", NULL, 0, "N", SCALAR(seed, 0, 0, UINT64_MAX, 1, 1),
      "seed of the input values (default 1)"},
     {O_MATRIX, "matrix", NULL, 0, "FILE", PATH,
@@ -395,15 +392,11 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
         break;
     case K_CHOICE: {
         char acc[160] = "";
-        size_t at = 0, i;
-        for (i = 0; d->choice(i) && strcmp(d->choice(i), s); i++)
+        size_t i = 0, at = 0;
+        for (; d->choice(i) && strcmp(d->choice(i), s); i++)
             at += (size_t)qtp_fmt(acc + at, sizeof acc - at, "%s%s", i ? ", " : "", d->choice(i));
-        if (!d->choice(i)) {
-            for (; d->choice(i); i++)
-                at += (size_t)qtp_fmt(acc + at, sizeof acc - at, "%s%s", i ? ", " : "",
-                                      d->choice(i));
+        if (!d->choice(i))
             return CLI_BAD(err, len, "%s: '%s' is not one of %s", where, s, acc);
-        }
         qtp_fmt(f, d->size, "%s", s);
         break;
     }

@@ -101,7 +101,7 @@ static void check_work(const char *queue)
     print_message("%s: %llu samples, bottleneck %s (mean depth %.1f), median %.0f/s worst %.0f/s\n",
                   queue, (unsigned long long)st.samples, st.bottleneck, st.bottleneck_depth,
                   st.median_interval_eps, st.worst_interval_eps);
-    assert_true(st.samples >= 10); /* 20000 x 20 us = 0.4 s at 5 ms */
+    assert_true(st.samples >= 10); /* 20000 x 20 us = 0.4 s: 80 at 5 ms, fewer when loaded */
     assert_string_equal(st.bottleneck, want);
     /* No claim on the periods' throughput: a ring stage publishes its sequence once per batch,
      * so behind a slow stage the terminal's progress comes in steps that can be longer than a
@@ -122,7 +122,8 @@ static void check_stall(const char *queue)
     print_message("%s stalled: %llu samples, bottleneck %s (mean depth %.1f), worst %.0f/s\n",
                   queue, (unsigned long long)st.samples, st.bottleneck, st.bottleneck_depth,
                   st.worst_interval_eps);
-    assert_true(st.samples >= 50); /* 0.5 s without progress at 5 ms */
+    /* 0.5 s without progress at 5 ms is 100 samples; a loaded machine starves the sampler */
+    assert_true(st.samples >= 10);
     assert_string_equal(st.bottleneck, want);
     assert_true(st.worst_interval_eps == 0.0);
 }
