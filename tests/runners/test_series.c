@@ -63,7 +63,8 @@ static int sampled_run(const char *expr, const char *queue, int stall, struct qt
     assert_int_equal(qtp_series_create(&w.s, d, 5, true), 0);
     struct qtp_watchdog *wd;
     struct qtp_watchdog_config wc = {.deploy = d,
-                                     .timeout_ms = 500,
+                                     /* only a stall should trip it, also on a loaded machine */
+                                     .timeout_ms = stall ? 500 : 20000,
                                      .period_ms = 50,
                                      .sample = qtp_series_sample,
                                      .sample_ctx = w.s,
