@@ -224,6 +224,9 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
           f);
     for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
         fprintf(f, "<th>%s</th>", cell_columns[k].head);
+    bool counters = qtp_rpt_counted(r); /* a column only for rows that have them */
+    if (counters)
+        fputs("<th>kernel events per event</th>", f);
     fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
@@ -242,6 +245,8 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
                 QTP_STYLE_PAGE, buf, sizeof buf);
             num_td(f, buf);
         }
+        if (counters)
+            qtp_rpt_counters_td(f, r, cell);
         const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
         if (cell->s->failed)
             snprintf(buf, sizeof buf, "failed (%zu of %zu rep%s)", cell->s->failed, cell->s->reps,

@@ -48,7 +48,7 @@ static double counter_median(const struct qtp_rpt *r, const struct qtp_rpt_cell 
     return med;
 }
 
-static bool counted(const struct qtp_rpt *r)
+bool qtp_rpt_counted(const struct qtp_rpt *r)
 {
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].status == QTP_STATUS_OK && r->rows[i].counters.mode[0] &&
@@ -80,7 +80,7 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
 {
     const struct qtp_rpt *r = x->r;
     int ev[QTP_NCOUNTER_EVENTS];
-    size_t ne = counted(r) ? counted_events(r, ev) : 0;
+    size_t ne = qtp_rpt_counted(r) ? counted_events(r, ev) : 0;
     if (!ne) {
         snprintf(c->why, sizeof c->why, "no rep counted any kernel event (--counters none).");
         return 0;
@@ -342,10 +342,10 @@ static void figure(FILE *f, const struct qtp_rpt_chart *c)
 
 void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_inside *in)
 {
-    if (!in || (!counted(r) && !in->nseries))
+    if (!in || (!qtp_rpt_counted(r) && !in->nseries))
         return;
     fputs("<h2 id=\"inside\">Inside the reps</h2>\n", f);
-    if (counted(r)) {
+    if (qtp_rpt_counted(r)) {
         fputs("<h3>Kernel events per event</h3>\n<table class=\"cells\">\n<tr><th>topology</th>"
               "<th>queue/wait</th>",
               f);
@@ -398,4 +398,19 @@ void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_
     }
     for (size_t i = 0; i < in->nseries; i++)
         figure(f, &in->series[i]);
+}
+
+void qtp_rpt_counters_td(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_cell *cell)
+{
+    fputs("<td class=\"n\">", f);
+    bool any = false;
+    for (int e = 0; cell->s->ok && e < QTP_NCOUNTER_EVENTS; e++) {
+        const char *why;
+        double v = counter_median(r, cell, e, &why);
+        if (!isfinite(v))
+            continue; /* not counted: the reasons are under "Inside the reps" */
+        fprintf(f, "%s%s %.3g", any ? "<br/>" : "", qtp_counter_event_names[e], v);
+        any = true;
+    }
+    fputs(any ? "</td>" : "-</td>", f);
 }

@@ -142,6 +142,10 @@ int qtp_rpt_inside_charts(const struct qtp_rpt *r, const char *outdir, const cha
 /* The "Inside the reps" section: counters per event (a table, reasons for what was not counted,
  * the chart) and the series charts. Nothing when the rows carry neither. */
 void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_inside *in);
+/* Some ok rep counted kernel events (rows written before counters never did). */
+bool qtp_rpt_counted(const struct qtp_rpt *r);
+/* The cell table's cell of counts per event: each counted event's median over the ok reps. */
+void qtp_rpt_counters_td(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_cell *cell);
 
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).
