@@ -129,8 +129,7 @@ static void paragraph(FILE *f, const char *cls, const char *text)
     fputs("</p>\n", f);
 }
 
-/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
-static void chart_figure(FILE *f, const struct qtp_rpt_chart *c)
+void qtp_rpt_chart_figure(FILE *f, const struct qtp_rpt_chart *c)
 {
     static const struct {
         const char *ext, *text;
@@ -164,12 +163,54 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
         qtp_rpt_html_escape(f, c->title);
         fputs("</h3>\n", f);
         if (c->drawn) {
-            chart_figure(f, c);
+            qtp_rpt_chart_figure(f, c);
         } else {
             fputs("<p>Left out: ", f);
             qtp_rpt_html_escape(f, c->why);
             fputs("</p>\n", f);
             paragraph(f, "note", c->note);
+        }
+        fputs("</div>\n", f);
+    }
+}
+
+/* Each topology that ran: its diagram (ring wiring and per-edge wiring side by side), or why it
+ * was left out, with the expression it is. */
+static void topologies_section(FILE *f, const struct qtp_rpt *r)
+{
+    fputs("<h2 id=\"topologies\">Topologies</h2>\n", f);
+    paragraph(f, "note", r->diagrams_left_out);
+    for (size_t i = 0; i < r->ndiagrams; i++) {
+        const struct qtp_rpt_diagram *d = &r->diagrams[i];
+        fprintf(f, "<div class=\"chart%s\" id=\"topology-%zu\">\n<h3>",
+                d->svg_file[0] ? "" : " omitted", i + 1);
+        qtp_rpt_html_escape(f, d->topology);
+        if (d->shape[0]) {
+            fputs(" (", f);
+            qtp_rpt_html_escape(f, d->shape);
+            fputs(")", f);
+        }
+        fputs("</h3>\n", f);
+        if (d->expr[0] && strcmp(d->expr, d->topology) != 0) {
+            fputs("<p class=\"caption\"><code>", f);
+            qtp_rpt_html_escape(f, d->expr);
+            fputs("</code></p>\n", f);
+        }
+        if (d->svg_file[0]) {
+            fputs("<img src=\"", f);
+            url(f, NULL, d->svg_file);
+            fputs("\" alt=\"the ring wiring and the per-edge wiring of ", f);
+            qtp_rpt_html_escape(f, d->topology);
+            fputs("\"/>\n", f);
+        } else if (d->why[0]) {
+            fputs("<p>Left out: ", f);
+            qtp_rpt_html_escape(f, d->why);
+            fputs("</p>\n", f);
+        }
+        if (d->dot_file[0]) {
+            fputs("<p class=\"files\">", f);
+            html_link(f, NULL, d->dot_file, "DOT");
+            fputs("</p>\n", f);
         }
         fputs("</div>\n", f);
     }
@@ -389,14 +430,19 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     lead_escaped(f, " · run started ", start);
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
-    fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);
+    fputs("</p>\n<div class=\"toc\">", f);
+    if (r->published)
+        fputs("<a href=\"#published\">Published vs measured</a>", f);
+    fputs("<a href=\"#charts\">Charts</a>", f);
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         if (charts[i].drawn) {
             fprintf(f, "<a href=\"#chart-%s\">", charts[i].name);
             qtp_rpt_html_escape(f, charts[i].name);
             fputs("</a>", f);
         }
-    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>", f);
+    fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a "
+          "href=\"#problems\">Skipped and failed</a>",
+          f);
     qtp_rpt_state_toc(f, r);
     fputs("<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
@@ -407,7 +453,10 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     free(cpu);
     free(start);
 
+    if (r->published)
+        qtp_rpt_published_section(f, r->published);
     charts_section(f, charts);
+    topologies_section(f, r);
     cells_section(f, r, raw_rel);
     qtp_rpt_inside_html(f, r, r->inside);
     problems_section(f, r);
@@ -424,7 +473,9 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     fprintf(f,
             "<p class=\"foot\">Written by qtopo report %s at %s. Each chart is drawn by gnuplot "
             "from the .dat file beside it: run <code>gnuplot NAME.gp</code> in this directory to "
-            "redraw one after changing its script.</p>\n</div>\n</body>\n</html>\n",
+            "redraw one after changing its script; each topology diagram by Graphviz "
+            "(<code>dot -Tsvg -o topology-N.svg topology-N.dot</code>).</p>\n</div>\n</body>\n"
+            "</html>\n",
             QTOPO_REPORT_VERSION, now);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)

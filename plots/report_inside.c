@@ -82,7 +82,7 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
     int ev[QTP_NCOUNTER_EVENTS];
     size_t ne = qtp_rpt_counted(r) ? counted_events(r, ev) : 0;
     if (!ne) {
-        snprintf(c->why, sizeof c->why, "no rep counted any kernel event (--counters none).");
+        qtp_fmt(c->why, sizeof c->why, "no rep counted any kernel event (--counters none).");
         return 0;
     }
     FILE *dat = qtp_chart_open(x, c->name, "dat");
@@ -96,7 +96,7 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
         if (!cell->s->ok)
             continue;
         char label[300];
-        snprintf(label, sizeof label, "%s %s", cell->first->topology, r->variants[cell->variant]);
+        qtp_fmt(label, sizeof label, "%s %s", cell->first->topology, r->variants[cell->variant]);
         fprintf(dat, "%zu ", ++nc);
         qtp_dat_label(dat, label);
         fprintf(dat, " %d", hex_color(qtp_chart_variant_color(r, (size_t)cell->variant)));
@@ -124,18 +124,18 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
     if ((rc = qtp_chart_close(x, f, c->name, "gp")))
         return rc;
     char script[64];
-    snprintf(script, sizeof script, "%s.gp", c->name);
+    qtp_fmt(script, sizeof script, "%s.gp", c->name);
     if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->err, x->errlen)))
         return rc;
     c->drawn = true;
-    size_t at = (size_t)snprintf(c->caption, sizeof c->caption,
+    size_t at = (size_t)qtp_fmt(c->caption, sizeof c->caption,
                                  "Kernel events per measured event, summed over each rep's threads "
                                  "over its window (median over the ok reps): ");
     for (size_t j = 0; j < ne && at < sizeof c->caption; j++)
-        at += (size_t)snprintf(c->caption + at, sizeof c->caption - at, "%s%s", j ? ", " : "",
+        at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at, "%s%s", j ? ", " : "",
                                titles[j]);
     if (at < sizeof c->caption)
-        snprintf(c->caption + at, sizeof c->caption - at, ".");
+        qtp_fmt(c->caption + at, sizeof c->caption - at, ".");
     return 0;
 }
 
@@ -168,23 +168,32 @@ static const struct qtp_rep_record *representative(const struct qtp_rpt *r,
 }
 
 /* The series CSV of row as a block of the .dat (t_ms eps depth...). Its stage names into
- * stages[] (the first block's); returns the number of stages, 0 when unreadable. */
+ * stages[] (the first block's); returns the number of stages, 0 when unreadable or too short
+ * (nothing written then). */
 static size_t copy_series(const struct qtp_rpt *r, const struct qtp_rep_record *row, FILE *dat,
                           char stages[][48], size_t maxs)
 {
     char path[4800];
-    snprintf(path, sizeof path, "%s/%s", r->dir, row->series.file);
+    qtp_fmt(path, sizeof path, "%s/%s", r->dir, row->series.file);
     FILE *in = fopen(path, "r");
     if (!in)
         return 0;
     char line[8192];
-    size_t ns = 0, cols = 0;
+    size_t ns = 0, cols = 0, nrows = 0;
+    /* Fewer than two samples (a rep shorter than the period) make no line: left out. */
+    while (fgets(line, sizeof line, in))
+        nrows++;
+    rewind(in);
+    if (nrows < 3) {
+        fclose(in);
+        return 0;
+    }
     if (fgets(line, sizeof line, in)) {
         /* t_ms,produced,finished,done_<role>...,depth_<role>...,eps */
         for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n")) {
             cols++;
             if (!strncmp(tok, "depth_", 6) && ns < maxs)
-                snprintf(stages[ns++], 48, "%s", tok + 6);
+                qtp_fmt(stages[ns++], 48, "%s", tok + 6);
         }
     }
     size_t first_depth = 3 + ns;
@@ -232,7 +241,7 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
     const char *vt[64], *vc[64];
     char titles[64][256], stages[QTP_RPT_MAX_STAGES][48];
     size_t nv = 0, ns = 0, at = 0;
-    at += (size_t)snprintf(c->caption, sizeof c->caption,
+    at += (size_t)qtp_fmt(c->caption, sizeof c->caption,
                            "%s: inside one representative rep of each queue/wait (the median "
                            "throughput of its ok reps): events waiting in front of each stage and "
                            "the throughput of each sample period; bottleneck (the stage whose "
@@ -257,17 +266,17 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
             ns = n;
             memcpy(stages, st, sizeof st);
         }
-        snprintf(titles[nv], sizeof titles[nv], "%s rep %d%s", r->variants[cell->variant], row->rep,
+        qtp_fmt(titles[nv], sizeof titles[nv], "%s rep %d%s", r->variants[cell->variant], row->rep,
                  row->status == QTP_STATUS_OK ? "" : " (failed)");
         vt[nv] = titles[nv];
         vc[nv] = qtp_chart_variant_color(r, (size_t)cell->variant);
         if (at < sizeof c->caption)
-            at += (size_t)snprintf(c->caption + at, sizeof c->caption - at, "%s%s %s", nv ? "; " : "",
+            at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at, "%s%s %s", nv ? "; " : "",
                                    r->variants[cell->variant],
                                    row->series.bottleneck[0] ? row->series.bottleneck : "none");
         if (at < sizeof c->caption && isfinite(row->series.worst_ratio) &&
             row->series.worst_ratio < 0.1)
-            at += (size_t)snprintf(c->caption + at, sizeof c->caption - at,
+            at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at,
                                    " (a stall: its worst period ran at %.0f%% of the median)",
                                    100 * row->series.worst_ratio);
         nv++;
@@ -275,18 +284,18 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
     int rc = qtp_chart_close(x, dat, c->name, "dat");
     if (!rc && !nv) { /* nothing sampled for this topology: no file left behind */
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s.dat", x->outdir, c->name);
+        qtp_fmt(path, sizeof path, "%s/%s.dat", x->outdir, c->name);
         unlink(path);
     }
     if (rc || !nv)
         return rc;
     if (at < sizeof c->caption)
-        snprintf(c->caption + at, sizeof c->caption - at, ".");
+        qtp_fmt(c->caption + at, sizeof c->caption - at, ".");
     FILE *f = qtp_chart_open(x, c->name, "gp");
     if (!f)
         return EIO;
     char title[300];
-    snprintf(title, sizeof title, "Inside a rep: %s", r->topologies[t]);
+    qtp_fmt(title, sizeof title, "Inside a rep: %s", r->topologies[t]);
     qtp_gp_begin(f, c, 1200, (int)(60 + 260 * nv), title);
     const char *stp[QTP_RPT_MAX_STAGES];
     for (size_t s = 0; s < ns; s++)
@@ -300,7 +309,7 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
     if ((rc = qtp_chart_close(x, f, c->name, "gp")))
         return rc;
     char script[96];
-    snprintf(script, sizeof script, "%s.gp", c->name);
+    qtp_fmt(script, sizeof script, "%s.gp", c->name);
     if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->err, x->errlen)))
         return rc;
     c->drawn = true;
@@ -317,7 +326,7 @@ int qtp_rpt_inside_charts(const struct qtp_rpt *r, const char *outdir, const cha
     int rc = draw_counters(&x, &in->counters, gnuplot);
     for (size_t t = 0; !rc && t < r->ntopologies && in->nseries < QTP_RPT_MAX_SERIES; t++) {
         struct qtp_rpt_chart *c = &in->series[in->nseries];
-        snprintf(in->series_name[in->nseries], sizeof in->series_name[0], "series-%zu", t + 1);
+        qtp_fmt(in->series_name[in->nseries], sizeof in->series_name[0], "series-%zu", t + 1);
         c->name = in->series_name[in->nseries];
         c->title = r->topologies[t];
         rc = draw_series(&x, c, t, gnuplot);

@@ -188,8 +188,11 @@ struct qtp_thread_record {
 };
 
 struct qtp_rep_record {
-    char cell[QTP_CELL_ID_MAX]; /* stable cell id, see qtp_cell_id() */
-    char topology[QTP_CELL_NAME_MAX];
+    char cell[QTP_CELL_ID_MAX];      /* stable cell id, see qtp_cell_id() */
+    char topology[QTP_TOPOLOGY_MAX]; /* a name of the registry, or an expression (canonical) */
+    /* The expression that ran, parameters applied (qtp_topo_print); empty in rows written before
+     * topologies were expressions. */
+    char topology_expr[QTP_TOPOLOGY_MAX];
     char queue[QTP_CELL_NAME_MAX];
     char wait[QTP_CELL_NAME_MAX]; /* "block" for queues without a wait axis: they always block */
     char placement[QTP_CELL_NAME_MAX];
@@ -244,7 +247,8 @@ enum qtp_cell_name_id {
 };
 struct qtp_cell_name {
     const char *name; /* the field, e.g. "topology" */
-    size_t offset;    /* char[QTP_CELL_NAME_MAX] in qtp_rep_record */
+    size_t offset;    /* a char[] in qtp_rep_record (topology: QTP_TOPOLOGY_MAX, else
+                       * QTP_CELL_NAME_MAX) */
 };
 extern const struct qtp_cell_name qtp_cell_names[QTP_NCELL_NAMES];
 
@@ -256,9 +260,11 @@ int qtp_status_parse(const char *name, enum qtp_status *out);
  * value (n<events>.r<ring>.b<batch>.p<payload>.w<work_ns>; .f<fanout> .s<shards> .l<stages>
  * .rate<rate> only when not 0). Counts divisible by 1000 get K/M/G suffixes (n1M). Names are
  * made filename-safe without losing uniqueness: ':' becomes '_', ',' becomes '+', any other byte
- * outside [A-Za-z0-9-] becomes ~XX (hex). The warm-up is not part of the id (like --reps, it is
- * how a cell is measured, not what). Example: diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0
- * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
+ * outside [A-Za-z0-9-] becomes ~XX (hex). A topology expression (a topology with a '(') stands
+ * as its first combinator and 12 hex digits of a hash of its text: seq-1f3a0c9e27b4. The warm-up is
+ * not part of the id (like --reps, it is how a cell is measured, not what). Example:
+ * diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0 0, or ENAMETOOLONG if it does not fit in
+ * buf[len]. */
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p);
 

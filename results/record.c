@@ -97,6 +97,11 @@ static const struct qtp_field thread_elem[] = {
 const struct qtp_field qtp_row_fields[] = {
     STR_FIELD(ROW, "cell", cell),
     STR_FIELD(ROW, "topology", topology),
+    {.name = "topology_expr",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, topology_expr),
+     .size = sizeof(((ROW *)0)->topology_expr),
+     .flags = QTP_FIELD_OPTIONAL},
     STR_FIELD(ROW, "queue", queue),
     STR_FIELD(ROW, "wait", wait),
     STR_FIELD(ROW, "placement", placement),
@@ -313,12 +318,29 @@ static void sb_id_value(struct sbuf *b, const struct qtp_cell_params *p,
         sb_putc(b, *c == '.' ? 'p' : (*c == '+' ? 'P' : *c));
 }
 
+/* A topology expression in an id: its first combinator and a hash of the whole text, so that the
+ * id stays short and a file name (an expression may be 2 KiB); 48 bits keep a collision between
+ * the expressions of one results directory out of reach. */
+static void expr_id(const char *expr, char *buf, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)expr; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    int word = (int)strcspn(expr, "(");
+    snprintf(buf, len, "%.*s-%012" PRIx64, word < 12 ? word : 12, expr, h >> 16);
+}
+
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p)
 {
     struct sbuf b = {buf, len, 0, 0};
     if (len)
         buf[0] = 0;
+    char short_topology[32];
+    if (topology && strchr(topology, '(')) {
+        expr_id(topology, short_topology, sizeof short_topology);
+        topology = short_topology;
+    }
     const char *names[QTP_NCELL_NAMES] = {topology, queue, wait, placement, memory};
     for (size_t i = 0; i < QTP_NCELL_NAMES; i++) {
         if (i)

@@ -24,6 +24,7 @@
 #include "qtp_text.h"
 #include "qtp_work.h"
 #include "run_int.h"
+#include "slice.h"
 
 /* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls). */
 static _Atomic int interrupted;
@@ -96,6 +97,14 @@ static void usage(FILE *out)
             "    remaining time; a bar redrawn in place when stderr is a terminal, one line per\n"
             "    cell otherwise. At the end, where the results went and a summary table.\n"
             "\n"
+            "SLICES\n"
+            "    --slice K/N runs the K-th of N slices of the matrix's cells, cut so that each\n"
+            "    takes about the same expected time (a cost model: a cost per event by queue\n"
+            "    family, wait strategy and round trip, times events and reps); every slice of\n"
+            "    one matrix on one kind of machine computes the same cut. meta.json's \"slice\"\n"
+            "    says which (k, n, matrix_hash, cell_index). --slice-plan N prints each slice's\n"
+            "    cells and estimated time and runs nothing. `qtopo merge` joins the slices.\n"
+            "\n"
             "SIGNALS\n"
             "    SIGINT/SIGTERM: the rep in flight finishes, what is done is written, exit 130;\n"
             "    a second signal halts the rep in flight. After kill -9 at most the cell in\n"
@@ -114,7 +123,9 @@ static void usage(FILE *out)
             "    qtopo run -t fanout -q all --fanout 1,2,4,8 -w block\n"
             "    qtopo run -t unicast -q ring --rate 100K,1M   # paced latency\n"
             "    qtopo run --matrix experiments/diamond.json\n"
-            "    qtopo run --resume results/runs/20240101T120000Z-host\n");
+            "    qtopo run --resume results/runs/20240101T120000Z-host\n"
+            "    qtopo run --quick --slice-plan 4           # what each of 4 slices would take\n"
+            "    qtopo run --quick --slice 2/4 -o /tmp/s2   # then qtopo merge OUT /tmp/s1 ...\n");
 }
 
 static int bad_input(const char *msg)
@@ -171,6 +182,16 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
             return bad_input(msg);
         }
     }
+    /* A slice resumes as that slice: the same cut of the same cells. */
+    json_t *slice = json_object_get(*meta, "slice");
+    int k = 0, n = 0;
+    if (slice && (json_unpack(slice, "{s:i, s:i}", "k", &k, "n", &n) || n < 1 ||
+                  n > QTP_SLICE_MAX || k < 1 || k > n)) {
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged \"slice\" in meta.json", dir);
+        return bad_input(msg);
+    }
+    o->slice_k = (unsigned)k;
+    o->slice_n = (unsigned)n;
     struct qtp_results_load_info info = {0};
     rc = qtp_results_load(dir, rows, &info, err, sizeof err);
     if (rc && rc != ENOENT) {
@@ -208,6 +229,19 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     qtp_fmt(o->out, sizeof o->out, "%s", dir);
     *meta = qtp_run_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     return 0;
+}
+
+/* --slice-plan N: what each slice would run and how long the cost model expects it to take. */
+static int plan_slices(const struct qtp_run_opts *o, const struct qtp_machine *mach,
+                       const struct qtp_cell *cells, size_t ncells)
+{
+    char hash[QTP_MATRIX_HASH_LEN];
+    json_t *matrix = qtp_matrix_parts_to_json(o->parts, o->nparts);
+    qtp_matrix_hash(matrix, hash);
+    json_decref(matrix);
+    return qtp_slice_print_plan(stdout, cells, ncells, mach->npus, o->slice_plan, hash)
+               ? QTP_EXIT_FAILED
+               : QTP_EXIT_OK;
 }
 
 /* The cells, one after the other, until done or interrupted; the run's status. */
@@ -290,6 +324,7 @@ int qtp_run_main(int argc, char **argv)
     size_t ncells = 0;
     struct qtp_rows done = {0};
     json_t *meta = NULL;
+    size_t *index = NULL; /* --slice: each cell's index in the whole matrix */
     int status = QTP_EXIT_OK, rc;
     if (!o)
         return QTP_EXIT_FAILED;
@@ -314,11 +349,25 @@ int qtp_run_main(int argc, char **argv)
         status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
         goto out;
     }
+    if (o->slice_plan) {
+        status = plan_slices(o, mach, cells, ncells);
+        goto out;
+    }
+    size_t ntotal = ncells;
+    if (o->slice_n && (!(index = malloc((ncells + 1) * sizeof *index)) ||
+                       qtp_slice_select(cells, &ncells, mach->npus, o->slice_k, o->slice_n, index))) {
+        status = QTP_EXIT_FAILED;
+        goto out;
+    }
     if (resuming) {
         qtp_clock_init(0);
         qtp_run_meta_resumed(meta, argc, argv);
     } else if ((status = open_new(o, mach, cells, ncells, argc, argv, &meta))) {
         goto out;
+    } else if (o->slice_n) {
+        json_object_set_new(meta, "slice",
+                            qtp_slice_meta(o->parts, o->nparts, o->slice_k, o->slice_n, cells,
+                                           ncells, index, ntotal, mach->npus));
     }
     struct qtp_run run = {.mach = mach,
                           .dir = resuming ? o->resume : o->out,
@@ -344,6 +393,7 @@ out:
     json_decref(meta);
     qtp_rows_free(&done);
     free(cells);
+    free(index);
     qtp_run_opts_free(o);
     free(o);
     qtp_machine_free(mach);

@@ -130,7 +130,7 @@ static void outcome_line(const struct qtp_cell *c, const struct qtp_rep_record *
 int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
 {
     char label[192], outcome[256];
-    qtp_fmt(label, sizeof label, "%s %s/%s %s %s", c->topo->name, c->queue->name, c->wait_name,
+    qtp_fmt(label, sizeof label, "%.80s %s/%s %s %s", c->topology, c->queue->name, c->wait_name,
             c->placement, c->memory);
     if (c->skip)
         return skipped_cell(run, c, index, label);
@@ -146,9 +146,7 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
 
     /* The placement was planned at expansion; the topology is built once for the reps. */
     struct qtp_cell_run cr = {.run = run, .cell = c};
-    struct qtp_topo_params tp;
-    qtp_cell_topo_params(c, &tp);
-    bool topo_built = c->topo->build(&tp, &cr.topo) == 0;
+    bool topo_built = qtp_cell_topology(c, &cr.topo) == 0;
     bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
     qtp_meter_begin(run->meter, index, label, cw, todo);
     struct qtp_load_stats load = {.unknown = ""};
@@ -172,8 +170,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
         } else {
             qtp_run_row(c, &run->recs[nrec], rep);
             if (!topo_built)
-                qtp_run_fail(&run->recs[nrec], "setup failed: cannot build topology %s",
-                             c->topo->name);
+                qtp_run_fail(&run->recs[nrec], "setup failed: cannot build topology %.200s",
+                             c->topology);
             else
                 qtp_run_fail(&run->recs[nrec], "setup failed: out of memory");
         }

@@ -132,7 +132,8 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
 {
     memset(r, 0, sizeof *r);
     qtp_fmt(r->cell, sizeof r->cell, "%s", c->id);
-    qtp_fmt(r->topology, sizeof r->topology, "%s", c->topo->name);
+    qtp_fmt(r->topology, sizeof r->topology, "%s", c->topology);
+    qtp_fmt(r->topology_expr, sizeof r->topology_expr, "%s", c->topology_expr);
     qtp_fmt(r->queue, sizeof r->queue, "%s", c->queue->name);
     qtp_fmt(r->wait, sizeof r->wait, "%s", c->wait_name);
     qtp_fmt(r->placement, sizeof r->placement, "%s", c->placement);
@@ -185,11 +186,11 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .ctx = rc,
     };
     long long a, b;
-    if (env_hook("QTOPO_TEST_STALL", c->topo->name, &a, &b)) {
+    if (env_hook("QTOPO_TEST_STALL", c->topology, &a, &b)) {
         cfg.stall_stage = (int)a;
         cfg.stall_after = (uint64_t)b;
     }
-    if (env_hook("QTOPO_TEST_FAULT", c->topo->name, &a, &b)) {
+    if (env_hook("QTOPO_TEST_FAULT", c->topology, &a, &b)) {
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }

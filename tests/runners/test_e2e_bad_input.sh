@@ -21,6 +21,7 @@ printf '[1, 2]\n' >fx/array.json
 printf '{"quick": "yes"}\n' >fx/flag.json
 printf '{"events": 1, "events": 2}\n' >fx/dup.json
 printf '{"topology": []}\n' >fx/empty.json
+printf '{"topology": ["unicast", "fanout(stage, stage(work=1x))"]}\n' >fx/expr.json
 printf '{"events": -5}\n' >fx/negative.json
 printf '{"placement": ["os", "cpus:4000"]}\n' >fx/cpu.json
 printf '{"wait": [["spin"]]}\n' >fx/nested.json
@@ -35,7 +36,8 @@ printf 'keep me\n' >fx/existing/file
 
 snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
 
-# expected phrase | arguments (shell words)
+# expected phrase | arguments (shell words) | lines on stderr (default 1: a topology expression's
+# error is its line, the expression, and a caret line under the offending token)
 cases=$(cat <<'TABLE'
 unknown topology 'diamnd'|run -t diamnd -o out
 unknown queue kind 'ringg'|run -q ringg -o out
@@ -77,6 +79,9 @@ not a string or a count|run --matrix fx/nested.json -o out
 unknown key "out"|run --matrix fx/outkey.json -o out
 malformed matrix|run --matrix fx/blank.json -o out
 unknown topology 'nope'|run --matrix fx/good.json -t nope -o out
+shard count must be a power of two: 3|run -t 'seq(stage, shard(stage, 3))' -o out|3
+unknown combinator|run -t 'unicast,seq(stage, stag)' -o out|3
+unknown unit|run --matrix fx/expr.json -o out|3
 no such directory|run --resume fx/absent
 no meta.json|run --resume fx/nometa
 meta.json|run --resume fx/badmeta
@@ -86,6 +91,13 @@ unknown command 'frobnicate'|frobnicate
 unknown argument '--xml'|info --xml
 unexpected argument 'extra'|list extra
 unknown command 'nope'|help nope
+shard count must be a power of two: 3|describe 'seq(stage, shard(stage, 3))'|3
+unknown topology 'nope'|describe nope
+no topology given|describe
+more than one|describe unicast diamond
+out of range|describe --fanout 17 fanout
+unknown option '--svg'|describe --svg unicast
+unexpected argument '--grammer'|list --grammer
 TABLE
 )
 
@@ -102,8 +114,9 @@ fi
 before=$(snapshot)
 n=0
 fails=0
-while IFS='|' read -r phrase args; do
+while IFS='|' read -r phrase args want_lines; do
   [ -n "$args" ] || continue
+  want_lines=${want_lines:-1}
   n=$((n + 1))
   eval "set -- $args"
   "$qtopo" "$@" >stdout 2>stderr
@@ -113,7 +126,9 @@ while IFS='|' read -r phrase args; do
   problem=""
   [ $rc -eq 2 ] || problem="exit $rc, expected 2"
   [ -z "$problem" ] && ! grep -qF -- "$phrase" stderr && problem="stderr lacks '$phrase'"
-  [ -z "$problem" ] && [ "$lines" -ne 1 ] && problem="$lines lines on stderr, expected 1"
+  [ -z "$problem" ] && [ "$lines" -ne "$want_lines" ] && problem="$lines lines on stderr, expected $want_lines"
+  [ -z "$problem" ] && [ "$want_lines" -eq 3 ] && ! sed -n 3p stderr | grep -qE '^ +\^+$' &&
+    problem="no caret line"
   [ -z "$problem" ] && [ -s stdout ] && problem="something on stdout"
   rm -f stdout stderr
   [ -z "$problem" ] && [ -e out ] && problem="created ./out"

@@ -115,7 +115,7 @@ def unknown_or(v, types, where):
 
 
 ROW_KEYS = {
-    "cell": str, "topology": str, "queue": str, "wait": str, "placement": str, "memory": str,
+    "cell": str, "topology": str, "topology_expr": str, "queue": str, "wait": str, "placement": str, "memory": str,
     "params": dict, "rep": int, "status": str, "reason": str, "verified": bool,
     "oversubscribed": bool, "throughput_eps": NUM_OR_NULL, "elapsed_s": NUM_OR_NULL,
     "latency_ns": dict, "alloc": dict, "cpu": dict, "rss_peak_kb": int, "threads": list,
