@@ -3,7 +3,6 @@
 # failed rep's series and the stall shows (a period with no progress); an ordinary run's page has
 # the machine state's warnings, the counters per event, a series chart per topology with its
 # bottleneck named, and the platform's grey line in the latency data. Exit 77 without gnuplot.
-# (Three queue kinds: with ring and one mutex queue only, the speed-up chart fails today.)
 source "$(dirname "$0")/test_e2e_lib.sh"
 command -v gnuplot >/dev/null || { echo "SKIP: no gnuplot"; exit 77; }
 
