@@ -94,24 +94,58 @@ static int latency_line(struct qtp_chart_ctx *x, struct qtp_lines *l, size_t t, 
     return 0;
 }
 
+/* The platform's own lateness (a cell's .hiccup.hgrm, qtopo's microseconds) as a grey line
+ * under the queues' lines of its panel: what of a tail is the machine. 0, EINVAL or ENOMEM. */
+static int hiccup_line(struct qtp_chart_ctx *x, struct qtp_lines *l, const char *rel,
+                       double *xmax)
+{
+    char path[4800];
+    snprintf(path, sizeof path, "%s/%s", x->r->dir, rel);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    struct qtp_rpt_hpoint *pts;
+    size_t npts;
+    int rc = qtp_rpt_read_hgrm(path, &pts, &npts, x->err, x->errlen);
+    if (rc)
+        return rc == ENOMEM ? ENOMEM : EINVAL;
+    qtp_lines_add(l, "platform (no queue)", "#9a9a9a", rel);
+    for (size_t i = 0; i < npts; i++) {
+        if (!(pts[i].value > 0))
+            continue;
+        double inv = 1.0 / (1.0 - pts[i].percentile);
+        *xmax = inv > *xmax ? inv : *xmax;
+        fprintf(l->dat, "%.9g %.9g %.12g\n", pts[i].value * 1e3 * 1e-9, inv, pts[i].percentile);
+    }
+    free(pts);
+    return 0;
+}
+
 int qtp_chart_latency(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
 {
     const struct qtp_rpt *r = x->r;
     struct qtp_lines l;
     struct missing m = {"", 0};
     double xmax = 100;
-    int rc = qtp_lines_open(x, &l, c->name, r->ntopologies * r->nvariants + 1, r->ntopologies + 1,
+    int rc = qtp_lines_open(x, &l, c->name, r->ntopologies * (r->nvariants + 1) + 1,
+                            r->ntopologies + 1,
                             "# latency.dat - one block per line (gnuplot index = line - 1), from "
                             "the cells'\n# .hgrm files (HdrHistogram percentile distribution, reps "
                             "merged).\n# columns: latency_seconds 1/(1-percentile) percentile\n");
     for (size_t t = 0; !rc && t < r->ntopologies; t++) {
         if (x->base_cfg[t] < 0)
             continue;
+        const char *hiccup = NULL;
         for (size_t v = 0; !rc && v < r->nvariants; v++) {
             const struct qtp_rpt_cell *cell = qtp_chart_find(x, t, x->base_cfg[t], v);
             if (cell)
                 rc = latency_line(x, &l, t, v, cell, &m, &xmax);
+            if (cell && !hiccup && cell->hiccup_rel[0])
+                hiccup = cell->hiccup_rel;
         }
+        /* One baseline per panel: its first cell's (the panel's cells share placement). */
+        if (!rc && hiccup && l.nl > l.panel_from)
+            rc = hiccup_line(x, &l, hiccup, &xmax);
         char lab[256];
         qtp_chart_topo_label(x, t, " ", lab, sizeof lab);
         if (!rc)

@@ -201,6 +201,10 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)) ||
         (rc = qtp_rpt_diagrams(&r, tmp, err, errlen)))
         goto done;
+    struct qtp_rpt_inside inside;
+    if ((rc = qtp_rpt_inside_charts(&r, tmp, gnuplot, &inside, err, errlen)))
+        goto done;
+    r.inside = &inside;
     if (pub->present) {
         if ((rc = qtp_rpt_published_chart(pub, &r, tmp, gnuplot, err, errlen)))
             goto done;

@@ -385,6 +385,7 @@ static int aggregate(struct qtp_rpt *r)
         cell->place = names_index(&place, buf);
         cfg_of(row, buf, sizeof buf);
         cell->cfg = names_index(&cfg, buf);
+        copy_str(cell->hiccup_rel, sizeof cell->hiccup_rel, row->hiccup_file);
         /* Its histogram: the rows' hist field, else hist/<cell>.hgrm if it is there. */
         copy_str(cell->hist_rel, sizeof cell->hist_rel, cell->s->hist);
         if (cell->s->ok && !cell->hist_rel[0]) {

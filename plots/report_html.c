@@ -332,6 +332,9 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
         fputs("<th title=\"events per batch a stage handled (the Disruptor's AverageBatchSize), "
               "median over the ok reps\">mean batch</th>",
               f);
+    bool counters = qtp_rpt_counted(r); /* a column only for rows that have them */
+    if (counters)
+        fputs("<th>kernel events per event</th>", f);
     fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
@@ -357,6 +360,8 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
             batching_text(r, cell->s, bt, sizeof bt);
             td(f, bt);
         }
+        if (counters)
+            qtp_rpt_counters_td(f, r, cell);
         const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
         if (cell->s->failed)
             snprintf(buf, sizeof buf, "failed (%zu of %zu rep%s)", cell->s->failed, cell->s->reps,
@@ -512,11 +517,14 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
             fputs("</a>", f);
         }
     fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a "
-          "href=\"#problems\">Skipped and failed</a>"
-          "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
+          "href=\"#problems\">Skipped and failed</a>",
+          f);
+    qtp_rpt_state_toc(f, r);
+    fputs("<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);
     glance(f, r, charts);
+    qtp_rpt_state_glance(f, r);
     free(host);
     free(cpu);
     free(start);
@@ -526,7 +534,9 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     charts_section(f, charts);
     topologies_section(f, r);
     cells_section(f, r, raw_rel);
+    qtp_rpt_inside_html(f, r, r->inside);
     problems_section(f, r);
+    qtp_rpt_state_section(f, r);
     qtp_rpt_machine_section(f, r->meta);
     qtp_rpt_run_section(f, r);
     raw_section(f, r, raw_rel);

@@ -19,6 +19,7 @@ struct qtp_rpt_cell {
     const struct qtp_cell_summary *s;   /* reps, reason, statistics (qtp_summary.h) */
     const struct qtp_rep_record *first; /* s->first: its names and parameters */
     char hist_rel[600]; /* path of its .hgrm relative to the results dir, "" if none */
+    char hiccup_rel[600]; /* its platform baseline (.hiccup.hgrm), "" if none */
     int variant;        /* index into qtp_rpt.variants */
     int topo;           /* index into qtp_rpt.topologies */
     int place;          /* index into qtp_rpt.placements */
@@ -66,6 +67,7 @@ struct qtp_rpt {
     char **cfgs; /* one key per distinct (placement, memory, params) */
     size_t ncfgs;
     bool have_summary;
+    const struct qtp_rpt_inside *inside; /* the charts of the section "Inside the reps" */
     char **hgrms; /* every .hgrm file name in hist/, sorted */
     size_t nhgrms;
     struct qtp_rpt_diagram *diagrams; /* filled by qtp_rpt_diagrams */
@@ -149,6 +151,36 @@ void qtp_rpt_command_text(FILE *f, const json_t *cmd);
 /* The "Machine" and "Run and matrix" sections. */
 void qtp_rpt_machine_section(FILE *f, const json_t *meta);
 void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
+
+/* report_obs.c */
+/* The "Machine state" section: warnings, the facts of meta.json's machine_state (unknown ones with
+ * their reason), the CPUs used, the mitigations, the load around each cell. */
+void qtp_rpt_state_section(FILE *f, const struct qtp_rpt *r);
+/* One line under the page's summary when there are warnings, linking to that section. */
+void qtp_rpt_state_glance(FILE *f, const struct qtp_rpt *r);
+/* Its link in the table of contents (none without a machine state). */
+void qtp_rpt_state_toc(FILE *f, const struct qtp_rpt *r);
+
+/* report_inside.c */
+#define QTP_RPT_MAX_SERIES 32       /* topologies drawn from the sampler's series */
+#define QTP_RPT_MAX_STAGES 64 /* stages of one series chart */
+struct qtp_rpt_inside {
+    struct qtp_rpt_chart counters; /* kernel events per event */
+    struct qtp_rpt_chart series[QTP_RPT_MAX_SERIES]; /* one per topology with series */
+    char series_name[QTP_RPT_MAX_SERIES][32];
+    size_t nseries;
+};
+/* Draw the charts of the rows' counters and series into outdir (none when the rows have none).
+ * 0, or EIO with gnuplot's message. */
+int qtp_rpt_inside_charts(const struct qtp_rpt *r, const char *outdir, const char *gnuplot,
+                          struct qtp_rpt_inside *in, char *err, size_t errlen);
+/* The "Inside the reps" section: counters per event (a table, reasons for what was not counted,
+ * the chart) and the series charts. Nothing when the rows carry neither. */
+void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_inside *in);
+/* Some ok rep counted kernel events (rows written before counters never did). */
+bool qtp_rpt_counted(const struct qtp_rpt *r);
+/* The cell table's cell of counts per event: each counted event's median over the ok reps. */
+void qtp_rpt_counters_td(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_cell *cell);
 
 /* report_hwloc.c */
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).

@@ -144,11 +144,61 @@ enum {
     X(mean_batch, double, QTP_T_REAL, 0)    /* events / batches: AverageBatchSize */               \
     X(batch_percent, double, QTP_T_REAL, 0) /* 100 * batches / events: BatchPercent */
 
+/* The machine's load average (/proc/loadavg) around the cell: before its first rep and after
+ * its last (the same in every row of a cell); null when unreadable, and unknown says why. */
+#define QTP_LOAD_FIELDS(X)                                                                         \
+    X(start_1m, double, QTP_T_REAL, 0)                                                             \
+    X(start_5m, double, QTP_T_REAL, 0)                                                             \
+    X(end_1m, double, QTP_T_REAL, 0)                                                               \
+    X(end_5m, double, QTP_T_REAL, 0)
+
+/* Kernel event counters over the measured window, summed over the rep's threads (the keys of
+ * "counters"; perf_event_open's side of them is the registry in runners/machine/counters.c, in
+ * this order). Each is {value, per_event, user_only} or, when it could not be counted, value
+ * and per_event null and unavailable saying why: never a zero that was not counted. */
+#define QTP_COUNTER_EVENTS(X)                                                                      \
+    X(cycles) X(instructions) X(cache_references) X(cache_misses) X(llc_misses) X(branch_misses)  \
+        X(context_switches) X(cpu_migrations) X(page_faults)
+#define QTP_COUNTER_FIELDS(X)                                                                      \
+    X(value, double, QTP_T_REAL, 0) /* a count; a double so that unavailable is null */           \
+    X(per_event, double, QTP_T_REAL, 0)                                                            \
+    X(user_only, bool, QTP_T_BOOL, 0) /* the kernel side was not allowed (perf_event_paranoid) */
+
+/* The sampler's summary of the rep (series/<cell>.r<rep>.csv has every sample). */
+#define QTP_SERIES_FIELDS(X)                                                                       \
+    X(samples, uint64_t, QTP_T_U64, 0)                                                             \
+    X(period_ms, uint32_t, QTP_T_U32, 0)                                                           \
+    X(bottleneck_depth, double, QTP_T_REAL, 0) /* its mean input depth, events */                  \
+    X(median_interval_eps, double, QTP_T_REAL, 0)                                                  \
+    X(worst_interval_eps, double, QTP_T_REAL, 0)                                                   \
+    X(worst_ratio, double, QTP_T_REAL, 0) /* worst / median: near 0 is a stall */
+
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)
 };
 struct qtp_shutdown {
     QTP_SHUTDOWN_FIELDS(QTP_X_MEMBER)
+};
+struct qtp_load_stats {
+    QTP_LOAD_FIELDS(QTP_X_MEMBER)
+    char unknown[160]; /* why the load could not be read, "" when it was */
+};
+struct qtp_counter_stat {
+    QTP_COUNTER_FIELDS(QTP_X_MEMBER)
+    char unavailable[QTP_REASON_MAX / 4]; /* why it was not counted, "" when it was */
+};
+#define QTP_X_COUNTER_ENUM(name) QTP_COUNTER_##name,
+enum qtp_counter_event_id { QTP_COUNTER_EVENTS(QTP_X_COUNTER_ENUM) QTP_NCOUNTER_EVENTS };
+struct qtp_counter_stats {
+    char mode[16]; /* --counters: "none" (then nothing else is set), "sw", "all" */
+    struct qtp_counter_stat ev[QTP_NCOUNTER_EVENTS];
+};
+extern const char *const qtp_counter_event_names[QTP_NCOUNTER_EVENTS];
+struct qtp_series_stats {
+    QTP_SERIES_FIELDS(QTP_X_MEMBER)
+    char bottleneck[QTP_CELL_NAME_MAX]; /* role of the stage whose input was fullest on average,
+                                           beyond the inputs it feeds (run_series.h) */
+    char file[256];                     /* series/<cell>.r<rep>.csv, "" when not sampled */
 };
 struct qtp_alloc_stats {
     QTP_ALLOC_FIELDS(QTP_X_MEMBER)
@@ -205,6 +255,11 @@ struct qtp_rep_record {
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
     char opt_out[256]; /* the cell's opt-out plan ("" none; qtp_deploy.h), part of its id */
+    char hlog_file[256];   /* the cell's interval log (tag rep<rep>), empty if none */
+    char hiccup_file[256]; /* the cell's platform baseline (.hiccup.hgrm), empty if none */
+    struct qtp_load_stats load;
+    struct qtp_counter_stats counters;
+    struct qtp_series_stats series;
 };
 
 /* ---- the row table ---- */

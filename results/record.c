@@ -31,6 +31,38 @@ static const struct qtp_field latency_fields[] = {QTP_LATENCY_FIELDS(LATENCY_FIE
 static const struct qtp_field alloc_fields[] = {QTP_ALLOC_FIELDS(ALLOC_FIELD){NULL}};
 static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
 static const struct qtp_field shutdown_fields[] = {QTP_SHUTDOWN_FIELDS(SHUTDOWN_FIELD){NULL}};
+#define LOAD_FIELD(n, ct, t, f) FIELD_OF(struct qtp_load_stats, n, t, f)
+#define COUNTER_FIELD(n, ct, t, f) FIELD_OF(struct qtp_counter_stat, n, t, f)
+#define SERIES_FIELD(n, ct, t, f) FIELD_OF(struct qtp_series_stats, n, t, f)
+#define NULL_EMPTY_STR(type_, n, member)                                                           \
+    {                                                                                              \
+        .name = n, .type = QTP_T_STR, .offset = offsetof(type_, member),                           \
+        .size = sizeof(((type_ *)0)->member), .flags = QTP_FIELD_NULL_EMPTY                        \
+    }
+static const struct qtp_field load_fields[] = {
+    QTP_LOAD_FIELDS(LOAD_FIELD) NULL_EMPTY_STR(struct qtp_load_stats, "unknown", unknown), {NULL}};
+static const struct qtp_field counter_fields[] = {
+    QTP_COUNTER_FIELDS(COUNTER_FIELD)
+        NULL_EMPTY_STR(struct qtp_counter_stat, "unavailable", unavailable),
+    {NULL}};
+#define COUNTER_NAME(n) #n,
+const char *const qtp_counter_event_names[QTP_NCOUNTER_EVENTS] = {QTP_COUNTER_EVENTS(COUNTER_NAME)};
+#define COUNTER_EVENT_FIELD(n)                                                                     \
+    {.name = #n,                                                                                   \
+     .type = QTP_T_OBJECT,                                                                         \
+     .offset = offsetof(struct qtp_counter_stats, ev[QTP_COUNTER_##n]),                            \
+     .fields = counter_fields,                                                                     \
+     .flags = QTP_FIELD_OPTIONAL},
+static const struct qtp_field counters_fields[] = {
+    {.name = "mode",
+     .type = QTP_T_STR,
+     .offset = offsetof(struct qtp_counter_stats, mode),
+     .size = sizeof(((struct qtp_counter_stats *)0)->mode)},
+    QTP_COUNTER_EVENTS(COUNTER_EVENT_FIELD){NULL}};
+static const struct qtp_field series_fields[] = {
+    QTP_SERIES_FIELDS(SERIES_FIELD) NULL_EMPTY_STR(struct qtp_series_stats, "bottleneck", bottleneck),
+    NULL_EMPTY_STR(struct qtp_series_stats, "file", file),
+    {NULL}};
 
 #define STR_FIELD(type_, n, member)                                                                \
     {                                                                                              \
@@ -119,6 +151,29 @@ const struct qtp_field qtp_row_fields[] = {
      .offset = offsetof(ROW, opt_out),
      .size = sizeof(((ROW *)0)->opt_out),
      .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
+    /* Added with the machine state, counters and the sampler: older rows lack them. */
+    {.name = "hlog",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, hlog_file),
+     .size = sizeof(((ROW *)0)->hlog_file),
+     .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
+    {.name = "hiccup",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, hiccup_file),
+     .size = sizeof(((ROW *)0)->hiccup_file),
+     .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
+    {.name = "load", .type = QTP_T_OBJECT, .offset = offsetof(ROW, load), .fields = load_fields,
+     .flags = QTP_FIELD_OPTIONAL},
+    {.name = "counters",
+     .type = QTP_T_OBJECT,
+     .offset = offsetof(ROW, counters),
+     .fields = counters_fields,
+     .flags = QTP_FIELD_OPTIONAL},
+    {.name = "series",
+     .type = QTP_T_OBJECT,
+     .offset = offsetof(ROW, series),
+     .fields = series_fields,
+     .flags = QTP_FIELD_OPTIONAL},
     {NULL},
 };
 

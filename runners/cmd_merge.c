@@ -323,10 +323,24 @@ static int write_machine(const char *dir, struct input *in, size_t n, const char
             if (strcmp(row->cell, id))
                 continue;
             rc = qtp_rows_push(&rows, row);
-            qtp_fmt(path, sizeof path, "%s/%s", s->dir, row->hist_file);
-            qtp_fmt(to, sizeof to, "%s/%s", dir, row->hist_file);
-            if (!rc && row->hist_file[0] && access(to, F_OK) != 0 && access(path, R_OK) == 0)
-                rc = copy_file(path, to);
+            /* The files a row names, relative to its results directory. */
+            const char *files[] = {row->hist_file, row->hlog_file, row->hiccup_file,
+                                   row->series.file};
+            for (size_t f = 0; !rc && f < sizeof files / sizeof *files; f++) {
+                if (!files[f][0])
+                    continue;
+                qtp_fmt(path, sizeof path, "%s/%s", s->dir, files[f]);
+                qtp_fmt(to, sizeof to, "%s/%s", dir, files[f]);
+                char *slash = strrchr(to, '/'); /* series/ is made by the first rep sampled */
+                if (slash) {
+                    *slash = 0;
+                    if (mkdir(to, 0777) && errno != EEXIST)
+                        rc = errno;
+                    *slash = '/';
+                }
+                if (!rc && access(to, F_OK) != 0 && access(path, R_OK) == 0)
+                    rc = copy_file(path, to);
+            }
         }
     }
     if (!rc && rows.n)

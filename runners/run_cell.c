@@ -11,6 +11,7 @@
 #include "qtp_summary.h"
 #include "qtp_text.h"
 #include "run_int.h"
+#include "run_obs.h"
 
 double qtp_run_cell_work(const struct qtp_cell *c)
 {
@@ -75,6 +76,15 @@ static int skipped_cell(struct qtp_run *run, const struct qtp_cell *c, size_t in
     return 0;
 }
 
+/* The name of the cell's histogram files: its id, and ".from<rep>" after a resume. */
+static void hist_name(const struct qtp_cell *c, int first_rep, char *name, size_t len)
+{
+    if (first_rep == 0)
+        qtp_fmt(name, len, "%s", c->id);
+    else
+        qtp_fmt(name, len, "%s.from%d", c->id, first_rep);
+}
+
 /* The cell's histogram: reps run in one session merge into one file; reps added by a resume go
  * to a file of their own (histograms cannot be read back from .hgrm). rel gets its path. */
 static void write_hist(const struct qtp_run *run, const struct qtp_cell_run *cr, int first_rep,
@@ -84,10 +94,7 @@ static void write_hist(const struct qtp_run *run, const struct qtp_cell_run *cr,
     if (!cr->hist || !qtp_hist_count(cr->hist))
         return;
     char name[QTP_CELL_ID_MAX + 16];
-    if (first_rep == 0)
-        qtp_fmt(name, sizeof name, "%s", cr->cell->id);
-    else
-        qtp_fmt(name, sizeof name, "%s.from%d", cr->cell->id, first_rep);
+    hist_name(cr->cell, first_rep, name, sizeof name);
     int rc = qtp_results_write_hgrm(run->dir, name, cr->hist, rel, len);
     if (rc)
         fprintf(stderr, "qtopo run: cannot write the histogram of %s: %s\n", cr->cell->id,
@@ -157,6 +164,15 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
         ok_setup = mrc == 0;
         cr.model = model;
     }
+    struct qtp_load_stats load = {.unknown = ""};
+    qtp_obs_load(&load, false);
+    char base[QTP_CELL_ID_MAX + 16];
+    hist_name(c, first_rep, base, sizeof base);
+    char hiccup_rel[256] = "";
+    if (ok_setup && !c->no_latency) {
+        qtp_obs_hiccup(&cr, run->dir, base, hiccup_rel, sizeof hiccup_rel);
+        qtp_obs_hlog_open(&cr, run->dir, base);
+    }
     int nrec = 0;
     for (int rep = first_rep; rep < (int)c->reps; rep++) {
         if (rep_done(run->done, c->id, rep))
@@ -181,9 +197,15 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     if (cr.rss_source)
         run->rss_source = cr.rss_source;
 
+    qtp_obs_load(&load, true);
+    qtp_obs_hlog_close(&cr, run->dir);
     char rel[256];
     write_hist(run, &cr, first_rep, rel, sizeof rel);
     for (int i = 0; i < nrec; i++) {
+        run->recs[i].load = load;
+        if (!cr.hlog_rel[0])
+            run->recs[i].hlog_file[0] = 0;
+        qtp_fmt(run->recs[i].hiccup_file, sizeof run->recs[i].hiccup_file, "%s", hiccup_rel);
         if (run->recs[i].status == QTP_STATUS_OK)
             qtp_fmt(run->recs[i].hist_file, sizeof run->recs[i].hist_file, "%s", rel);
         else

@@ -48,6 +48,11 @@ struct qtp_cell_run {
     const struct qtp_deploy_model *model;
     struct qtp_hist *hist;    /* merged over this session's ok reps */
     const char *rss_source;
+    /* The latency interval log of this session's reps (run_obs.h), NULL when not recorded. */
+    FILE *hlog;
+    char hlog_rel[256];
+    uint64_t hlog_base_ns; /* CLOCK_MONOTONIC of its BaseTime */
+    size_t hlog_lines;
 };
 /* A row for rep of cell c with its names and parameters, and no numbers yet. */
 void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep);

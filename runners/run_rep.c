@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "alloc_count.h"
 #include "cpu_sampler.h"
@@ -20,6 +21,8 @@
 #include "qtp_deploy.h"
 #include "qtp_text.h"
 #include "run_int.h"
+#include "run_obs.h"
+#include "run_series.h"
 #include "usage.h"
 #include "watchdog.h"
 
@@ -28,6 +31,8 @@ struct rep_ctx {
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
     struct qtp_aux aux; /* where the sampler and the watchdog run */
+    struct qtp_counters *counters; /* NULL: --counters none */
+    struct qtp_series *series;     /* the sampler's (and the latency intervals'); NULL: none */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -58,6 +63,8 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
         atomic_fetch_add(&rc->bind_errors, 1);
     if (rc->sampler)
         qtp_cpu_sampler_register_self(rc->sampler, index);
+    if (rc->counters)
+        qtp_counters_open_self(rc->counters, index);
     qtp_alloc_count_self(&after);
     if (rc->started) {
         qtp_alloc_counts_diff(&before, &after, &d);
@@ -78,14 +85,41 @@ static void on_window(void *arg, bool start)
         qtp_alloc_count_snapshot(&rc->a0);
         rc->started = true;
         pthread_mutex_unlock(&rc->lock);
+        /* Threads that open their counters later are counted from then on (counters.h). */
+        if (rc->counters)
+            qtp_counters_enable(rc->counters);
+        if (rc->series)
+            qtp_series_open(rc->series, qtp_clock_mono_ns());
     } else {
+        if (rc->counters)
+            qtp_counters_disable(rc->counters);
         qtp_alloc_count_snapshot(&rc->a1);
         qtp_usage_snapshot(&rc->u1);
+        pthread_mutex_lock(&rc->lock); /* the sampler reads it (its allocations' accounting) */
         rc->ended = true;
+        pthread_mutex_unlock(&rc->lock);
     }
 }
 
-/* Test hooks: "A:B" or "A:B:TOPOLOGY" (only cells of that topology) from the environment. */
+/* The watchdog's sample: what the sampler allocates inside the window is the runner's, not the
+ * deployment's (taken out of the row's allocation counts as a thread start's is). */
+static void sample(void *arg)
+{
+    struct rep_ctx *rc = arg;
+    struct qtp_alloc_counts before, after, d;
+    qtp_alloc_count_self(&before);
+    qtp_series_sample(rc->series);
+    qtp_alloc_count_self(&after);
+    qtp_alloc_counts_diff(&before, &after, &d);
+    pthread_mutex_lock(&rc->lock);
+    if (rc->started && !rc->ended) {
+        rc->overhead.calls += d.calls;
+        rc->overhead.bytes += d.bytes;
+        rc->overhead.frees += d.frees;
+    }
+    pthread_mutex_unlock(&rc->lock);
+}
+
 /* Test hooks: "A:B" or "A:B:TOPOLOGY" (only cells of that topology) from the environment. */
 static bool env_hook(const char *name, const char *topology, long long *a, long long *b)
 {
@@ -117,6 +151,12 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     r->alloc.bytes_per_event = NAN;
     r->cpu.ns_per_event = NAN;
     r->shutdown_ns = (struct qtp_shutdown){NAN, NAN};
+    r->load = (struct qtp_load_stats){NAN, NAN, NAN, NAN, "not measured (no rep ran)"};
+    qtp_obs_counters_none(&r->counters);
+    r->series.bottleneck_depth = NAN;
+    r->series.median_interval_eps = NAN;
+    r->series.worst_interval_eps = NAN;
+    r->series.worst_ratio = NAN;
 }
 
 void qtp_run_fail(struct qtp_rep_record *r, const char *fmt, ...)
@@ -243,6 +283,7 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
                                     (cpu.user_s + cpu.sys_s) * 1e9 / (double)res->events};
     if (res->drain_ns)
         r->shutdown_ns.graceful = (double)res->drain_ns;
+    qtp_obs_counters_fill(rc->counters, cr->cell->counters, res->events, &r->counters);
     int be = atomic_load(&rc->bind_errors);
     if (be)
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
@@ -305,6 +346,40 @@ static double forced_stop_ns(const struct qtp_deploy_config *base)
     return ran_out ? NAN : (double)(t1 - t0);
 }
 
+/* The sampler's summary into the row, series/<cell>.r<rep>.csv, the rep's latency intervals
+ * into the cell's .hlog (tag rep<rep>). */
+static void record_series(struct qtp_cell_run *cr, const struct rep_ctx *rc,
+                          const struct qtp_deploy_result *res, struct qtp_rep_record *r)
+{
+    const char *dir = cr->run->dir;
+    qtp_series_finish(rc->series, res->window_ok || res->verified ? res->window_end_ns : 0);
+    qtp_series_summary(rc->series, &r->series);
+    char rel[sizeof r->series.file], path[4400];
+    if (r->series.samples) {
+        qtp_fmt(path, sizeof path, "%s/series", dir);
+        if (mkdir(path, 0777) && errno != EEXIST)
+            fprintf(stderr, "qtopo run: cannot create %s: %s\n", path, strerror(errno));
+        qtp_fmt(rel, sizeof rel, "series/%s.r%d.csv", r->cell, r->rep);
+        qtp_fmt(path, sizeof path, "%s/%s", dir, rel);
+        int rcw = qtp_series_write_csv(rc->series, path);
+        if (rcw)
+            fprintf(stderr, "qtopo run: cannot write %s: %s\n", path, strerror(rcw));
+        else
+            qtp_fmt(r->series.file, sizeof r->series.file, "%s", rel);
+    }
+    if (cr->hlog && r->status == QTP_STATUS_OK) {
+        char tag[32];
+        qtp_fmt(tag, sizeof tag, "rep%d", r->rep);
+        int rcw = qtp_series_write_hlog(rc->series, cr->hlog, tag, cr->hlog_base_ns);
+        if (rcw)
+            fprintf(stderr, "qtopo run: cannot write %s: %s\n", cr->hlog_rel, strerror(rcw));
+        else {
+            cr->hlog_lines += qtp_series_intervals(rc->series);
+            qtp_fmt(r->hlog_file, sizeof r->hlog_file, "%s", cr->hlog_rel);
+        }
+    }
+}
+
 /* Run the built deployment d under the watchdog and record how it went. */
 static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct qtp_deploy *d,
                            struct qtp_rep_record *r)
@@ -318,7 +393,10 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                                      .interrupt = cr->run->interrupted,
                                      .tick = qtp_meter_tick,
                                      .tick_ctx = cr->run->meter,
-                                     .tick_ms = 500};
+                                     .tick_ms = 500,
+                                     .sample = rc->series && c->sample_ms ? sample : NULL,
+                                     .sample_ctx = rc,
+                                     .sample_ms = c->sample_ms};
     qtp_aux_enter(&rc->aux);
     rc->aux.started[QTP_AUX_SAMPLER] = rc->sampler && qtp_cpu_sampler_start(rc->sampler) == 0;
     int wrc = qtp_watchdog_start(&wd, &wc);
@@ -354,6 +432,9 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                      res.events, res.window_ns);
     else
         record_ok(cr, rc, &res, r);
+    /* The series of a failed rep too: a stall is what it shows. */
+    if (rc->series)
+        record_series(cr, rc, &res, r);
 }
 
 void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
@@ -373,6 +454,9 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         r->threads[i].node = -1;
     }
     qtp_aux_plan(c, mach->this_system, &rc.aux);
+    if (c->counters != QTP_COUNTERS_NONE &&
+        qtp_counters_create(&rc.counters, (unsigned)r->nthreads, c->counters))
+        rc.counters = NULL; /* out of memory: the row says not counted */
     if (mach->this_system && qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads,
                                                     rc.aux.sampler_period_us))
         rc.sampler = NULL;
@@ -396,7 +480,12 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         if (rc_create) {
             qtp_run_fail(r, "cannot build the deployment: %s", err[0] ? err : strerror(rc_create));
         } else {
+            if ((c->sample_ms || cr->hlog) &&
+                qtp_series_create(&rc.series, d, c->sample_ms, cr->hlog != NULL))
+                rc.series = NULL; /* out of memory: the row has no series */
             run_deployment(cr, &rc, d, r);
+            qtp_series_destroy(rc.series);
+            rc.series = NULL;
             qtp_deploy_destroy(d);
             if (r->status == QTP_STATUS_OK)
                 r->shutdown_ns.forced = forced_stop_ns(&cfg);
@@ -405,5 +494,7 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
     }
     if (rc.sampler)
         qtp_cpu_sampler_destroy(rc.sampler);
+    if (rc.counters)
+        qtp_counters_destroy(rc.counters);
     pthread_mutex_destroy(&rc.lock);
 }

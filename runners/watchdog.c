@@ -24,15 +24,10 @@ struct qtp_watchdog {
     struct qtp_progress last, now;
 };
 
-static void deadline_after(struct timespec *ts, uint64_t ms)
+static void deadline_at(struct timespec *ts, uint64_t mono_ns)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    ts->tv_sec = (time_t)(mono_ns / 1000000000ull);
+    ts->tv_nsec = (long)(mono_ns % 1000000000ull);
 }
 
 static bool same_progress(const struct qtp_progress *a, const struct qtp_progress *b)
@@ -44,18 +39,31 @@ static void *watch(void *arg)
 {
     struct qtp_watchdog *w = arg;
     uint64_t still_since = qtp_clock_mono_ns(), last_tick = still_since;
+    const uint64_t poll_ns = w->cfg.period_ms * 1000000ull;
+    const uint64_t sample_ns = w->cfg.sample ? w->cfg.sample_ms * 1000000ull : 0;
+    uint64_t next_poll = still_since + poll_ns, next_sample = still_since + sample_ns;
     qtp_deploy_progress(w->cfg.deploy, &w->last);
 
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         struct timespec ts;
-        deadline_after(&ts, w->cfg.period_ms);
+        deadline_at(&ts, sample_ns && next_sample < next_poll ? next_sample : next_poll);
         pthread_cond_timedwait(&w->cond, &w->lock, &ts);
         if (w->stopping)
             break;
         pthread_mutex_unlock(&w->lock);
 
         uint64_t now = qtp_clock_mono_ns();
+        if (sample_ns && now >= next_sample) {
+            w->cfg.sample(w->cfg.sample_ctx);
+            while (next_sample <= now)
+                next_sample += sample_ns;
+        }
+        if (now < next_poll) {
+            pthread_mutex_lock(&w->lock);
+            continue;
+        }
+        next_poll = now + poll_ns;
         if (w->cfg.tick && now - last_tick >= w->cfg.tick_ms * 1000000ull) {
             w->cfg.tick(w->cfg.tick_ctx);
             last_tick = now;

@@ -3,8 +3,8 @@
  * One thread per rep polls qtp_deploy_progress every period. If neither the finished count nor
  * the progress text (every sequence and queue depth) changes for timeout, it calls
  * qtp_deploy_halt and keeps the progress text of that moment as the reason. It also halts the
- * rep when *interrupt reaches 2 (a second SIGINT/SIGTERM), and calls tick (progress display)
- * about every tick_ms.
+ * rep when *interrupt reaches 2 (a second SIGINT/SIGTERM), calls tick (progress display)
+ * about every tick_ms, and the sampler every sample_ms.
  *
  * Concurrency: start/stop from the thread that runs the deployment; the watchdog thread only
  * reads progress, calls halt (safe from any thread) and tick.
@@ -28,6 +28,12 @@ struct qtp_watchdog_config {
     void (*tick)(void *ctx); /* NULL: none */
     void *tick_ctx;
     uint64_t tick_ms;
+    /* The sampler: called every sample_ms on a fixed schedule from the start (a late call is
+     * not made up for; the next is still on time), from the watchdog's thread, never the
+     * deployment's. NULL or 0 ms: none. */
+    void (*sample)(void *ctx);
+    void *sample_ctx;
+    uint64_t sample_ms;
 };
 
 /* 0 or an errno from pthread_create / ENOMEM. */

@@ -545,6 +545,49 @@ void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p)
     p->done = done_positions(d);
 }
 
+void qtp_deploy_positions(struct qtp_deploy *d, struct qtp_positions *p)
+{
+    const struct qtp_graph *g = d->g;
+    p->produced = d->be->produced(d);
+    p->nstages = g->ninst;
+    for (unsigned i = 0; i < g->ninst; i++)
+        p->done[i] = d->be->done(d, i);
+    for (unsigned i = 0; i < g->ninst; i++) {
+        if (d->be->in_depth) {
+            p->depth[i] = d->be->in_depth(d, i);
+            continue;
+        }
+        const struct qtp_ginst *gi = &g->inst[i];
+        uint64_t ahead = gi->ndeps ? UINT64_MAX : p->produced;
+        for (unsigned k = 0; k < gi->ndeps; k++)
+            ahead = p->done[gi->deps[k]] < ahead ? p->done[gi->deps[k]] : ahead;
+        p->depth[i] = ahead > p->done[i] ? ahead - p->done[i] : 0;
+    }
+    p->finished = done_positions(d);
+}
+
+const char *qtp_deploy_stage_role(const struct qtp_deploy *d, unsigned i)
+{
+    return i < d->g->ninst ? d->g->inst[i].role : NULL;
+}
+
+size_t qtp_deploy_stage_outs(const struct qtp_deploy *d, unsigned i, unsigned *out, size_t max)
+{
+    size_t n = 0;
+    for (unsigned k = 0; i < d->g->ninst && k < d->g->inst[i].nouts && n < max; k++)
+        out[n++] = d->g->inst[i].outs[k];
+    return n;
+}
+
+size_t qtp_deploy_latency_live(const struct qtp_deploy *d, const struct qtp_hist **out, size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < d->g->ninst && n < max; i++)
+        if (d->inst[i].hist)
+            out[n++] = d->inst[i].hist;
+    return n;
+}
+
 size_t qtp_deploy_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max)
 {
     return d->be->buffers(d, addr, bytes, max);

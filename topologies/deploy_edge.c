@@ -398,6 +398,25 @@ static void edge_progress(struct qtp_deploy *d, struct qtp__sb *b)
     }
 }
 
+static uint64_t edge_produced(struct qtp_deploy *d)
+{
+    struct edge_state *es = d->bs;
+    uint64_t sent = 0;
+    for (unsigned i = 0; i < d->t->producers; i++)
+        sent += atomic_load_explicit(&es->prod[i].sent, memory_order_relaxed);
+    return sent;
+}
+
+static uint64_t edge_in_depth(struct qtp_deploy *d, unsigned inst)
+{
+    struct edge_state *es = d->bs;
+    uint64_t n = 0;
+    for (unsigned i = 0; i < es->nedges; i++)
+        if (es->edges[i].dst == (int)inst)
+            n += es->ops->depth(es->edges[i].q);
+    return n;
+}
+
 static size_t edge_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max)
 {
     const struct edge_state *es = d->bs;
@@ -422,5 +441,7 @@ const struct qtp_deploy_backend qtp__edge_backend = {
     .halt = edge_halt,
     .done = edge_done,
     .progress = edge_progress,
+    .produced = edge_produced,
+    .in_depth = edge_in_depth,
     .buffers = edge_buffers,
 };

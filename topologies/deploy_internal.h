@@ -49,6 +49,11 @@ struct qtp_deploy_backend {
     /* Positions instance inst has finished: every one it owns below this is done. */
     uint64_t (*done)(struct qtp_deploy *d, unsigned inst);
     void (*progress)(struct qtp_deploy *d, struct qtp__sb *b);
+    /* Positions the producers have handed on (ring: published; per edge: pushed), all of them. */
+    uint64_t (*produced)(struct qtp_deploy *d);
+    /* Events waiting in front of instance inst: its in-edge queues' lengths. NULL: the
+     * positions it is behind what it waits on (a ring stage's lag). */
+    uint64_t (*in_depth)(struct qtp_deploy *d, unsigned inst);
     size_t (*buffers)(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
 };
 extern const struct qtp_deploy_backend qtp__ring_backend, qtp__edge_backend;

@@ -527,6 +527,12 @@ static void ring_progress(struct qtp_deploy *d, struct qtp__sb *b)
                        qtp_ring_published(rs->pong), qtp_seq_get(rs->pong_seq));
 }
 
+static uint64_t ring_produced(struct qtp_deploy *d)
+{
+    struct ring_state *rs = d->bs;
+    return (uint64_t)(qtp_ring_published(rs->ring) + 1);
+}
+
 static size_t ring_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max)
 {
     const struct ring_state *rs = d->bs;
@@ -549,5 +555,7 @@ const struct qtp_deploy_backend qtp__ring_backend = {
     .halt = ring_halt,
     .done = ring_done,
     .progress = ring_progress,
+    .produced = ring_produced,
+    .in_depth = NULL,
     .buffers = ring_buffers,
 };

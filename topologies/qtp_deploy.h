@@ -254,6 +254,33 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res);
 void qtp_deploy_halt(struct qtp_deploy *d);
 /* Safe from any thread between create and destroy (before, during and after run()). */
 void qtp_deploy_progress(struct qtp_deploy *d, struct qtp_progress *p);
+/* Where every stage is, in numbers (the sampler's view; qtp_deploy_progress says the same in
+ * words). Each figure is read once, relaxed, during the call: they are not one instant, and a
+ * depth may be off by the events that moved meanwhile. */
+struct qtp_positions {
+    uint64_t produced; /* positions the producers have handed on (ring: published; per edge:
+                          pushed), all producers, warm-up included */
+    uint64_t finished; /* positions every terminal has finished (qtp_progress.done) */
+    unsigned nstages;  /* the topology's instances, in qtp_deploy_stage_role order */
+    uint64_t done[QTP_TOPO_MAX_INSTANCES];  /* positions each has finished (a shard copy or a
+                                               per-edge instance: every one it owns below this) */
+    uint64_t depth[QTP_TOPO_MAX_INSTANCES]; /* events in front of it: over a ring, how far it is
+                                               behind the slowest of what it waits on (the
+                                               producers or its upstream stages); over queues,
+                                               the length of its in-edge queues */
+};
+/* Safe from any thread between create and destroy (before, during and after run()). */
+void qtp_deploy_positions(struct qtp_deploy *d, struct qtp_positions *p);
+/* Stage instance i's role ("s1", "shard:w[1]"), as in the progress text; NULL past the last. */
+const char *qtp_deploy_stage_role(const struct qtp_deploy *d, unsigned i);
+/* The instances stage i hands its events to (up to max into out; returns how many, 0 for a
+ * terminal). */
+size_t qtp_deploy_stage_outs(const struct qtp_deploy *d, unsigned i, unsigned *out, size_t max);
+/* The latency histograms the terminals are recording into (up to max, returns how many): live,
+ * read-only, for a sampler that reads them while they grow (qtp_hist_sample_live). Between
+ * create and destroy; after run() they hold the rep's whole latency. */
+size_t qtp_deploy_latency_live(const struct qtp_deploy *d, const struct qtp_hist **out, size_t max);
+
 /* Buffers for placement checks: up to max (addr, bytes) pairs; returns how many. */
 size_t qtp_deploy_buffers(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
 void qtp_deploy_destroy(struct qtp_deploy *d);

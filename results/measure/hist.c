@@ -143,6 +143,29 @@ double qtp_hist_stddev(const struct qtp_hist *h)
     return sqrt(dev2 / (double)h->total);
 }
 
+void qtp_hist_sample_live(struct qtp_hist *prev, const struct qtp_hist *const *live, size_t n,
+                          void (*grew)(void *ctx, uint32_t slot, uint64_t by), void *ctx)
+{
+    for (uint32_t i = 0; i < COUNTS_LEN; i++) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < n; k++)
+            sum += __atomic_load_n(&live[k]->counts[i], __ATOMIC_RELAXED);
+        if (sum > prev->counts[i]) {
+            grew(ctx, i, sum - prev->counts[i]);
+            prev->total += sum - prev->counts[i];
+            prev->counts[i] = sum;
+        }
+    }
+}
+
+void qtp_hist_add_slot(struct qtp_hist *h, uint32_t slot, uint64_t n)
+{
+    if (slot < COUNTS_LEN) {
+        h->counts[slot] += n;
+        h->total += n;
+    }
+}
+
 uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p)
 {
     if (h->total == 0)
@@ -151,10 +174,12 @@ uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p)
         p = 100.0;
     if (!(p > 0.0))
         p = 0.0; /* also NaN */
-    /* HdrHistogram's hdr_value_at_percentile: the rank rounded to nearest, at least 1. */
-    uint64_t want = (uint64_t)(p / 100.0 * (double)h->total + 0.5);
-    if (want == 0)
-        want = 1;
+    /* Java HdrHistogram's getValueAtPercentile (the reference every reader of our .hlog files
+     * uses): rank ceil(p * n / 100) with p less one ulp, so that p99.9 of 1000 values is the
+     * 999th, at least 1. (HdrHistogram_c rounds the rank to nearest instead; in a sparse tail the
+     * two name different values.) */
+    double rank = ceil(nextafter(p, -INFINITY) * (double)h->total / 100.0);
+    uint64_t want = rank < 1.0 ? 1 : (uint64_t)rank;
     uint64_t seen = 0;
     for (uint32_t i = 0; i < COUNTS_LEN; i++) {
         seen += h->counts[i];

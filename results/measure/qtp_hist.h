@@ -56,7 +56,10 @@ static inline void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n)
         v = v == 0 ? QTP_HIST_LOWEST : QTP_HIST_HIGHEST;
         h->clamped += n;
     }
-    h->counts[qtp__hist_counts_index(v)] += n;
+    /* A relaxed load and store (a plain add on x86 and arm64, not a locked one): the one writer
+     * stays as cheap as before, and a sampler may read the slots meanwhile (qtp_hist_sample_live). */
+    uint64_t *slot = &h->counts[qtp__hist_counts_index(v)];
+    __atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
     h->total += n;
 }
 
@@ -64,6 +67,17 @@ static inline void qtp_hist_record(struct qtp_hist *h, uint64_t v)
 {
     qtp_hist_record_n(h, v, 1);
 }
+/* For a sampler reading histograms that their threads are recording into (any thread, any
+ * time): for every slot whose sum over live[0..n) has grown past prev's, grew(ctx, slot, by how
+ * much); prev then holds that sum. Each slot is read once (relaxed): the sum is not one instant,
+ * but what a call misses the next one sees, so the deltas of all calls add up to the histograms'
+ * final counts. Scans every slot of every histogram: for a period of milliseconds, not a hot
+ * path. */
+void qtp_hist_sample_live(struct qtp_hist *prev, const struct qtp_hist *const *live, size_t n,
+                          void (*grew)(void *ctx, uint32_t slot, uint64_t by), void *ctx);
+/* Add n to counts slot `slot` (an index qtp_hist_sample_live reported), e.g. to rebuild an
+ * interval's histogram from those deltas. */
+void qtp_hist_add_slot(struct qtp_hist *h, uint32_t slot, uint64_t n);
 /* Add every count of src into dst. */
 void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src);
 
@@ -77,8 +91,9 @@ uint64_t qtp_hist_max(const struct qtp_hist *h);
 double qtp_hist_mean(const struct qtp_hist *h);
 /* Standard deviation as HdrHistogram computes it (each slot at its median-equivalent value). */
 double qtp_hist_stddev(const struct qtp_hist *h);
-/* Value at percentile p in [0, 100] (the highest-equivalent value of its bucket, as HdrHistogram).
- */
+/* Value at percentile p in [0, 100]: the highest-equivalent value of the slot holding rank
+ * ceil(p * n / 100) (p less one ulp; at least 1), exactly as Java HdrHistogram's
+ * getValueAtPercentile, so the .hlog readers agree with results.jsonl. */
 uint64_t qtp_hist_percentile(const struct qtp_hist *h, double p);
 
 /* HdrHistogram's percentile text format ("Value Percentile TotalCount 1/(1-Percentile)", then the

@@ -25,6 +25,7 @@
 #define DEFAULT_PRODUCERS 4 /* the broker's: seed 002's 4 publishers and 6 readers */
 #define DEFAULT_READERS 6
 #define DEFAULT_TIMEOUT_S 30
+#define DEFAULT_SAMPLE_MS 10
 
 /* One line into err, and the exit status of bad input. */
 #define CLI_BAD(err, len, ...) (qtp_set_err((err), (len), __VA_ARGS__), QTP_CLI_BAD)
@@ -35,6 +36,7 @@ enum opt_kind {
     K_U64,   /* one count, a scalar member of qtp_matrix */
     K_FLAG,  /* a bool member of qtp_matrix */
     K_TEXT,  /* a char[] member of qtp_matrix, checked by its parser (the opt-out plan) */
+    K_CHOICE, /* one name of a registry (opt_def.choice), a char[] member of qtp_matrix */
     K_PATH,  /* command line only */
 };
 
@@ -72,6 +74,8 @@ enum opt_id {
     O_OVERSUBSCRIBE,
     O_QUICK,
     O_NO_LATENCY,
+    O_SAMPLE_MS,
+    O_COUNTERS,
     O_SEED,
     O_MATRIX,
     O_OUT,
@@ -94,6 +98,8 @@ struct opt_def {
     int index;            /* K_NAMES: qtp_cell_name_id; K_PARAM: qtp_param_id */
     size_t off, size;     /* K_U64, K_FLAG: the member of struct qtp_matrix */
     uint64_t dflt, quick; /* K_PARAM, K_U64: the default matrix's value (and with --quick) */
+    /* K_CHOICE: the i-th name of its registry, NULL past the last (the registry's own table). */
+    const char *(*choice)(size_t i);
     const char *help;
 };
 extern const struct opt_def qtp_cli_opts[O_COUNT];

@@ -40,6 +40,10 @@ void qtp_matrix_defaults(struct qtp_matrix *m)
         else if (d->kind == K_U64 && !opt_given(m, d->id))
             *(uint64_t *)((char *)m + d->off) = v;
     }
+    if (!opt_given(m, O_COUNTERS))
+        for (const struct qtp_counters_mode_row *r = qtp_counters_modes; r->name; r++)
+            if (r->mode == qtp_counters_default_mode())
+                qtp_fmt(m->counters, sizeof m->counters, "%s", r->name);
     if (!opt_given(m, O_WARMUP)) {
         const struct qtp_numlist *ev = &m->params[QTP_PARAM_events];
         uint64_t min = ev->v[0];
@@ -243,6 +247,11 @@ static enum fill fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->timeout_s = m->timeout_s;
     cell->seed = m->seed;
     cell->no_latency = m->no_latency;
+    cell->sample_ms = m->sample_ms;
+    cell->counters = QTP_COUNTERS_NONE;
+    for (const struct qtp_counters_mode_row *r = qtp_counters_modes; r->name; r++)
+        if (!strcmp(r->name, m->counters))
+            cell->counters = r->mode;
     for (size_t i = 0; i < QTP_MAX_THREADS; i++)
         cell->pu[i] = -1;
     if (qtp_cell_id(cell->id, sizeof cell->id, k->topology, k->queue->name, cell->wait_name,

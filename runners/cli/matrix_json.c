@@ -235,6 +235,9 @@ static json_t *option_json(const struct opt_def *d, const struct qtp_matrix *m)
     case K_TEXT:
         v = json_string(f);
         break;
+    case K_CHOICE:
+        v = json_string((const char *)f);
+        break;
     case K_PATH:
         break;
     }

@@ -3,17 +3,22 @@
 #include <stddef.h>
 
 #include "cli_int.h"
+#include "counters.h"
 
 #define QTP_XSTR(x) #x
 #define QTP_STR(x) QTP_XSTR(x)
 
 #define M_OFF(f) offsetof(struct qtp_matrix, f), sizeof(((struct qtp_matrix *)0)->f)
-#define NAMES(axis) K_NAMES, 0, 0, 0, axis, 0, 0, 0, 0
-#define PARAM(p, flags, min, max, dflt, quick) K_PARAM, flags, min, max, p, 0, 0, dflt, quick
-#define SCALAR(f, flags, min, max, dflt, quick) K_U64, flags, min, max, -1, M_OFF(f), dflt, quick
-#define FLAG(f) K_FLAG, 0, 0, 0, -1, M_OFF(f), 0, 0
-#define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0
-#define TEXT(f) K_TEXT, 0, 0, 0, -1, M_OFF(f), 0, 0
+#define NAMES(axis) K_NAMES, 0, 0, 0, axis, 0, 0, 0, 0, NULL
+#define PARAM(p, flags, min, max, dflt, quick) K_PARAM, flags, min, max, p, 0, 0, dflt, quick, NULL
+#define SCALAR(f, flags, min, max, dflt, quick)                                                    \
+    K_U64, flags, min, max, -1, M_OFF(f), dflt, quick, NULL
+#define FLAG(f) K_FLAG, 0, 0, 0, -1, M_OFF(f), 0, 0, NULL
+#define PATH K_PATH, 0, 0, 0, -1, 0, 0, 0, 0, NULL
+#define TEXT(f) K_TEXT, 0, 0, 0, -1, M_OFF(f), 0, 0, NULL
+#define CHOICE(f, names) K_CHOICE, 0, 0, 0, -1, M_OFF(f), 0, 0, names
+
+static const char *counters_choice(size_t i) { return qtp_counters_modes[i].name; }
 
 /* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
@@ -96,6 +101,15 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "smaller default events and reps (the default matrix in under a minute)"},
     {O_NO_LATENCY, "no-latency", "no_latency", 0, NULL, FLAG(no_latency),
      "do not read timestamps (measures the cost of latency recording)"},
+    {O_SAMPLE_MS, "sample-ms", "sample_ms", 0, "MS",
+     SCALAR(sample_ms, F_PLAIN, 0, 10000, DEFAULT_SAMPLE_MS, DEFAULT_SAMPLE_MS),
+     "sampler period: every MS the watchdog's thread reads each stage's position and queue depth "
+     "(series/<cell>.r<rep>.csv) and the latency since (hist/<cell>.hlog) (default " QTP_STR(
+         DEFAULT_SAMPLE_MS) "; 0: off, one interval per rep)"},
+    {O_COUNTERS, "counters", NULL, 0, "MODE", CHOICE(counters, counters_choice),
+     "kernel event counters per rep over its window (perf_event_open): none, sw (context switches, "
+     "migrations, page faults) or all (also cycles, instructions, cache and branch misses); "
+     "default: all where the machine has a PMU, else sw"},
     {O_SEED, "seed", NULL, 0, "N", SCALAR(seed, 0, 0, UINT64_MAX, 1, 1),
      "seed of the input values (default 1)"},
     {O_MATRIX, "matrix", NULL, 0, "FILE", PATH,
@@ -111,4 +125,5 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "print each of N slices' cells and estimated time, run nothing"},
     {O_HELP, "help", NULL, 'h', NULL, PATH, "this text"},
 };
+_Static_assert(O_COUNT <= 64, "given is a 64-bit mask");
 _Static_assert(O_COUNT <= 64, "given is a 64-bit mask");

@@ -373,6 +373,16 @@ int qtp_cli_apply_text(const struct opt_def *d, struct qtp_matrix *m, const char
             qtp_fmt(f, d->size, "%s", strcmp(s, "none") ? s : "");
         break;
     }
+    case K_CHOICE: {
+        char acc[160] = "";
+        size_t i = 0, at = 0;
+        for (; d->choice(i) && strcmp(d->choice(i), s); i++)
+            at += (size_t)qtp_fmt(acc + at, sizeof acc - at, "%s%s", i ? ", " : "", d->choice(i));
+        if (!d->choice(i))
+            return CLI_BAD(err, len, "%s: '%s' is not one of %s", where, s, acc);
+        qtp_fmt(f, d->size, "%s", s);
+        break;
+    }
     case K_PATH:
         break;
     }

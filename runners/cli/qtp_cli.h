@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "numa_mem.h"
 #include "qtp_record.h"
 #include "qtp_deploy.h"
@@ -57,6 +58,8 @@ struct qtp_matrix {
     bool oversubscribe;
     bool quick;
     bool no_latency;
+    uint32_t sample_ms; /* the sampler's period, 0: off */
+    char counters[16];  /* a qtp_counters_modes name; unset: what this machine can count */
     uint64_t seed;
     char opt_out[QTP_PLACE_MAX]; /* the opt-out plan of every cell (qtp_deploy.h), "" none */
     uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
@@ -134,6 +137,8 @@ struct qtp_cell {
     uint32_t timeout_s;
     uint64_t seed;
     bool no_latency;
+    uint32_t sample_ms;                  /* 0: no sampler */
+    enum qtp_counters_mode counters;     /* what each rep counts */
     /* Where it runs, planned once at expansion (with a machine; not for skipped cells). */
     int pu[QTP_MAX_THREADS];    /* wanted PU per thread, -1 unbound */
     struct qtp_memory_spec mem; /* where its storage goes */

@@ -21,12 +21,12 @@ static int cmp_u64(const void *a, const void *b)
 
 static const double pcts[] = {0, 0.1, 1, 10, 25, 50, 75, 90, 99, 99.5, 99.9, 99.99, 99.999, 100};
 
-/* The exact value HdrHistogram's percentile refers to: rank round(p/100 * n), at least 1. */
+/* The exact value Java HdrHistogram's percentile refers to: rank ceil(p * n / 100) (p less one
+ * ulp), at least 1. */
 static uint64_t exact_percentile(const uint64_t *sorted, size_t n, double p)
 {
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.5);
-    if (rank == 0)
-        rank = 1;
+    double r = ceil(nextafter(p, -INFINITY) * (double)n / 100.0);
+    size_t rank = r < 1.0 ? 1 : (size_t)r;
     return sorted[rank - 1];
 }
 
@@ -279,6 +279,53 @@ static void test_hgrm_levels(void **state)
     qtp_hist_destroy(h);
 }
 
+/* A sampler's view of histograms being recorded: the deltas of repeated sample_live calls add
+ * up to the histograms' final counts, slot by slot, and rebuild the same distribution. */
+struct deltas {
+    struct qtp_hist *rebuilt;
+    uint64_t calls;
+};
+static void on_grew(void *ctx, uint32_t slot, uint64_t by)
+{
+    struct deltas *d = ctx;
+    qtp_hist_add_slot(d->rebuilt, slot, by);
+    d->calls++;
+}
+
+static void test_sample_live(void **state)
+{
+    (void)state;
+    struct qtp_hist *a, *b, *prev, *all;
+    assert_int_equal(qtp_hist_create(&a), 0);
+    assert_int_equal(qtp_hist_create(&b), 0);
+    assert_int_equal(qtp_hist_create(&prev), 0);
+    assert_int_equal(qtp_hist_create(&all), 0);
+    struct deltas d = {all, 0};
+    const struct qtp_hist *live[2] = {a, b};
+    uint64_t x = seed | 1;
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 5000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            qtp_hist_record(i % 2 ? a : b, 1 + x % 10000000);
+        }
+        qtp_hist_sample_live(prev, live, 2, on_grew, &d);
+    }
+    qtp_hist_sample_live(prev, live, 2, on_grew, &d); /* nothing new: no call */
+    assert_int_equal(qtp_hist_count(all), 100000);
+    struct qtp_hist *merged;
+    assert_int_equal(qtp_hist_create(&merged), 0);
+    qtp_hist_merge(merged, a);
+    qtp_hist_merge(merged, b);
+    for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++)
+        assert_int_equal(qtp_hist_percentile(all, pcts[i]), qtp_hist_percentile(merged, pcts[i]));
+    assert_int_equal(qtp_hist_count(prev), 100000);
+    qtp_hist_destroy(a);
+    qtp_hist_destroy(b);
+    qtp_hist_destroy(prev);
+    qtp_hist_destroy(all);
+    qtp_hist_destroy(merged);
+}
+
 int main(int argc, char **argv)
 {
     seed = test_seed(argc, argv);
@@ -290,6 +337,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clamping),
         cmocka_unit_test(test_hgrm_format),
         cmocka_unit_test(test_hgrm_levels),
+        cmocka_unit_test(test_sample_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

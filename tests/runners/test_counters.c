@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "qtp_record.h"
 #include "machine.h"
 #include "placement.h"
 
@@ -403,6 +404,16 @@ static void test_open_while_enabling(void **state)
     }
 }
 
+/* The row's counter keys (results/qtp_record.h) and this registry name the same events in the
+ * same order: the runner copies one into the other by index. */
+static void test_row_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(QTP_NCOUNTER_EVENTS, QTP_CTR_COUNT);
+    for (int i = 0; i < QTP_CTR_COUNT; i++)
+        assert_string_equal(qtp_counter_event_names[i], qtp_counter_events[i].name);
+}
+
 int main(void)
 {
     qtp_counters_probe(QTP_COUNTERS_ALL, probe);
@@ -414,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_context_switches_one_cpu),
         cmocka_unit_test(test_late_and_bad_calls),
         cmocka_unit_test(test_open_while_enabling),
+        cmocka_unit_test(test_row_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,7 +89,29 @@ def check_meta(d):
         for q in reg.get("queues", []):
             if q.get("family") not in families or not isinstance(q.get("uses_wait"), bool):
                 bad(f"{w}: registries: queue kind {q!r} has no known family or wait axis")
+    # What makes numbers move: each fact known, or unknown with a reason (never guessed).
+    st = need(meta, "machine_state", dict, w)
+    if st is not None:
+        for k in ("governor_cpus", "turbo", "smt_control", "isolated", "thp_enabled", "vm",
+                  "load1"):
+            if k == "governor_cpus":
+                for c in need(st, "cpus", list, w + " machine_state") or []:
+                    unknown_or(c.get("governor"), str, w + f" machine_state cpu {c.get('cpu')}")
+                continue
+            unknown_or(st.get(k), (str, bool, NUM), w + f" machine_state {k}")
+        unknown_or(st.get("mitigations"), dict, w + " machine_state mitigations")
+        need(st, "warnings", list, w + " machine_state")
+        need(st, "load_warn", NUM, w + " machine_state")
     return meta
+
+
+def unknown_or(v, types, where):
+    """A machine-state fact: its value, or {"unknown": "<why>"} with a reason."""
+    if isinstance(v, dict) and "unknown" in v:
+        if not isinstance(v["unknown"], str) or not v["unknown"]:
+            bad(f"{where}: unknown without a reason")
+    elif not isinstance(v, types):
+        bad(f"{where}: {v!r} is neither a value nor unknown with a reason")
 
 
 ROW_KEYS = {
@@ -197,6 +219,10 @@ def check_ok_row(r, meta):
             bad(f"{w}: {r['queue']} allocated {a['per_event']} per event in the measured window")
     if r["cpu"]["user_s"] + r["cpu"]["sys_s"] < 0:
         bad(f"{w}: negative CPU time")
+    load = r.get("load", {})
+    for k in ("start_1m", "end_1m"):
+        if not isinstance(load.get(k), NUM) and not load.get("unknown"):
+            bad(f"{w}: load {k} neither a number nor unknown with a reason: {load!r}")
     if r["rss_peak_kb"] <= 0:
         bad(f"{w}: rss_peak_kb {r['rss_peak_kb']}")
 
