@@ -35,31 +35,32 @@ int qtp_report_main(int argc, char **argv)
             quiet = true;
         } else if (options && (!strcmp(a, "-o") || !strcmp(a, "--out"))) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "qtopo report: %s needs a directory (the report's location)\n", a);
+                qtp_message("report", "%s needs a directory (the report's location)", a);
                 return QTP_EXIT_BAD;
             }
             out = argv[++i];
         } else if (options && !strncmp(a, "--out=", 6)) {
+            if (!a[6]) {
+                qtp_message("report", "--out needs a directory (the report's location)");
+                return QTP_EXIT_BAD;
+            }
             out = a + 6;
         } else if (options && a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "qtopo report: unknown option '%s' (accepted: -o/--out OUT, -q/--quiet, "
-                    "-h/--help)\n",
-                    a);
+            qtp_message("report",
+                        "unknown option '%s' (accepted: -o/--out OUT, -q/--quiet, -h/--help)", a);
             return QTP_EXIT_BAD;
         } else if (!dir) {
             dir = a;
         } else {
-            fprintf(stderr,
-                    "qtopo report: one results directory expected, got '%s' and '%s' (usage: "
-                    "qtopo report DIR [-o OUT])\n",
-                    dir, a);
+            qtp_message("report",
+                        "one results directory expected, got '%s' and '%s' (usage: qtopo report "
+                        "DIR [-o OUT])",
+                        dir, a);
             return QTP_EXIT_BAD;
         }
     }
     if (!dir || !dir[0]) {
-        fprintf(stderr, "qtopo report: missing the results directory (usage: qtopo report DIR "
-                        "[-o OUT])\n");
+        qtp_message("report", "missing the results directory (usage: qtopo report DIR [-o OUT])");
         return QTP_EXIT_BAD;
     }
     /* Results written before meta.json carried the registries are read with this qtopo's. */
@@ -70,7 +71,7 @@ int qtp_report_main(int argc, char **argv)
     int rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
     json_decref(registries);
     if (rc) {
-        fprintf(stderr, "qtopo report: %s\n", err[0] ? err : strerror(rc));
+        qtp_message("report", "%s", err[0] ? err : strerror(rc));
         return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? QTP_EXIT_BAD
                                                                               : QTP_EXIT_FAILED;
     }

@@ -150,11 +150,15 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
         return bad_input(msg);
     }
     json_t *mj = json_object_get(*meta, "matrix");
+    /* Each way the matrix can be damaged says which, so the message never ends at its colon. */
+    if (!mj)
+        qtp_fmt(err, sizeof err, "no \"matrix\"");
+    else if (!json_is_object(mj) && !json_is_array(mj))
+        qtp_fmt(err, sizeof err, "\"matrix\" is not a JSON object or array");
     if (!(json_is_object(mj) || json_is_array(mj)) ||
         qtp_matrix_parts_from_json(mj, "meta.json \"matrix\"", &o->parts, &o->nparts, err,
                                    sizeof err)) {
-        qtp_fmt(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir,
-                mj ? err : "no \"matrix\"");
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir, err);
         return bad_input(msg);
     }
     for (size_t i = 0; i < o->nparts; i++) {
@@ -195,8 +199,12 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     qtp_clock_init(0);
     int rc = qtp_results_create(dir);
     if (rc) {
-        fprintf(stderr, "qtopo run: cannot create %s: %s\n", dir, strerror(rc));
-        return rc == EEXIST ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
+        /* A path the user cannot have (a parent that is a file, read-only, too long) is bad
+         * input like an existing one; only a failing device is the run's failure. */
+        bool bad = rc != EIO && rc != ENOSPC && rc != EDQUOT && rc != ENOMEM;
+        qtp_message("run", "-o/--out %s: cannot create: %s%s", dir, strerror(rc),
+                    bad ? " (accepted: a new directory in a writable place)" : "");
+        return bad ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
     }
     qtp_fmt(o->out, sizeof o->out, "%s", dir);
     *meta = qtp_run_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
@@ -246,7 +254,7 @@ static int finish(const struct qtp_run *run, json_t *meta)
     /* Skipped cells after the last run one are in results.jsonl but not yet in summary.csv. */
     int rc = qtp_results_update_summary(dir, err, sizeof err);
     if (rc && rc != ENOENT)
-        fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
+        qtp_message("run", "cannot write summary.csv: %s", err);
     if (run->rss_source[0] && !json_object_get(meta, "rss_peak_source")) {
         json_object_set_new(meta, "rss_peak_source", json_string(run->rss_source));
         qtp_results_write_meta(dir, meta);
@@ -256,15 +264,14 @@ static int finish(const struct qtp_run *run, json_t *meta)
     if (qtp_results_load(dir, &all, NULL, err, sizeof err) == 0) {
         printf("\n");
         if (qtp_run_print_table(stdout, &all))
-            fprintf(stderr, "qtopo run: out of memory for the summary table\n");
+            qtp_message("run", "out of memory for the summary table");
     }
     qtp_rows_free(&all);
     int status = run->any_failed ? QTP_EXIT_FAILED : QTP_EXIT_OK;
     if (atomic_load(&interrupted)) {
-        fprintf(stderr,
-                "qtopo run: interrupted by %s; what is done is in %s\n"
-                "qtopo run: finish it with: qtopo run --resume %s\n",
-                atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT", dir, dir);
+        qtp_message("run", "interrupted by %s; what is done is in %s",
+                    atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT", dir);
+        qtp_message("run", "finish it with: qtopo run --resume %s", dir);
         status = QTP_EXIT_INTERRUPTED;
     }
     printf("\nresults: %s\n", dir);
@@ -287,7 +294,7 @@ int qtp_run_main(int argc, char **argv)
     if (!o)
         return QTP_EXIT_FAILED;
     if (qtp_machine_load_env(&mach, err, sizeof err)) {
-        fprintf(stderr, "qtopo run: cannot read this machine's topology: %s\n", err);
+        qtp_message("run", "cannot read this machine's topology: %s", err);
         free(o);
         return QTP_EXIT_FAILED;
     }
@@ -320,7 +327,7 @@ int qtp_run_main(int argc, char **argv)
                           .rss_source = ""};
     qtp_work_calibrate();
     if ((rc = qtp_results_write_meta(run.dir, meta))) {
-        fprintf(stderr, "qtopo run: cannot write %s/meta.json: %s\n", run.dir, strerror(rc));
+        qtp_message("run", "cannot write %s/meta.json: %s", run.dir, strerror(rc));
         status = QTP_EXIT_FAILED;
         goto out;
     }

@@ -13,13 +13,35 @@ bool qtp_wants_help(int argc, char **argv)
     return false;
 }
 
+/* A message quotes user values (names, paths, file contents), which may hold newlines or
+ * terminal escapes: every byte that is not printable is written as \xHH, so a message is always
+ * one printable line and cannot retitle or clear the user's terminal. */
+static void vmessage(const char *cmd, const char *fmt, va_list ap)
+{
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    fprintf(stderr, "qtopo%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
+        if (*p >= 0x20 && *p < 0x7f)
+            fputc(*p, stderr);
+        else
+            fprintf(stderr, "\\x%02x", *p);
+    fputc('\n', stderr);
+}
+
+void qtp_message(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(cmd, fmt, ap);
+    va_end(ap);
+}
+
 int qtp_bad_input(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "qtopo %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage(cmd, fmt, ap);
     va_end(ap);
     return QTP_EXIT_BAD;
 }

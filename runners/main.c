@@ -98,7 +98,7 @@ static int cmd_help(int argc, char **argv)
     if (!c) {
         char names[256];
         command_names(names, sizeof names);
-        fprintf(stderr, "qtopo help: unknown command '%s' (accepted: %s)\n", argv[1], names);
+        qtp_message("help", "unknown command '%s' (accepted: %s)", argv[1], names);
         return QTP_EXIT_BAD;
     }
     if (c->main == cmd_help) {
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
     if (!c) {
         char names[256];
         command_names(names, sizeof names);
-        fprintf(stderr, "qtopo: unknown command '%s' (accepted: %s; see `qtopo --help`)\n", argv[1],
-                names);
+        qtp_message(NULL, "unknown command '%s' (accepted: %s; see `qtopo --help`)", argv[1],
+                    names);
         return QTP_EXIT_BAD;
     }
     if (c->main == cmd_help && argc == 2)

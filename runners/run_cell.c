@@ -45,13 +45,12 @@ static int append(const struct qtp_run *run, const struct qtp_rep_record *rows, 
 {
     int rc = qtp_results_append(run->dir, rows, n);
     if (rc) {
-        fprintf(stderr, "qtopo run: cannot append to %s/results.jsonl: %s\n", run->dir,
-                strerror(rc));
+        qtp_message("run", "cannot append to %s/results.jsonl: %s", run->dir, strerror(rc));
         return QTP_EXIT_FAILED;
     }
     char err[1024];
     if (summary && (rc = qtp_results_update_summary(run->dir, err, sizeof err)))
-        fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
+        qtp_message("run", "cannot write summary.csv: %s", err);
     return 0;
 }
 
@@ -90,8 +89,7 @@ static void write_hist(const struct qtp_run *run, const struct qtp_cell_run *cr,
         qtp_fmt(name, sizeof name, "%s.from%d", cr->cell->id, first_rep);
     int rc = qtp_results_write_hgrm(run->dir, name, cr->hist, rel, len);
     if (rc)
-        fprintf(stderr, "qtopo run: cannot write the histogram of %s: %s\n", cr->cell->id,
-                strerror(rc));
+        qtp_message("run", "cannot write the histogram of %s: %s", cr->cell->id, strerror(rc));
 }
 
 /* "ok 5/5  12.34M events/s  p99 1.2us", or the first failure. */

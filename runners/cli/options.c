@@ -276,7 +276,8 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
 {
     char acc[512];
     size_t n = strcspn(*p, ",");
-    if (n == 0 || n >= cap)
+    /* An empty item anywhere (",a", "a,,b", "a,") is refused alike. */
+    if (n == 0 || n >= cap || ((*p)[n] == ',' && !(*p)[n + 1]))
         return d->kind == K_NAMES
                    ? CLI_BAD(err, len, "%s: bad list '%s' (accepted: comma-separated %s names: %s)",
                              where, s, axis_text[d->index].word,
@@ -509,8 +510,8 @@ static int split_round_trips(struct qtp_run_opts *o)
     return 0;
 }
 
-/* A flag's own options (--matrix, --out, --resume, --help) into o; 0 or QTP_CLI_BAD. */
-static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err, size_t len)
+/* A flag's own options (--matrix, --out, --resume, --help) into o. */
+static void take_path(const struct opt_def *d, struct qtp_run_opts *o)
 {
     switch (d->id) {
     case O_HELP:
@@ -520,15 +521,12 @@ static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err,
         qtp_fmt(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
         break;
     case O_OUT:
-        if (!*optarg)
-            return CLI_BAD(err, len, "--out: empty directory name");
         qtp_fmt(o->out, sizeof o->out, "%s", optarg);
         break;
     default:
         qtp_fmt(o->resume, sizeof o->resume, "%s", optarg);
         break;
     }
-    return 0;
 }
 
 /* The parts to apply the flags to: the matrix file's, or one empty part. */
@@ -575,10 +573,13 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         const struct opt_def *d = opt_by_getopt(c);
         if (!d)
             return CLI_BAD(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        /* One rule for every option: an empty value is bad input, never "use the default". */
+        if (d->arg && optarg && !*optarg)
+            return CLI_BAD(err, errlen, "option --%s: empty value (accepted: %s)", d->name, d->arg);
         if (d->kind == K_PATH) {
-            int rc = take_path(d, o, err, errlen);
-            if (rc || o->help)
-                return rc;
+            take_path(d, o);
+            if (o->help)
+                return 0;
             continue;
         }
         if (ngiven == sizeof given / sizeof given[0])

@@ -32,6 +32,8 @@ printf '{"matrix": ' >fx/badmeta/meta.json
 printf '{"matrix": {"topology": ["unicast"], "events": [1000]}}\n' >fx/badrows/meta.json
 printf '{"cell": "x", "rep": 0}\nnot json at all\n{"cell": "y"}\n' >fx/badrows/results.jsonl
 printf 'keep me\n' >fx/existing/file
+mkdir -p fx/matrix5
+printf '{"matrix": 5}\n' >fx/matrix5/meta.json
 
 snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
 
@@ -61,7 +63,19 @@ not a count|run --rate -5 -o out
 unknown option|run --bogus -o out
 unexpected argument 'extra'|run extra -o out
 needs a value|run -o out -t
-empty list|run -t '' -o out
+empty value|run -t '' -o out
+empty value|run --resume ''
+empty value|run --resume=
+empty value|run --matrix '' -t unicast -o out
+empty value|run -t unicast -o ''
+empty value|run -t unicast --ring-size= -o out
+bad list 'unicast,'|run -t unicast, -o out
+bad list ',unicast'|run -t ,unicast -o out
+bad list 'unicast,,diamond'|run -t unicast,,diamond -o out
+unknown topology 'unicast\x0ax'|run -t $'unicast\nx' -o out
+unknown topology 'x\x1b]0;owned\x07\x1b[2J'|run -t $'x\e]0;owned\a\e[2J' -o out
+cannot create: Not a directory|run -t unicast -o fx/existing/file/sub
+damaged matrix in meta.json: "matrix" is not a JSON object or array|run --resume fx/matrix5
 exists|run -t unicast -o fx/existing
 cannot open|run --matrix fx/missing.json -o out
 fx/syntax.json:1:|run --matrix fx/syntax.json -o out
@@ -97,6 +111,12 @@ fi
 if "$qtopo" compare --help >/dev/null 2>&1; then
   cases+=$'\n''results|compare fx/badrows fx/badrows'
   cases+=$'\n''fx/absent|compare fx/absent fx/badrows'
+  cases+=$'\n''no meta.json|compare fx/nometa fx/badrows'
+  cases+=$'\n''--json fx/badrows/meta.json: exists|compare fx/badrows fx/badrows --json fx/badrows/meta.json'
+  cases+=$'\n''--markdown fx/existing/file: exists|compare fx/badrows fx/badrows --markdown fx/existing/file'
+  cases+=$'\n''--json= needs a value|compare fx/badrows fx/badrows --json='
+  cases+=$'\n''both x.out|compare fx/badrows fx/badrows --json x.out --markdown x.out'
+  cases+=$'\n''needs a directory|report fx/badrows --out='
 fi
 
 before=$(snapshot)
@@ -115,6 +135,8 @@ while IFS='|' read -r phrase args; do
   [ -z "$problem" ] && ! grep -qF -- "$phrase" stderr && problem="stderr lacks '$phrase'"
   [ -z "$problem" ] && [ "$lines" -ne 1 ] && problem="$lines lines on stderr, expected 1"
   [ -z "$problem" ] && [ -s stdout ] && problem="something on stdout"
+  # Every message is one printable line, whatever bytes the user gave (no raw ESC, BEL, CR).
+  [ -z "$problem" ] && tr -d '\n' <stderr | LC_ALL=C grep -q '[^[:print:]]' && problem="unprintable bytes on stderr"
   rm -f stdout stderr
   [ -z "$problem" ] && [ -e out ] && problem="created ./out"
   [ -z "$problem" ] && [ -e results ] && problem="created ./results"
