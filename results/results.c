@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,52 @@ int qtp_results_write_atomic(const char *path, int (*write_fn)(FILE *out, void *
     else
         strcpy(dir, ".");
     return fsync_dir(dir);
+}
+
+/* ---- the run's lock ---- */
+
+static long recorded_holder(const char *dir)
+{
+    char path[PATH_MAX], buf[32];
+    long pid = 0;
+    if (join(path, sizeof path, dir, QTP_RESULTS_LOCK_PID))
+        return 0;
+    FILE *f = fopen(path, "re");
+    if (f && fgets(buf, sizeof buf, f))
+        pid = strtol(buf, NULL, 10);
+    if (f)
+        fclose(f);
+    return pid > 0 ? pid : 0;
+}
+
+int qtp_results_lock(const char *dir, int *fd, long *holder)
+{
+    *holder = 0;
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return errno;
+    if (flock(d, LOCK_EX | LOCK_NB) != 0) {
+        int rc = errno == EINTR ? EWOULDBLOCK : errno;
+        close(d);
+        if (rc == EWOULDBLOCK)
+            *holder = recorded_holder(dir);
+        return rc;
+    }
+    *fd = d;
+    return 0;
+}
+
+static int write_pid(FILE *out, void *arg)
+{
+    (void)arg;
+    return fprintf(out, "%ld\n", (long)getpid()) < 0 ? EIO : 0;
+}
+
+int qtp_results_lock_record(const char *dir)
+{
+    char path[PATH_MAX];
+    int rc = join(path, sizeof path, dir, QTP_RESULTS_LOCK_PID);
+    return rc ? rc : qtp_results_write_atomic(path, write_pid, NULL);
 }
 
 /* ---- meta.json ---- */

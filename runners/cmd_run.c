@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,7 +108,7 @@ static void usage(FILE *out)
             "    qtopo run -t fanout -q all --fanout 1,2,4,8 -w block\n"
             "    qtopo run -t unicast -q ring --rate 100K,1M   # paced latency\n"
             "    qtopo run --matrix experiments/diamond.json\n"
-            "    qtopo run --resume results/runs/20240101T120000Z-host\n");
+            "    qtopo run --resume results/runs/20240101T120000.000Z-host\n");
 }
 
 static int bad_input(const char *msg)
@@ -115,20 +116,46 @@ static int bad_input(const char *msg)
     return qtp_bad_input("run", "%s", msg);
 }
 
-/* Default directory: results/runs/<UTC time>-<host>, made unique if two runs start together. */
-static void default_out(char *buf, size_t len, const struct qtp_machine *mach)
+/* Default directory: results/runs/<UTC time to the millisecond>-<host>[-N]: N is the first free
+ * suffix, found by mkdir itself (open_new), so two runs started together get two directories. */
+static void default_out(char *buf, size_t len, const struct qtp_machine *mach, int attempt)
 {
     char now[32], host[64];
-    qtp_utc_now(now, sizeof now, true);
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(now, sizeof now, "%Y%m%dT%H%M%S", &tm);
     qtp_fmt(host, sizeof host, "%s", mach->hostname[0] ? mach->hostname : "host");
     for (char *p = host; *p; p++)
         if (!(*p == '-' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z')))
             *p = '_';
-    qtp_fmt(buf, len, "results/runs/%s-%s", now, host);
-    struct stat st;
-    for (int i = 2; stat(buf, &st) == 0 && i < 100; i++)
-        qtp_fmt(buf, len, "results/runs/%s-%s-%d", now, host, i);
+    if (attempt)
+        qtp_fmt(buf, len, "results/runs/%s.%03ldZ-%s-%d", now, ts.tv_nsec / 1000000, host,
+                attempt + 1);
+    else
+        qtp_fmt(buf, len, "results/runs/%s.%03ldZ-%s", now, ts.tv_nsec / 1000000, host);
+}
+
+static int lock_dir(const char *dir, const char *flag)
+{
+    int fd;
+    long holder;
+    int rc = qtp_results_lock(dir, &fd, &holder);
+    if (rc == EWOULDBLOCK && holder)
+        return qtp_bad_input("run",
+                             "%s %s: in use by another qtopo run (pid %ld); wait for it to "
+                             "finish (accepted: a results directory no run holds)",
+                             flag, dir, holder);
+    if (rc == EWOULDBLOCK)
+        return qtp_bad_input("run",
+                             "%s %s: in use by another qtopo run (accepted: a results "
+                             "directory no run holds)",
+                             flag, dir);
+    if (rc)
+        return qtp_bad_input("run", "%s %s: cannot lock: %s", flag, dir, strerror(rc));
+    return 0;
 }
 
 static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
@@ -143,6 +170,9 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
                 dir);
         return bad_input(msg);
     }
+    /* Before reading what is done: two resumes at once would both run the missing reps. */
+    if (lock_dir(dir, "--resume"))
+        return QTP_EXIT_BAD;
     int rc = qtp_results_read_meta(dir, meta, err, sizeof err);
     if (rc) {
         qtp_fmt(msg, sizeof msg, "--resume %s: %s (accepted: a results directory with meta.json)",
@@ -187,9 +217,9 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     if (o->out[0])
         qtp_fmt(dir, sizeof dir, "%s", o->out);
     else
-        default_out(dir, sizeof dir, mach);
+        default_out(dir, sizeof dir, mach, 0);
     struct stat st;
-    if (stat(dir, &st) == 0) {
+    if (o->out[0] && stat(dir, &st) == 0) {
         qtp_fmt(err, sizeof err,
                 "-o/--out %s: exists (accepted: a new directory; qtopo never writes into an old "
                 "one; use --resume DIR to finish an interrupted run)",
@@ -198,6 +228,10 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     }
     qtp_clock_init(0);
     int rc = qtp_results_create(dir);
+    for (int i = 1; rc == EEXIST && !o->out[0] && i < 100; i++) {
+        default_out(dir, sizeof dir, mach, i);
+        rc = qtp_results_create(dir);
+    }
     if (rc) {
         /* A path the user cannot have (a parent that is a file, read-only, too long) is bad
          * input like an existing one; only a failing device is the run's failure. */
@@ -207,6 +241,8 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
         return bad ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
     }
     qtp_fmt(o->out, sizeof o->out, "%s", dir);
+    if (lock_dir(dir, "-o/--out"))
+        return QTP_EXIT_BAD;
     *meta = qtp_run_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     return 0;
 }
@@ -326,7 +362,7 @@ int qtp_run_main(int argc, char **argv)
                           .interrupted = &interrupted,
                           .rss_source = ""};
     qtp_work_calibrate();
-    if ((rc = qtp_results_write_meta(run.dir, meta))) {
+    if ((rc = qtp_results_lock_record(run.dir)) || (rc = qtp_results_write_meta(run.dir, meta))) {
         qtp_message("run", "cannot write %s/meta.json: %s", run.dir, strerror(rc));
         status = QTP_EXIT_FAILED;
         goto out;
@@ -338,6 +374,9 @@ int qtp_run_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* The results are the product and stdout only a view of them: a reader that goes away
+     * (qtopo run | head) makes writes to stdout fail with EPIPE, never stops the run. */
+    signal(SIGPIPE, SIG_IGN);
     if (!(status = run_cells(&run, cells, ncells)))
         status = finish(&run, meta);
 out:
