@@ -314,6 +314,50 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+/* A (cell, rep) and the line it came from, to find one given twice. */
+struct rep_at {
+    const char *cell;
+    int rep;
+    size_t line;
+};
+
+static int rep_at_cmp(const void *a, const void *b)
+{
+    const struct rep_at *x = a, *y = b;
+    int c = strcmp(x->cell, y->cell);
+    if (c)
+        return c;
+    if (x->rep != y->rep)
+        return x->rep < y->rep ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A rep is one row: a (cell, rep) given twice would be counted twice by every summary, so the
+ * file is damaged (runs hold the directory's lock, and append whole cells). EINVAL naming the
+ * later line and the first. */
+static int check_unique(const char *name, const struct qtp_rows *rows, size_t from,
+                        const size_t *lines, char *err, size_t errlen)
+{
+    size_t n = rows->n - from;
+    if (n < 2)
+        return 0;
+    struct rep_at *v = malloc(n * sizeof *v);
+    if (!v)
+        return ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct rep_at){rows->v[from + i].cell, rows->v[from + i].rep, lines[i]};
+    qsort(v, n, sizeof *v, rep_at_cmp);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (v[i].rep == v[i - 1].rep && strcmp(v[i].cell, v[i - 1].cell) == 0) {
+            qtp_set_err(err, errlen, "%s line %zu: rep %d of cell %s again (first at line %zu)",
+                        name, v[i].line, v[i].rep, v[i].cell, v[i - 1].line);
+            rc = EINVAL;
+        }
+    free(v);
+    return rc;
+}
+
 int qtp_results_load_file(const char *path, struct qtp_rows *out,
                           struct qtp_results_load_info *info, char *err, size_t errlen)
 {
@@ -334,6 +378,7 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
     size_t lineno = 0;
     int rc = 0;
     struct qtp_rep_record *rec = malloc(sizeof *rec);
+    size_t from = out->n, *lines = NULL, nlines = 0, lcap = 0;
     if (!rec) {
         fclose(f);
         return ENOMEM;
@@ -364,6 +409,15 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
             qtp_set_err(err, errlen, "%s line %zu: %s", name, lineno, why);
             break;
         }
+        if (nlines == lcap) {
+            size_t *nl = realloc(lines, (lcap = lcap ? 2 * lcap : 64) * sizeof *nl);
+            if (!nl) {
+                rc = ENOMEM;
+                break;
+            }
+            lines = nl;
+        }
+        lines[nlines++] = lineno;
         if ((rc = qtp_rows_push(out, rec)) != 0)
             break;
     }
@@ -371,6 +425,9 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
         rc = EIO;
         qtp_set_err(err, errlen, "%s: read error", path);
     }
+    if (!rc)
+        rc = check_unique(name, out, from, lines, err, errlen);
+    free(lines);
     free(rec);
     free(line);
     fclose(f);

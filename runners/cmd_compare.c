@@ -278,6 +278,11 @@ static int load_side(const char *label, const char *dir, struct qtp_rows *rows)
     json_t *meta = NULL;
     /* A results directory is meta.json and results.jsonl, as for report: rows alone could be
      * any file of JSON lines. */
+    struct stat st;
+    int found = stat(dir, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (found)
+        return bad_input("%s: %s: %s", label, dir,
+                         found == ENOENT ? "no such directory" : strerror(found));
     int rc = qtp_results_read_meta(dir, &meta, err, sizeof err);
     json_decref(meta);
     if (rc == ENOENT)

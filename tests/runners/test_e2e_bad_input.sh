@@ -33,6 +33,14 @@ printf '{"matrix": {"topology": ["unicast"], "events": [1000]}}\n' >fx/badrows/m
 printf '{"cell": "x", "rep": 0}\nnot json at all\n{"cell": "y"}\n' >fx/badrows/results.jsonl
 printf 'keep me\n' >fx/existing/file
 mkdir -p fx/matrix5
+# Damaged rows a reader must refuse naming the line: a rep given twice, impossible numbers.
+row=$(head -1 "$(dirname "$0")/../fixtures/results-small/results.jsonl")
+for d in duprows negrows hugerows; do
+  mkdir -p fx/$d && cp fx/badrows/meta.json fx/$d/
+done
+printf '%s\n%s\n' "$row" "$row" >fx/duprows/results.jsonl
+printf '%s\n' "$row" | sed 's/"throughput_eps": *[0-9.e+]*/"throughput_eps": -5/' >fx/negrows/results.jsonl
+printf '%s\n%s\n' "$row" "$(printf '%s' "$row" | sed 's/"elapsed_s": *[0-9.e+-]*/"elapsed_s": 1e308/; s/"rep": *0/"rep": 1/')" >fx/hugerows/results.jsonl
 printf '{"matrix": 5}\n' >fx/matrix5/meta.json
 
 snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
@@ -96,6 +104,9 @@ no meta.json|run --resume fx/nometa
 meta.json|run --resume fx/badmeta
 damaged results|run --resume fx/badrows
 takes no other options|run --resume fx/badrows -t diamond
+results.jsonl line 2: rep 0 of cell|run --resume fx/duprows
+line 1: field 'throughput_eps' is -5|run --resume fx/negrows
+line 2: field 'elapsed_s' is 1e+308|run --resume fx/hugerows
 unknown command 'frobnicate'|frobnicate
 unknown argument '--xml'|info --xml
 unexpected argument 'extra'|list extra
@@ -112,6 +123,10 @@ if "$qtopo" compare --help >/dev/null 2>&1; then
   cases+=$'\n''results|compare fx/badrows fx/badrows'
   cases+=$'\n''fx/absent|compare fx/absent fx/badrows'
   cases+=$'\n''no meta.json|compare fx/nometa fx/badrows'
+  cases+=$'\n''line 2: rep 0 of cell|compare fx/duprows fx/badrows'
+  cases+=$'\n''elapsed_s|compare fx/hugerows fx/negrows'
+  cases+=$'\n''line 2: rep 0 of cell|report fx/duprows -o rpt'
+  cases+=$'\n''field '"'"'throughput_eps'"'"' is -5|report fx/negrows -o rpt'
   cases+=$'\n''--json fx/badrows/meta.json: exists|compare fx/badrows fx/badrows --json fx/badrows/meta.json'
   cases+=$'\n''--markdown fx/existing/file: exists|compare fx/badrows fx/badrows --markdown fx/existing/file'
   cases+=$'\n''--json= needs a value|compare fx/badrows fx/badrows --json='
