@@ -54,8 +54,8 @@ json_t *qtp_rep_to_json(const struct qtp_rep_record *r);
 int qtp_rep_from_json(const json_t *j, struct qtp_rep_record *r, char *err, size_t errlen);
 
 /* Append the rows of one cell to dir/results.jsonl (created if absent), one line each, in a
- * single write, then fsync. An unterminated tail left by a crash is cut off first, so the file
- * stays line-aligned. */
+ * single write, then fsync. An unterminated tail left by a crash is cut off first, and a write
+ * that fails part way (ENOSPC, EFBIG) is cut back off, so the file stays line-aligned. */
 int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_t n);
 
 /* What a load saw beyond the rows. */

@@ -266,6 +266,11 @@ int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_
         return rc;
     }
     rc = cut_partial_tail(fd);
+    /* Where this cell's rows start: a write that fails part way (a full disk, a file size limit)
+     * is cut back to it, so the file never holds a partial line for other readers. */
+    off_t start = rc ? 0 : lseek(fd, 0, SEEK_END);
+    if (start < 0)
+        rc = errno;
     for (size_t off = 0; !rc && off < len;) {
         ssize_t w = write(fd, buf + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -277,6 +282,8 @@ int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_
     }
     if (!rc && fsync(fd) != 0)
         rc = errno;
+    if (rc && start >= 0 && ftruncate(fd, start) == 0)
+        fsync(fd);
     if (close(fd) != 0 && !rc)
         rc = errno;
     free(buf);
