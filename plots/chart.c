@@ -541,8 +541,8 @@ void qtp_lines_free(struct qtp_lines *l)
 /* ---------------------------------------------------------------------------------------------
  * gnuplot. */
 
-int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *err,
-                        size_t errlen)
+int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
+                        const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
     char log[4400];
     snprintf(log, sizeof log, "%s/%s.log", dir, script);
@@ -571,6 +571,12 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
         if (w < 0 && errno != EINTR) {
             qtp_set_err(err, errlen, "waiting for gnuplot: %s", strerror(errno));
             return EIO;
+        }
+        if (stop && *stop) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            qtp_set_err(err, errlen, "interrupted");
+            return EINTR;
         }
         if (waited_ms >= GNUPLOT_TIMEOUT_S * 1000L) {
             kill(pid, SIGKILL);
@@ -648,7 +654,7 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
             continue;
         char script[64];
         snprintf(script, sizeof script, "%s.gp", charts[i].name);
-        rc = qtp_rpt_run_gnuplot(gnuplot, outdir, script, err, errlen);
+        rc = qtp_rpt_run_gnuplot(gnuplot, outdir, script, r->stop, err, errlen);
     }
     return rc;
 }

@@ -3,6 +3,7 @@
 #define QTP_REPORT_INT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,7 +32,8 @@ struct qtp_rpt_hpoint {
 };
 
 struct qtp_rpt {
-    char dir[4096]; /* the results directory as given */
+    char dir[4096];                    /* the results directory as given */
+    const volatile sig_atomic_t *stop; /* qtp_report_opts.stop */
     json_t *meta;
     struct qtp_rep_record *rows;
     size_t nrows;
@@ -93,8 +95,8 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
                    struct qtp_rpt_chart charts[QTP_RPT_NCHARTS], char *err, size_t errlen);
 /* Run gnuplot on script (a file name in dir) with dir as working directory; its stderr goes to
  * dir/<script>.log, removed when empty. 0, or EIO with the first line of the log in err. */
-int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *err,
-                        size_t errlen);
+int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
+                        const volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 /* report_html.c */
 /* Write outdir/index.html. raw_rel: relative path from the report directory to the results

@@ -1,12 +1,20 @@
 /* cmd_report.c - qtopo report DIR [-o OUT]: the report (plots/report.h) as a command. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "report.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    stop = sig;
+}
 
 static void usage(FILE *f)
 {
@@ -65,11 +73,24 @@ int qtp_report_main(int argc, char **argv)
     }
     /* Results written before meta.json carried the registries are read with this qtopo's. */
     json_t *registries = qtp_registries_json();
-    struct qtp_report_opts opts = {dir, out, registries};
+    /* SIGINT/SIGTERM stop the report: gnuplot is killed and the half-built report removed
+     * (the default action would leave its temporary directory behind). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct qtp_report_opts opts = {dir, out, registries, &stop};
     char index[PATH_MAX + 32], err[1024];
     err[0] = '\0';
     int rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
     json_decref(registries);
+    if (rc == EINTR) {
+        qtp_message("report", "interrupted by %s; nothing was written",
+                    stop == SIGTERM ? "SIGTERM" : "SIGINT");
+        return QTP_EXIT_INTERRUPTED;
+    }
     if (rc) {
         qtp_message("report", "%s", err[0] ? err : strerror(rc));
         return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? QTP_EXIT_BAD

@@ -57,3 +57,24 @@ wait $b || die "second default-named run exited $?"
 [ "$(ls results/runs | wc -l)" -eq 2 ] || die "two runs made $(ls results/runs | wc -l) directories"
 cd ..
 echo "ok: two runs started together made two directories"
+
+# ---- SIGINT/SIGTERM during qtopo report: exit 130, no report, no temporary directory left
+if command -v gnuplot >/dev/null; then
+  cp -r "$here/../fixtures/results-small" fix
+  for sig in INT TERM; do
+    for delay in 0.05 0.3 0.8; do
+      "$qtopo" report fix -o rpt >rp.out 2>rp.err &
+      p=$!
+      sleep $delay
+      kill -$sig $p
+      wait $p
+      rc=$?
+      leftover=$(ls -A | grep -c '^\.rpt\.tmp')
+      [ "$leftover" -eq 0 ] || die "SIG$sig after ${delay}s left a temporary directory"
+      if [ $rc -eq 0 ]; then rm -rf rpt; continue; fi # it finished first
+      [ $rc -eq 130 ] || die "report after SIG$sig exited $rc: $(cat rp.err)"
+      [ ! -e rpt ] || die "an interrupted report left rpt"
+    done
+  done
+  echo "ok: an interrupted report leaves nothing behind"
+fi
