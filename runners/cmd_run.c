@@ -26,14 +26,25 @@
 #include "qtp_work.h"
 #include "run_int.h"
 
-/* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls). */
+/* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls).
+ * Signals closer together than SIGNAL_MERGE_NS count as one: GNU timeout (and a terminal's ^C
+ * with a supervisor) sends one signal to qtopo and again to its process group. */
+#define SIGNAL_MERGE_NS 250000000LL
 static _Atomic int interrupted;
 static _Atomic int last_signal;
+static _Atomic bool stopping;
+static _Atomic long long last_signal_ns;
 
 static void on_signal(int sig)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
+    long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    long long last = atomic_exchange(&last_signal_ns, now);
     atomic_store(&last_signal, sig);
-    atomic_fetch_add(&interrupted, 1);
+    atomic_store(&stopping, true);
+    if (atomic_load(&interrupted) == 0 || now - last >= SIGNAL_MERGE_NS)
+        atomic_fetch_add(&interrupted, 1);
 }
 
 static void usage(FILE *out)
@@ -92,7 +103,9 @@ static void usage(FILE *out)
             "\n"
             "SIGNALS\n"
             "    SIGINT/SIGTERM: the rep in flight finishes, what is done is written, exit 130;\n"
-            "    a second signal halts the rep in flight. After kill -9 at most the cell in\n"
+            "    a second signal halts the rep in flight (signals within 0.25 s count as one,\n"
+            "    as GNU timeout sends two). The model check before a cell's reps stops at the\n"
+            "    first signal. After kill -9 at most the cell in\n"
             "    flight is lost. Either way `qtopo run --resume DIR` runs what is missing.\n"
             "\n"
             "EXIT STATUS\n"
@@ -342,12 +355,30 @@ int qtp_run_main(int argc, char **argv)
         usage(stdout);
         goto out;
     }
+    /* From here on a signal is counted, never the default action: one that comes before the
+     * first cell leaves nothing behind, one during the cells leaves what is done. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* The results are the product and stdout only a view of them: a reader that goes away
+     * (qtopo run | head) makes writes to stdout fail with EPIPE, never stops the run. */
+    signal(SIGPIPE, SIG_IGN);
     bool resuming = o->resume[0] != 0;
     if (resuming && (status = load_resume(o->resume, o, &meta, &done, mach)))
         goto out;
     rc = qtp_matrix_expand_parts(o->parts, o->nparts, mach, &cells, &ncells, err, sizeof err);
     if (rc) {
         status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
+        goto out;
+    }
+    if (atomic_load(&interrupted)) {
+        qtp_message("run", "interrupted by %s before the run began; nothing was written",
+                    atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT");
+        status = QTP_EXIT_INTERRUPTED;
         goto out;
     }
     if (resuming) {
@@ -360,6 +391,7 @@ int qtp_run_main(int argc, char **argv)
                           .dir = resuming ? o->resume : o->out,
                           .done = &done,
                           .interrupted = &interrupted,
+                          .stopping = &stopping,
                           .rss_source = ""};
     qtp_work_calibrate();
     if ((rc = qtp_results_lock_record(run.dir)) || (rc = qtp_results_write_meta(run.dir, meta))) {
@@ -367,16 +399,6 @@ int qtp_run_main(int argc, char **argv)
         status = QTP_EXIT_FAILED;
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* The results are the product and stdout only a view of them: a reader that goes away
-     * (qtopo run | head) makes writes to stdout fail with EPIPE, never stops the run. */
-    signal(SIGPIPE, SIG_IGN);
     if (!(status = run_cells(&run, cells, ncells)))
         status = finish(&run, meta);
 out:

@@ -142,8 +142,14 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     bool topo_built = c->topo->build(&tp, &cr.topo) == 0;
     bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
     qtp_meter_begin(run->meter, index, label, cw, todo);
+    /* The model before the reps: single-threaded, minutes for huge counts, so any signal stops
+     * it (no rep is in flight: the cell is left to --resume). */
+    int mrc = ok_setup ? qtp_deploy_model_create(&cr.model, &cr.topo, c->seed,
+                                                 c->params.warmup + c->params.events, run->stopping)
+                       : 0;
+    ok_setup = ok_setup && !mrc;
     int nrec = 0;
-    for (int rep = first_rep; rep < (int)c->reps; rep++) {
+    for (int rep = first_rep; rep < (int)c->reps && mrc != ECANCELED; rep++) {
         if (rep_done(run->done, c->id, rep))
             continue;
         if (nrec && atomic_load(run->interrupted))
@@ -177,6 +183,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     int status = nrec ? append(run, run->recs, (size_t)nrec, true) : 0;
     outcome_line(c, run->recs, nrec, todo, outcome, sizeof outcome);
     qtp_meter_end(run->meter, outcome);
+    if (cr.model)
+        qtp_deploy_model_destroy(cr.model);
     if (cr.hist)
         qtp_hist_destroy(cr.hist);
     if (topo_built)

@@ -18,13 +18,14 @@
 /* One run of the matrix: what every cell needs from it. */
 struct qtp_run {
     const struct qtp_machine *mach;
-    const char *dir;             /* the results directory */
-    const struct qtp_rows *done; /* rows it held before (a resume), never run again */
-    struct qtp_meter *meter;     /* progress on stderr */
-    _Atomic int *interrupted;    /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
-                                    it now (the watchdog polls) */
-    struct qtp_rep_record *recs; /* room for one cell's reps */
-    const char *rss_source;      /* how peak RSS was measured (meta.json) */
+    const char *dir;              /* the results directory */
+    const struct qtp_rows *done;  /* rows it held before (a resume), never run again */
+    struct qtp_meter *meter;      /* progress on stderr */
+    _Atomic int *interrupted;     /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
+                                     it now (the watchdog polls) */
+    const _Atomic bool *stopping; /* any SIGINT/SIGTERM: stops work outside a rep (the model) */
+    struct qtp_rep_record *recs;  /* room for one cell's reps */
+    const char *rss_source;       /* how peak RSS was measured (meta.json) */
     bool any_failed;
 };
 
@@ -39,8 +40,9 @@ double qtp_run_cell_work(const struct qtp_cell *c);
 struct qtp_cell_run {
     const struct qtp_run *run;
     const struct qtp_cell *cell;
-    struct qtp_topology topo; /* built once for the cell */
-    struct qtp_hist *hist;    /* merged over this session's ok reps */
+    struct qtp_topology topo;       /* built once for the cell */
+    struct qtp_hist *hist;          /* merged over this session's ok reps */
+    struct qtp_deploy_model *model; /* the sequential model, once for every rep of the cell */
     const char *rss_source;
 };
 /* A row for rep of cell c with its names and parameters, and no numbers yet. */

@@ -138,6 +138,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .events = c->params.events,
         .rate = c->params.rate,
         .seed = c->seed,
+        .model = cr->model,
         .record_latency = !c->no_latency,
         .on_thread_start = on_thread_start,
         .on_window = on_window,
