@@ -94,7 +94,8 @@ static void usage(FILE *out)
             "      [{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
             "       {\"topology\": \"pingpong\", \"events\": \"50K\"}]\n"
             "    Flags given with --matrix override its keys in every object. Unknown keys are\n"
-            "    errors; errors name FILE:LINE:COLUMN.\n"
+            "    errors; errors name FILE:LINE:COLUMN. A matrix has at most 1000 objects and\n"
+            "    expands to at most 10000 cells.\n"
             "\n"
             "PROGRESS\n"
             "    On stderr: cells done of total, the current cell and rep, elapsed and estimated\n"
@@ -127,6 +128,14 @@ static void usage(FILE *out)
 static int bad_input(const char *msg)
 {
     return qtp_bad_input("run", "%s", msg);
+}
+
+/* Anything but bad input that stops the run before it began (out of memory, above all): one
+ * line naming what, never a silent exit 1. */
+static int failed(const char *what, int rc)
+{
+    qtp_message("run", "%s: %s", what, strerror(rc));
+    return QTP_EXIT_FAILED;
 }
 
 /* Default directory: results/runs/<UTC time to the millisecond>-<host>[-N]: N is the first free
@@ -273,7 +282,7 @@ static int run_cells(struct qtp_run *run, const struct qtp_cell *cells, size_t n
         skipped += cells[i].skip;
     }
     if (!(run->recs = calloc(max_reps, sizeof *run->recs)))
-        return QTP_EXIT_FAILED;
+        return failed("the rows of a cell", ENOMEM);
     qtp_meter_init(&meter, STDERR_FILENO, ncells, work);
     const char *tty = getenv("QTOPO_TEST_TTY");
     if (tty && *tty)
@@ -341,14 +350,14 @@ int qtp_run_main(int argc, char **argv)
     json_t *meta = NULL;
     int status = QTP_EXIT_OK, rc;
     if (!o)
-        return QTP_EXIT_FAILED;
+        return failed("the options", ENOMEM);
     if (qtp_machine_load_env(&mach, err, sizeof err)) {
         qtp_message("run", "cannot read this machine's topology: %s", err);
         free(o);
         return QTP_EXIT_FAILED;
     }
     if ((rc = qtp_cli_parse_run(argc, argv, o, mach, err, sizeof err))) {
-        status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
+        status = rc == QTP_CLI_BAD ? bad_input(err) : failed("reading the matrix", rc);
         goto out;
     }
     if (o->help) {
@@ -372,7 +381,7 @@ int qtp_run_main(int argc, char **argv)
         goto out;
     rc = qtp_matrix_expand_parts(o->parts, o->nparts, mach, &cells, &ncells, err, sizeof err);
     if (rc) {
-        status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
+        status = rc == QTP_CLI_BAD ? bad_input(err) : failed("expanding the matrix", rc);
         goto out;
     }
     if (atomic_load(&interrupted)) {

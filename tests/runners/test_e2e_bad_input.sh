@@ -26,6 +26,7 @@ printf '{"placement": ["os", "cpus:4000"]}\n' >fx/cpu.json
 printf '{"wait": [["spin"]]}\n' >fx/nested.json
 printf '{"out": "x"}\n' >fx/outkey.json
 printf '' >fx/blank.json
+python3 -c 'print("[" + ",".join(["{}"] * 1001) + "]")' >fx/many.json
 printf '{"topology": "unicast", "events": "1K"}\n' >fx/good.json
 mkdir -p fx/nometa fx/badmeta fx/badrows fx/existing
 printf '{"matrix": ' >fx/badmeta/meta.json
@@ -98,6 +99,8 @@ negative|run --matrix fx/negative.json -o out
 not a string or a count|run --matrix fx/nested.json -o out
 unknown key "out"|run --matrix fx/outkey.json -o out
 malformed matrix|run --matrix fx/blank.json -o out
+an array of 1001 matrices (accepted: at most 1000)|run --matrix fx/many.json -o out
+cells (accepted: at most 10000|run -t all -q all -w all -n 1K,2K,3K,4K,5K,6K,7K,8K,9K,10K --batch 1,2,4,8,16,32,64,128 --work 0,1,2,3,4,5,6,7,8,9 -o out
 unknown topology 'nope'|run --matrix fx/good.json -t nope -o out
 no such directory|run --resume fx/absent
 no meta.json|run --resume fx/nometa
