@@ -300,6 +300,45 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
     return 0;
 }
 
+/* The one spelling of a placement or memory policy that has several (cpus:0-0 is cpus:0, node:00
+ * is node:0), so aliases merge into one cell instead of two with the same meaning. v is valid. */
+static int canonical_name(enum qtp_cell_name_id axis, char *v, size_t cap)
+{
+    if (axis == QTP_NAME_MEMORY) {
+        struct qtp_memory_spec spec;
+        char msg[QTP_REASON_MAX];
+        if (qtp_memory_parse(v, NULL, &spec, msg, sizeof msg) == 0 && spec.kind == QTP_MEM_NODE)
+            qtp_fmt(v, cap, "node:%d", spec.node);
+        return 0;
+    }
+    if (axis != QTP_NAME_PLACEMENT || strncmp(v, "cpus:", 5) != 0)
+        return 0;
+    struct qtp_placement_spec *spec = malloc(sizeof *spec);
+    char msg[QTP_REASON_MAX];
+    if (!spec)
+        return ENOMEM;
+    if (qtp_placement_parse(v, NULL, spec, msg, sizeof msg) == 0 && spec->kind == QTP_PLACE_CPUS) {
+        /* In the list's order (it is the threads' order): runs of three or more consecutive
+         * CPUs as ranges, shorter ones one by one (cpus:0,1, cpus:0-3). */
+        size_t at = (size_t)qtp_fmt(v, cap, "cpus:");
+        for (size_t i = 0; i < spec->ncpus && at < cap;) {
+            size_t j = i;
+            while (j + 1 < spec->ncpus && spec->cpus[j + 1] == spec->cpus[j] + 1)
+                j++;
+            if (j < i + 2)
+                j = i;
+            if (j > i)
+                at += (size_t)qtp_fmt(v + at, cap - at, "%s%d-%d", i ? "," : "", spec->cpus[i],
+                                      spec->cpus[j]);
+            else
+                at += (size_t)qtp_fmt(v + at, cap - at, "%s%d", i ? "," : "", spec->cpus[i]);
+            i = j + 1;
+        }
+    }
+    free(spec);
+    return 0;
+}
+
 static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char *where,
                      const char *s, char *err, size_t len)
 {
@@ -314,8 +353,8 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
         names[0] = tok;
         if (!rc && strcmp(tok, "all") == 0)
             k = qtp_cli_axis_names(d->index, names, 64);
-        else if (!rc)
-            rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len);
+        else if (!rc && !(rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len)))
+            rc = canonical_name(d->index, tok, sizeof tok);
         for (size_t i = 0; !rc && i < k; i++) {
             if (l->n == QTP_AXIS_MAX)
                 return CLI_BAD(err, len, "%s: more than %d values", where, QTP_AXIS_MAX);
