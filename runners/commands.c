@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "qtp_text.h"
 
 bool qtp_wants_help(int argc, char **argv)
 {
@@ -18,15 +19,10 @@ bool qtp_wants_help(int argc, char **argv)
  * one printable line and cannot retitle or clear the user's terminal. */
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
-    char buf[4096];
+    char buf[4096], line[4 * sizeof buf];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    fprintf(stderr, "qtopo%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
-        if (*p >= 0x20 && *p < 0x7f)
-            fputc(*p, stderr);
-        else
-            fprintf(stderr, "\\x%02x", *p);
-    fputc('\n', stderr);
+    qtp_printable(line, sizeof line, buf);
+    fprintf(stderr, "qtopo%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", line);
 }
 
 void qtp_message(const char *cmd, const char *fmt, ...)

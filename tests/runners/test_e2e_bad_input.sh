@@ -137,6 +137,12 @@ if "$qtopo" compare --help >/dev/null 2>&1; then
   cases+=$'\n''needs a directory|report fx/badrows --out='
 fi
 
+# A read-only parent (root may write anywhere: then there is nothing to test).
+mkdir -p fx/readonly && chmod 555 fx/readonly
+if [ "$(id -u)" -ne 0 ]; then
+  cases+=$'\n''cannot create: Permission denied|run -t unicast -o fx/readonly/out'
+fi
+
 before=$(snapshot)
 n=0
 fails=0
