@@ -93,8 +93,10 @@ int qtp_report_main(int argc, char **argv)
     }
     if (rc) {
         qtp_message("report", "%s", err[0] ? err : strerror(rc));
-        return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? QTP_EXIT_BAD
-                                                                              : QTP_EXIT_FAILED;
+        /* An -o the user cannot have (read-only, too long) is bad input like an existing one. */
+        bool bad = rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR || rc == EACCES ||
+                   rc == EPERM || rc == EROFS || rc == ENAMETOOLONG;
+        return bad ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
     }
     if (!quiet)
         printf("%s\n", index);

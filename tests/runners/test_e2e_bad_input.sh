@@ -139,8 +139,10 @@ fi
 
 # A read-only parent (root may write anywhere: then there is nothing to test).
 mkdir -p fx/readonly && chmod 555 fx/readonly
+cp -r "$(dirname "$0")/../fixtures/results-small" fx/goodres
 if [ "$(id -u)" -ne 0 ]; then
   cases+=$'\n''cannot create: Permission denied|run -t unicast -o fx/readonly/out'
+  "$qtopo" report --help >/dev/null 2>&1 && cases+=$'\n''Permission denied|report fx/goodres -o fx/readonly/rpt'
 fi
 
 before=$(snapshot)
