@@ -182,6 +182,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     }
     int status = nrec ? append(run, run->recs, (size_t)nrec, true) : 0;
     outcome_line(c, run->recs, nrec, todo, outcome, sizeof outcome);
+    if (mrc == ECANCELED)
+        qtp_fmt(outcome, sizeof outcome, "interrupted in the model check: no rep ran");
     qtp_meter_end(run->meter, outcome);
     if (cr.model)
         qtp_deploy_model_destroy(cr.model);

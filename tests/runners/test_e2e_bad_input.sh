@@ -8,6 +8,7 @@
 set -u
 qtopo=${1:?usage: $0 QTOPO}
 qtopo=$(cd "$(dirname "$qtopo")" && pwd)/$(basename "$qtopo")
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/qtopo-bad.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -35,7 +36,7 @@ printf '{"cell": "x", "rep": 0}\nnot json at all\n{"cell": "y"}\n' >fx/badrows/r
 printf 'keep me\n' >fx/existing/file
 mkdir -p fx/matrix5
 # Damaged rows a reader must refuse naming the line: a rep given twice, impossible numbers.
-row=$(head -1 "$(dirname "$0")/../fixtures/results-small/results.jsonl")
+row=$(head -1 "$here/../fixtures/results-small/results.jsonl")
 for d in duprows negrows hugerows; do
   mkdir -p fx/$d && cp fx/badrows/meta.json fx/$d/
 done
@@ -139,7 +140,7 @@ fi
 
 # A read-only parent (root may write anywhere: then there is nothing to test).
 mkdir -p fx/readonly && chmod 555 fx/readonly
-cp -r "$(dirname "$0")/../fixtures/results-small" fx/goodres
+cp -r "$here/../fixtures/results-small" fx/goodres
 if [ "$(id -u)" -ne 0 ]; then
   cases+=$'\n''cannot create: Permission denied|run -t unicast -o fx/readonly/out'
   "$qtopo" report --help >/dev/null 2>&1 && cases+=$'\n''Permission denied|report fx/goodres -o fx/readonly/rpt'
