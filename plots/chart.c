@@ -539,16 +539,26 @@ void qtp_lines_free(struct qtp_lines *l)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * gnuplot. */
+ * gnuplot (and the other tools the report runs). */
 
 int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
                         const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
+    char *const argv[] = {"gnuplot", (char *)script, NULL};
+    return qtp_rpt_run_tool(gnuplot, argv, dir, GNUPLOT_TIMEOUT_S, stop, err, errlen);
+}
+
+int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int timeout_s,
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+    const char *tool = argv[0], *subject = argv[0];
+    for (size_t i = 1; argv[i]; i++)
+        subject = argv[i];
     char log[4400];
-    snprintf(log, sizeof log, "%s/%s.log", dir, script);
+    snprintf(log, sizeof log, "%s/%s.log", dir, subject);
     pid_t pid = fork();
     if (pid < 0) {
-        qtp_set_err(err, errlen, "cannot start gnuplot: %s", strerror(errno));
+        qtp_set_err(err, errlen, "cannot start %s: %s", tool, strerror(errno));
         return EIO;
     }
     if (pid == 0) {
@@ -557,8 +567,8 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
         if (in < 0 || out < 0 || chdir(dir) != 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
             dup2(out, 2) < 0)
             _exit(126);
-        execl(gnuplot, "gnuplot", script, (char *)NULL);
-        dprintf(2, "exec %s: %s\n", gnuplot, strerror(errno));
+        execv(path, argv);
+        dprintf(2, "exec %s: %s\n", path, strerror(errno));
         _exit(127);
     }
     int status = 0;
@@ -569,7 +579,7 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
         if (w == pid)
             break;
         if (w < 0 && errno != EINTR) {
-            qtp_set_err(err, errlen, "waiting for gnuplot: %s", strerror(errno));
+            qtp_set_err(err, errlen, "waiting for %s: %s", tool, strerror(errno));
             return EIO;
         }
         if (stop && *stop) {
@@ -578,17 +588,17 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
             qtp_set_err(err, errlen, "interrupted");
             return EINTR;
         }
-        if (waited_ms >= GNUPLOT_TIMEOUT_S * 1000L) {
+        if (waited_ms >= timeout_s * 1000L) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            qtp_set_err(err, errlen, "gnuplot %s: no result after %d s, stopped", script,
-                        GNUPLOT_TIMEOUT_S);
+            qtp_set_err(err, errlen, "%s %s: no result after %d s, stopped", tool, subject,
+                        timeout_s);
             return EIO;
         }
         nanosleep(&step, NULL);
         waited_ms += 5;
     }
-    /* gnuplot's messages, if any: the first line goes into the error. */
+    /* The tool's messages, if any: the first line goes into the error. */
     char first[512] = "";
     FILE *f = fopen(log, "r");
     long size = 0;
@@ -606,7 +616,7 @@ int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script
             snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
         else
             snprintf(how, sizeof how, "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        qtp_set_err(err, errlen, "gnuplot %s failed (%s)%s%s", script, how, first[0] ? ": " : "",
+        qtp_set_err(err, errlen, "%s %s failed (%s)%s%s", tool, subject, how, first[0] ? ": " : "",
                     first);
         return EIO;
     }

@@ -78,7 +78,7 @@ int qtp_chart_throughput(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
         snprintf(c->caption, sizeof c->caption,
                  "Events per second for each topology (placement %s), one bar per queue and wait "
                  "strategy: the median over the reps with whiskers from the slowest to the fastest "
-                 "rep, on a log scale; the fastest is %s on %s at %s.",
+                 "rep, on a log scale; the fastest is %s on %.120s at %s.",
                  r->placements[x->base_place], r->variants[best_cell->variant],
                  best_cell->first->topology, rate);
     }
@@ -430,6 +430,7 @@ int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
     if (qtp_bars_init(&b, ng, nk, 2) || qtp_bars_topology_groups(x, &b))
         goto fail;
     double maxc = 0, maxb = 0;
+    bool measured = false;
     for (size_t t = 0, g = 0; t < r->ntopologies; t++) {
         if (x->base_cfg[t] < 0)
             continue;
@@ -439,10 +440,17 @@ int qtp_chart_alloc(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
                 continue;
             v[0] = m[0];
             v[1] = m[1];
+            measured |= isfinite(m[0]) != 0;
             maxc = v[0] > maxc ? v[0] : maxc;
             maxb = v[1] > maxb ? v[1] : maxb;
         }
         g++;
+    }
+    if (!measured) { /* a build without the allocation counter (a sanitizer's) records none */
+        snprintf(c->why, sizeof c->why,
+                 "no cell measured its allocations (the run's qtopo was built without the "
+                 "allocation counter, as sanitizer builds are).");
+        goto done;
     }
     for (size_t k = 0; k < nk; k++) {
         if (!(b.slabel[k] = strdup(kinds[k])))

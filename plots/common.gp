@@ -10,11 +10,6 @@ qtp_output(i) = (i == 1) \
 qtp_num(v) = (v != v) ? "" : (v == int(v) ? sprintf("%d", int(v)) : (abs(v) >= 100 ? sprintf("%.0f", v) : (abs(v) >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v))))
 # A ratio as a label: "12×", "3.4×", "0.045×".
 qtp_ratio(v) = v >= 10 ? sprintf("%.0f×", v) : (v >= 1 ? sprintf("%.1f×", v) : sprintf("%.2g×", v))
-# A bar series' colour and title, safe to name past the last series: gnuplot 5.4 evaluates a plot
-# iteration's options once even when its range is empty (for [s=nsolid+1:nseries] with
-# nsolid == nseries), so a template indexes colors[] and series[] only through these.
-qtp_color(s) = s >= 1 && s <= nseries ? colors[s] : "#000000"
-qtp_series(s) = s >= 1 && s <= nseries ? series[s] : ""
 set encoding utf8
 set datafile missing "?"
 set style fill solid 1.0 border rgb "#333333"

@@ -49,8 +49,7 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* gnuplot's path from PATH, or false. */
-static bool find_gnuplot(char *buf, size_t len)
+bool qtp_rpt_find_tool(const char *name, char *buf, size_t len)
 {
     const char *path = getenv("PATH");
     if (!path || !*path)
@@ -60,9 +59,9 @@ static bool find_gnuplot(char *buf, size_t len)
         const char *end = strchr(p, ':');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n == 0) {
-            snprintf(buf, len, "./gnuplot"); /* an empty PATH entry is the current directory */
+            snprintf(buf, len, "./%s", name); /* an empty PATH entry is the current directory */
         } else {
-            snprintf(buf, len, "%.*s/gnuplot", (int)n, p);
+            snprintf(buf, len, "%.*s/%s", (int)n, p, name);
         }
         struct stat st;
         if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
@@ -117,7 +116,16 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if ((rc = qtp_rpt_load(&r, opts->results_dir, opts->registries, err, errlen)))
         return rc;
     r.stop = opts->stop;
-    if (!find_gnuplot(gnuplot, sizeof gnuplot)) {
+    /* A reproduced experiment's figures (large: a table of rows, so on the heap). */
+    struct qtp_rpt_pub *pub = calloc(1, sizeof *pub);
+    if (!pub) {
+        qtp_set_err(err, errlen, "out of memory");
+        rc = ENOMEM;
+        goto done;
+    }
+    if ((rc = qtp_rpt_published_load(pub, &r, err, errlen)))
+        goto done;
+    if (!qtp_rpt_find_tool("gnuplot", gnuplot, sizeof gnuplot)) {
         qtp_set_err(err, errlen,
                     "gnuplot not found in PATH: install the Debian package gnuplot-nox "
                     "(scripts/setup does)");
@@ -191,8 +199,14 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     umask(um);
     chmod(tmp, 0777 & ~um);
     struct qtp_rpt_chart charts[QTP_RPT_NCHARTS];
-    if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)))
+    if ((rc = qtp_rpt_charts(&r, tmp, gnuplot, charts, err, errlen)) ||
+        (rc = qtp_rpt_diagrams(&r, tmp, err, errlen)))
         goto done;
+    if (pub->present) {
+        if ((rc = qtp_rpt_published_chart(pub, &r, tmp, gnuplot, err, errlen)))
+            goto done;
+        r.published = pub;
+    }
     if ((rc = qtp_rpt_html(&r, tmp, raw_rel, charts))) {
         qtp_set_err(err, errlen, "writing index.html in %s: %s", tmp, strerror(rc));
         goto done;
@@ -241,6 +255,7 @@ done:
         rc = EINTR;
     if (have_tmp)
         rm_rf(tmp);
+    free(pub);
     qtp_rpt_free(&r);
     return rc;
 }

@@ -3,7 +3,8 @@
  *
  * The report is built in a temporary directory next to OUT and renamed into place at the end, so
  * a failure leaves nothing half-written. OUT (default DIR/report) may be an earlier report (it is
- * replaced), but nothing else that exists. gnuplot is looked up in PATH at run time.
+ * replaced), but nothing else that exists. gnuplot is looked up in PATH at run time, and so is
+ * Graphviz dot for the topology diagrams (without it the page says they were left out).
  */
 #ifndef QTP_REPORT_H
 #define QTP_REPORT_H

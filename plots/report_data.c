@@ -465,6 +465,7 @@ int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, c
 
 void qtp_rpt_free(struct qtp_rpt *r)
 {
+    qtp_rpt_diagrams_free(r);
     json_decref(r->meta);
     qtp_summary_free(&r->summary);
     free(r->variant_family);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "qtp_format.h"
+#include "qtp_stats.h"
 #include "report_int.h"
 
 static const char css[] =
@@ -129,8 +130,7 @@ static void paragraph(FILE *f, const char *cls, const char *text)
     fputs("</p>\n", f);
 }
 
-/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
-static void chart_figure(FILE *f, const struct qtp_rpt_chart *c)
+void qtp_rpt_chart_figure(FILE *f, const struct qtp_rpt_chart *c)
 {
     static const struct {
         const char *ext, *text;
@@ -164,12 +164,54 @@ static void charts_section(FILE *f, const struct qtp_rpt_chart *charts)
         qtp_rpt_html_escape(f, c->title);
         fputs("</h3>\n", f);
         if (c->drawn) {
-            chart_figure(f, c);
+            qtp_rpt_chart_figure(f, c);
         } else {
             fputs("<p>Left out: ", f);
             qtp_rpt_html_escape(f, c->why);
             fputs("</p>\n", f);
             paragraph(f, "note", c->note);
+        }
+        fputs("</div>\n", f);
+    }
+}
+
+/* Each topology that ran: its diagram (ring wiring and per-edge wiring side by side), or why it
+ * was left out, with the expression it is. */
+static void topologies_section(FILE *f, const struct qtp_rpt *r)
+{
+    fputs("<h2 id=\"topologies\">Topologies</h2>\n", f);
+    paragraph(f, "note", r->diagrams_left_out);
+    for (size_t i = 0; i < r->ndiagrams; i++) {
+        const struct qtp_rpt_diagram *d = &r->diagrams[i];
+        fprintf(f, "<div class=\"chart%s\" id=\"topology-%zu\">\n<h3>",
+                d->svg_file[0] ? "" : " omitted", i + 1);
+        qtp_rpt_html_escape(f, d->topology);
+        if (d->shape[0]) {
+            fputs(" (", f);
+            qtp_rpt_html_escape(f, d->shape);
+            fputs(")", f);
+        }
+        fputs("</h3>\n", f);
+        if (d->expr[0] && strcmp(d->expr, d->topology) != 0) {
+            fputs("<p class=\"caption\"><code>", f);
+            qtp_rpt_html_escape(f, d->expr);
+            fputs("</code></p>\n", f);
+        }
+        if (d->svg_file[0]) {
+            fputs("<img src=\"", f);
+            url(f, NULL, d->svg_file);
+            fputs("\" alt=\"the ring wiring and the per-edge wiring of ", f);
+            qtp_rpt_html_escape(f, d->topology);
+            fputs("\"/>\n", f);
+        } else if (d->why[0]) {
+            fputs("<p>Left out: ", f);
+            qtp_rpt_html_escape(f, d->why);
+            fputs("</p>\n", f);
+        }
+        if (d->dot_file[0]) {
+            fputs("<p class=\"files\">", f);
+            html_link(f, NULL, d->dot_file, "DOT");
+            fputs("</p>\n", f);
         }
         fputs("</div>\n", f);
     }
@@ -214,8 +256,53 @@ static const struct {
     {"bytes / event", QTP_METRIC_BYTES, QTP_STAT_MEDIAN, qtp_format_num},
 };
 
+/* The batching figures of a cell: per stage instance, the median over its ok reps of the mean
+ * batch size ("c1 12 · c2 3.4"; past four stages, the range over them). "" when its rows have
+ * none (written before they were recorded). */
+static void batching_text(const struct qtp_rpt *r, const struct qtp_cell_summary *s, char *buf,
+                          size_t len)
+{
+    buf[0] = 0;
+    const struct qtp_rep_record *ref = NULL;
+    for (size_t i = 0; i < s->reps && !ref; i++) {
+        const struct qtp_rep_record *row = &r->rows[s->rows[i]];
+        if (row->status == QTP_STATUS_OK && row->nstages)
+            ref = row;
+    }
+    double med[QTP_MAX_THREADS], *v = ref ? malloc(s->reps * sizeof *v) : NULL;
+    if (!v)
+        return;
+    for (size_t k = 0; k < ref->nstages; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->reps; i++) {
+            const struct qtp_rep_record *row = &r->rows[s->rows[i]];
+            if (row->status == QTP_STATUS_OK && row->nstages == ref->nstages)
+                v[n++] = row->stages[k].mean_batch;
+        }
+        med[k] = qtp_stats_median(v, n);
+    }
+    free(v);
+    char a[32], b[32];
+    if (ref->nstages > 4) {
+        qtp_format_num(qtp_stats_min(med, ref->nstages), QTP_STYLE_PAGE, a, sizeof a);
+        qtp_format_num(qtp_stats_max(med, ref->nstages), QTP_STYLE_PAGE, b, sizeof b);
+        snprintf(buf, len, "%s–%s over %zu stages", a, b, ref->nstages);
+        return;
+    }
+    size_t used = 0;
+    for (size_t k = 0; k < ref->nstages && used < len; k++) {
+        qtp_format_num(med[k], QTP_STYLE_PAGE, a, sizeof a);
+        int w = snprintf(buf + used, len - used, "%s%s %s", k ? " · " : "", ref->stages[k].role, a);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
 static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
 {
+    /* The batching column only when some row has the figures: older results' pages stay. */
+    bool batching = false;
+    for (size_t i = 0; i < r->nrows && !batching; i++)
+        batching = r->rows[i].nstages > 0;
     fputs("<h2 id=\"cells\">Every cell</h2>\n"
           "<p>Statistics over the ok reps of each cell: throughput median, min and max; latency "
           "percentiles and allocation are medians over the reps.</p>\n"
@@ -224,6 +311,10 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
           f);
     for (size_t k = 0; k < sizeof cell_columns / sizeof cell_columns[0]; k++)
         fprintf(f, "<th>%s</th>", cell_columns[k].head);
+    if (batching)
+        fputs("<th title=\"events per batch a stage handled (the Disruptor's AverageBatchSize), "
+              "median over the ok reps\">mean batch</th>",
+              f);
     fputs("<th>status</th><th>cell</th></tr>\n", f);
     for (size_t c = 0; c < r->ncells; c++) {
         const struct qtp_rpt_cell *cell = &r->cells[c];
@@ -241,6 +332,11 @@ static void cells_section(FILE *f, const struct qtp_rpt *r, const char *raw_rel)
                 qtp_cell_stat(cell->s, cell_columns[k].metric, cell_columns[k].stat),
                 QTP_STYLE_PAGE, buf, sizeof buf);
             num_td(f, buf);
+        }
+        if (batching) {
+            char bt[512];
+            batching_text(r, cell->s, bt, sizeof bt);
+            td(f, bt);
         }
         const char *cls = cell->s->failed ? "failed" : (cell->s->ok ? "ok" : "skipped");
         if (cell->s->failed)
@@ -384,14 +480,18 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     lead_escaped(f, " · run started ", start);
     fputs(" · results: ", f);
     html_link(f, raw_rel, "", r->dir);
-    fputs("</p>\n<div class=\"toc\"><a href=\"#charts\">Charts</a>", f);
+    fputs("</p>\n<div class=\"toc\">", f);
+    if (r->published)
+        fputs("<a href=\"#published\">Published vs measured</a>", f);
+    fputs("<a href=\"#charts\">Charts</a>", f);
     for (size_t i = 0; i < QTP_RPT_NCHARTS; i++)
         if (charts[i].drawn) {
             fprintf(f, "<a href=\"#chart-%s\">", charts[i].name);
             qtp_rpt_html_escape(f, charts[i].name);
             fputs("</a>", f);
         }
-    fputs("<a href=\"#cells\">Every cell</a><a href=\"#problems\">Skipped and failed</a>"
+    fputs("<a href=\"#topologies\">Topologies</a><a href=\"#cells\">Every cell</a><a "
+          "href=\"#problems\">Skipped and failed</a>"
           "<a href=\"#machine\">Machine</a><a href=\"#run\">Run and matrix</a>"
           "<a href=\"#raw\">Raw files</a></div>\n",
           f);
@@ -400,7 +500,10 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     free(cpu);
     free(start);
 
+    if (r->published)
+        qtp_rpt_published_section(f, r->published);
     charts_section(f, charts);
+    topologies_section(f, r);
     cells_section(f, r, raw_rel);
     problems_section(f, r);
     qtp_rpt_machine_section(f, r->meta);
@@ -415,7 +518,9 @@ int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_re
     fprintf(f,
             "<p class=\"foot\">Written by qtopo report %s at %s. Each chart is drawn by gnuplot "
             "from the .dat file beside it: run <code>gnuplot NAME.gp</code> in this directory to "
-            "redraw one after changing its script.</p>\n</div>\n</body>\n</html>\n",
+            "redraw one after changing its script; each topology diagram by Graphviz "
+            "(<code>dot -Tsvg -o topology-N.svg topology-N.dot</code>).</p>\n</div>\n</body>\n"
+            "</html>\n",
             QTOPO_REPORT_VERSION, now);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)

@@ -10,6 +10,7 @@
 
 #include "qtp_record.h"
 #include "qtp_summary.h"
+#include "qtp_topo.h"
 
 #define QTP_RPT_ERR 1024
 
@@ -30,6 +31,20 @@ struct qtp_rpt_hpoint {
     double value;      /* in the file's unit (qtopo writes microseconds, see qtp_results.h) */
     double percentile; /* 0..1, below 1 (the 100% row is the max, not on a 1/(1-p) axis) */
 };
+
+/* The diagram of a topology that ran, one per distinct shape (report_diagram.c). */
+struct qtp_rpt_diagram {
+    char *topology; /* as its cells name it: a name or an expression */
+    char *expr;     /* canonical, with the cells' shape ("" when it cannot be built) */
+    char shape[64]; /* the shape parameters in words ("N=4"), "" for none */
+    bool built;     /* t holds it */
+    struct qtp_topology t;
+    char dot_file[40];     /* "topology-1.dot" once written */
+    char svg_file[40];     /* "topology-1.svg" once drawn, else "" */
+    char why[QTP_RPT_ERR]; /* not drawn, dot there: why */
+};
+
+struct qtp_rpt_pub;
 
 struct qtp_rpt {
     char dir[4096];                    /* the results directory as given */
@@ -55,6 +70,10 @@ struct qtp_rpt {
     bool have_summary;
     char **hgrms; /* every .hgrm file name in hist/, sorted */
     size_t nhgrms;
+    struct qtp_rpt_diagram *diagrams; /* filled by qtp_rpt_diagrams */
+    size_t ndiagrams;
+    char diagrams_left_out[256]; /* why none is drawn (dot absent), "" when they are */
+    const struct qtp_rpt_pub *published; /* a reproduced experiment's figures, NULL: none */
 };
 
 /* report_data.c */
@@ -97,12 +116,28 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
  * dir/<script>.log, removed when empty. 0, or EIO with the first line of the log in err. */
 int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
                         const volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* Run the program at path with argv (argv[0] its name, the last argument what it works on, both
+ * for messages) in dir, stopped after timeout_s; its output goes to dir/<last argument>.log,
+ * removed when empty; killed when *stop is set (stop may be NULL). 0, EINTR (stopped), or EIO
+ * with the first line of the log in err. */
+int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int timeout_s,
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* The path of program name found in PATH (as a shell finds it), or false. */
+bool qtp_rpt_find_tool(const char *name, char *buf, size_t len);
+
+/* report_diagram.c */
+/* Every topology's diagram: its DOT into outdir, drawn as SVG when Graphviz dot is in PATH (else
+ * diagrams_left_out says so). 0, or ENOMEM / a write error with err filled. */
+int qtp_rpt_diagrams(struct qtp_rpt *r, const char *outdir, char *err, size_t errlen);
+void qtp_rpt_diagrams_free(struct qtp_rpt *r);
 
 /* report_html.c */
 /* Write outdir/index.html. raw_rel: relative path from the report directory to the results
  * directory (for the links to the raw files). */
 int qtp_rpt_html(const struct qtp_rpt *r, const char *outdir, const char *raw_rel,
                  const struct qtp_rpt_chart charts[QTP_RPT_NCHARTS]);
+/* A drawn chart: the SVG, its caption and note, and links to its PNG, data and script. */
+void qtp_rpt_chart_figure(FILE *f, const struct qtp_rpt_chart *c);
 /* Escape s for HTML text and attribute values. */
 void qtp_rpt_html_escape(FILE *f, const char *s);
 
@@ -121,6 +156,49 @@ void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r);
 /* The machine's topology from hwloc XML as HTML (counts, caches, NUMA nodes, a short tree).
  * 0, or -1 if hwloc cannot read the XML (nothing written then). */
 int qtp_rpt_hwloc_html(FILE *f, const char *xml);
+
+/* report_published.c: a reproduced experiment (scripts/reproduce) beside its published figures. */
+#define QTP_PUB_MAX_MACHINES 4
+#define QTP_PUB_MAX_ROWS 32
+#define QTP_PUB_MAX_CAVEATS 8
+#define QTP_PUB_MAX_REPS 1000
+struct qtp_pub_side {
+    char name[64];                              /* "Disruptor", "ArrayBlockingQueue", ... */
+    double published[QTP_PUB_MAX_MACHINES];     /* per machine of the source, NAN: none */
+    double measured;                            /* median here (or the constant), NAN: none */
+    char what[QTP_CELL_ID_MAX + 64];            /* the cell measured, or why there is none */
+    unsigned threads;                           /* the measured cell's threads */
+};
+enum qtp_pub_state { QTP_PUB_REPRODUCED, QTP_PUB_NOT_REPRODUCED, QTP_PUB_NO_FIGURE, QTP_PUB_UNMEASURED };
+struct qtp_pub_row {
+    char label[96], metric[32];
+    struct qtp_pub_side num, den;
+    double pub_ratio[QTP_PUB_MAX_MACHINES]; /* num / den as published, per machine */
+    double ratio;                           /* num / den measured here */
+    enum qtp_pub_state state;
+    char verdict[256];
+    char note[512];    /* the experiment's own note on the row */
+    char oversub[256]; /* what this machine cannot give the row, e.g. a core per thread */
+};
+struct qtp_rpt_pub {
+    bool present;
+    char name[64], title[256], source[1024];
+    double within; /* reproduced: the measured ratio within this factor of the published range */
+    char machines[QTP_PUB_MAX_MACHINES][96];
+    size_t nmachines;
+    char caveats[QTP_PUB_MAX_CAVEATS][512];
+    size_t ncaveats;
+    struct qtp_pub_row rows[QTP_PUB_MAX_ROWS];
+    size_t nrows;
+    struct qtp_rpt_chart chart;
+};
+/* Read DIR/experiment.json if there is one (p->present), and measure its rows from r's cells.
+ * 0 (also when absent), EINVAL naming what is wrong with the file, EIO. */
+int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char *err, size_t errlen);
+/* Draw its chart (published.svg/png) into outdir. */
+int qtp_rpt_published_chart(struct qtp_rpt_pub *p, const struct qtp_rpt *r, const char *outdir,
+                            const char *gnuplot, char *err, size_t errlen);
+void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p);
 
 /* The gnuplot templates (plots/<name>.gp), compiled in by plots/embed_gp.cmake. */
 struct qtp_rpt_template {

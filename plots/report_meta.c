@@ -363,6 +363,36 @@ void qtp_rpt_command_text(FILE *f, const json_t *cmd)
     }
 }
 
+/* A directory `qtopo merge` made from slices: how many, and every missing one with why (the
+ * merge's own finding, and the scheduler's reasons it was given), never silently absent. */
+static void merged_rows(FILE *f, const json_t *meta)
+{
+    const json_t *merged = qtp_rpt_meta_find(meta, "merged");
+    if (!json_is_object(merged))
+        return;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%zu of %lld slices (qtopo merge), machine %s",
+             json_array_size(json_object_get(merged, "from")),
+             (long long)json_integer_value(json_object_get(merged, "slices")),
+             json_string_value(json_object_get(merged, "machine_key")));
+    kv_row(f, "Merged", buf);
+    static const char *const lists[] = {"missing", "reported_missing"};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(json_object_get(merged, lists[l]), i, x)
+        {
+            const char *who = json_string_value(json_object_get(x, "machine"));
+            const char *log = json_string_value(json_object_get(x, "log"));
+            snprintf(buf, sizeof buf, "slice %s%s%s: %s%s%s",
+                     json_string_value(json_object_get(x, "slice")), who ? " of " : "",
+                     who ? who : "", json_string_value(json_object_get(x, "reason")),
+                     log && *log ? "; log " : "", log && *log ? log : "");
+            kv_row(f, "Missing", buf);
+        }
+    }
+}
+
 void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r)
 {
     static const char *const cmd_keys[] = {"command_line", "command", "argv", NULL};
@@ -406,6 +436,7 @@ void qtp_rpt_run_section(FILE *f, const struct qtp_rpt *r)
     snprintf(buf, sizeof buf, "%zu cells, %zu reps: %zu ok, %zu failed, %zu skipped", r->ncells,
              r->nrows, ok, failed, skipped);
     kv_row(f, "Results", buf);
+    merged_rows(f, r->meta);
     if (r->truncated_line) {
         snprintf(buf, sizeof buf,
                  "results.jsonl line %zu is unterminated (the run stopped while writing it) and "

@@ -26,8 +26,15 @@ do for [qtp_i=1:2] {
     }
     set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" front
     set key outside right top vertical
-    plot for [s=1:nsolid] datafile index (s - 1) using 1:2 with boxes fs solid 1.0 lc rgb qtp_color(s) title qtp_series(s), \
-         for [s=nsolid + 1:nseries] datafile index (s - 1) using 1:2 with boxes fs pattern 4 lc rgb qtp_color(s) title qtp_series(s), \
-         for [s=1:nseries] datafile index (s - 1) using 1:2:(qtp_ratio($2)) with labels rotate by 90 left offset 0,0.4 font ",9" notitle
+    # gnuplot evaluates an empty iteration's element once (colors[nseries + 1]: out of range),
+    # so the hatched series are left out when there are none.
+    if (nsolid < nseries) {
+        plot for [s=1:nsolid] datafile index (s - 1) using 1:2 with boxes fs solid 1.0 lc rgb colors[s] title series[s], \
+             for [s=nsolid + 1:nseries] datafile index (s - 1) using 1:2 with boxes fs pattern 4 lc rgb colors[s] title series[s], \
+             for [s=1:nseries] datafile index (s - 1) using 1:2:(qtp_ratio($2)) with labels rotate by 90 left offset 0,0.4 font ",9" notitle
+    } else {
+        plot for [s=1:nseries] datafile index (s - 1) using 1:2 with boxes fs solid 1.0 lc rgb colors[s] title series[s], \
+             for [s=1:nseries] datafile index (s - 1) using 1:2:(qtp_ratio($2)) with labels rotate by 90 left offset 0,0.4 font ",9" notitle
+    }
     set output
 }

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "qtp_alloc.h"
+#include "qtp_table.h"
 
 /* ck pads its counters to CK_MD_CACHELINE (64 by default): make it our 128-byte block, as
  * adjacent-line prefetchers pull pairs of lines. ck_ring is all inline, so this changes only
@@ -362,14 +363,11 @@ const struct qtp_ckq_ops qtp_ckq_kinds[] = {
     {NULL, NULL, false, NULL},
 };
 
+_Static_assert(offsetof(struct qtp_ckq_ops, name) == 0, "qtp_table_find: the name is the first member");
+
 const struct qtp_ckq_ops *qtp_ckq_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (const struct qtp_ckq_ops *o = qtp_ckq_kinds; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    return NULL;
+    return QTP_FIND_NAME(qtp_ckq_kinds, name);
 }
 
 void qtp_ckq_destroy(struct qtp_ckq *q)

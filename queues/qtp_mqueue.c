@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "qtp_alloc.h"
+#include "qtp_table.h"
 
 /* What differs between the kinds. make/unmake/finish run outside the lock (mutex-linked's
  * malloc and free happen there, as LinkedBlockingQueue allocates its node before locking). */
@@ -244,14 +245,11 @@ const struct qtp_mqueue_ops qtp_mqueue_kinds[] = {
     {NULL, NULL, false, NULL},
 };
 
+_Static_assert(offsetof(struct qtp_mqueue_ops, name) == 0, "qtp_table_find: the name is the first member");
+
 const struct qtp_mqueue_ops *qtp_mqueue_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (const struct qtp_mqueue_ops *o = qtp_mqueue_kinds; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    return NULL;
+    return QTP_FIND_NAME(qtp_mqueue_kinds, name);
 }
 
 void qtp_mqueue_destroy(struct qtp_mqueue *q)

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #endif
 
+#include "qtp_table.h"
+
 /* yield: spins this many times (with pause) before each sched_yield round starts. */
 #define YIELD_SPINS 100
 
@@ -365,14 +367,11 @@ const struct qtp_wait_ops qtp_wait_strategies[] = {
     {.name = NULL},
 };
 
+_Static_assert(offsetof(struct qtp_wait_ops, name) == 0, "qtp_table_find: the name is the first member");
+
 const struct qtp_wait_ops *qtp_wait_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (const struct qtp_wait_ops *o = qtp_wait_strategies; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    return NULL;
+    return QTP_FIND_NAME(qtp_wait_strategies, name);
 }
 
 bool qtp_wait_needs_signal(const struct qtp_wait_ops *ops)

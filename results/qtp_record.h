@@ -29,6 +29,7 @@
 /* The largest real a row may hold: above any rate (events/s), time (s) or per-event count a rep
  * can measure, far below where sums and medians of them lose their meaning (1e308 + 1e308). */
 #define QTP_REAL_MAX 1e15
+#define QTP_MAX_AUX 4 /* auxiliary threads a row names */
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
 
@@ -123,6 +124,15 @@ enum {
     X(voluntary_cs, uint64_t, QTP_T_U64, 0)                                                        \
     X(involuntary_cs, uint64_t, QTP_T_U64, 0)
 
+/* Per consumer stage (instance) and rep, LMAX's batching figures over the measured positions:
+ * how many batches it handled, how many events they held, and the two ratios the Disruptor's
+ * perf tests print (none when it handled no batch: written as null). */
+#define QTP_BATCHING_FIELDS(X)                                                                     \
+    X(batches, uint64_t, QTP_T_U64, 0)                                                             \
+    X(events, uint64_t, QTP_T_U64, 0)                                                              \
+    X(mean_batch, double, QTP_T_REAL, 0)    /* events / batches: AverageBatchSize */               \
+    X(batch_percent, double, QTP_T_REAL, 0) /* 100 * batches / events: BatchPercent */
+
 struct qtp_latency {
     QTP_LATENCY_FIELDS(QTP_X_MEMBER)
 };
@@ -131,6 +141,11 @@ struct qtp_alloc_stats {
 };
 struct qtp_cpu_stats {
     QTP_CPU_FIELDS(QTP_X_MEMBER)
+};
+
+struct qtp_stage_batching_record {
+    char role[QTP_CELL_NAME_MAX]; /* the stage instance: "c1", "w[1]", ... */
+    QTP_BATCHING_FIELDS(QTP_X_MEMBER)
 };
 
 struct qtp_thread_record {
@@ -142,8 +157,11 @@ struct qtp_thread_record {
 };
 
 struct qtp_rep_record {
-    char cell[QTP_CELL_ID_MAX]; /* stable cell id, see qtp_cell_id() */
-    char topology[QTP_CELL_NAME_MAX];
+    char cell[QTP_CELL_ID_MAX];      /* stable cell id, see qtp_cell_id() */
+    char topology[QTP_TOPOLOGY_MAX]; /* a name of the registry, or an expression (canonical) */
+    /* The expression that ran, parameters applied (qtp_topo_print); empty in rows written before
+     * topologies were expressions. */
+    char topology_expr[QTP_TOPOLOGY_MAX];
     char queue[QTP_CELL_NAME_MAX];
     char wait[QTP_CELL_NAME_MAX]; /* "block" for queues without a wait axis: they always block */
     char placement[QTP_CELL_NAME_MAX];
@@ -162,6 +180,12 @@ struct qtp_rep_record {
     uint64_t rss_peak_kb;
     struct qtp_thread_record threads[QTP_MAX_THREADS];
     size_t nthreads;
+    struct qtp_stage_batching_record stages[QTP_MAX_THREADS]; /* ok reps only */
+    size_t nstages;
+    /* The harness's auxiliary threads ("sampler", "watchdog") that shared the cell's measured
+     * PUs during the rep (none: they ran on PUs the cell left free). */
+    char aux_shared[QTP_MAX_AUX][16];
+    size_t naux_shared;
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
     char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
@@ -193,7 +217,8 @@ enum qtp_cell_name_id {
 };
 struct qtp_cell_name {
     const char *name; /* the field, e.g. "topology" */
-    size_t offset;    /* char[QTP_CELL_NAME_MAX] in qtp_rep_record */
+    size_t offset;    /* a char[] in qtp_rep_record (topology: QTP_TOPOLOGY_MAX, else
+                       * QTP_CELL_NAME_MAX) */
 };
 extern const struct qtp_cell_name qtp_cell_names[QTP_NCELL_NAMES];
 
@@ -205,9 +230,11 @@ int qtp_status_parse(const char *name, enum qtp_status *out);
  * value (n<events>.r<ring>.b<batch>.p<payload>.w<work_ns>; .f<fanout> .s<shards> .l<stages>
  * .rate<rate> only when not 0). Counts divisible by 1000 get K/M/G suffixes (n1M). Names are
  * made filename-safe without losing uniqueness: ':' becomes '_', ',' becomes '+', any other byte
- * outside [A-Za-z0-9-] becomes ~XX (hex). The warm-up is not part of the id (like --reps, it is
- * how a cell is measured, not what). Example: diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0
- * 0, or ENAMETOOLONG if it does not fit in buf[len]. */
+ * outside [A-Za-z0-9-] becomes ~XX (hex). A topology expression (a topology with a '(') stands
+ * as its first combinator and 12 hex digits of a hash of its text: seq-1f3a0c9e27b4. The warm-up is
+ * not part of the id (like --reps, it is how a cell is measured, not what). Example:
+ * diamond.ring.spin.compact.local.n1M.r1024.b1.p0.w0 0, or ENAMETOOLONG if it does not fit in
+ * buf[len]. */
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p);
 

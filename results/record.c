@@ -21,6 +21,7 @@ const struct qtp_param_def qtp_params[QTP_NPARAMS] = {QTP_CELL_PARAMS(PARAM_DEF)
 #define LATENCY_FIELD(n, ct, t, f) FIELD_OF(struct qtp_latency, n, t, f)
 #define ALLOC_FIELD(n, ct, t, f) FIELD_OF(struct qtp_alloc_stats, n, t, f)
 #define CPU_FIELD(n, ct, t, f) FIELD_OF(struct qtp_cpu_stats, n, t, f)
+#define BATCHING_FIELD(n, ct, t, f) FIELD_OF(struct qtp_stage_batching_record, n, t, f)
 
 static const struct qtp_field param_fields[] = {QTP_CELL_PARAMS(PARAM_FIELD){NULL}};
 static const struct qtp_field latency_fields[] = {QTP_LATENCY_FIELDS(LATENCY_FIELD){NULL}};
@@ -36,15 +37,18 @@ static const struct qtp_field cpu_fields[] = {QTP_CPU_FIELDS(CPU_FIELD){NULL}};
     {                                                                                              \
         .name = n, .type = QTP_T_OBJECT, .offset = offsetof(type_, member), .fields = sub          \
     }
-#define ARRAY_FIELD(type_, n, member, count, elem)                                                 \
+#define ARRAY_FIELD_F(type_, n, member, count, elem, f)                                            \
     {                                                                                              \
         .name = n, .type = QTP_T_ARRAY, .offset = offsetof(type_, member),                         \
         .size = sizeof(((type_ *)0)->member[0]), .fields = elem,                                   \
         .count_offset = offsetof(type_, count),                                                    \
-        .max = sizeof(((type_ *)0)->member) / sizeof(((type_ *)0)->member[0])                      \
+        .max = sizeof(((type_ *)0)->member) / sizeof(((type_ *)0)->member[0]), .flags = f          \
     }
+#define ARRAY_FIELD(type_, n, member, count, elem) ARRAY_FIELD_F(type_, n, member, count, elem, 0)
 
 static const struct qtp_field int_elem[] = {{.name = "", .type = QTP_T_INT}};
+static const struct qtp_field aux_elem[] = {
+    {.name = "", .type = QTP_T_STR, .size = sizeof(((struct qtp_rep_record *)0)->aux_shared[0])}};
 
 #define THREAD struct qtp_thread_record
 static const struct qtp_field thread_fields[] = {
@@ -57,6 +61,12 @@ static const struct qtp_field thread_fields[] = {
 static const struct qtp_field thread_elem[] = {
     {.name = "", .type = QTP_T_OBJECT, .fields = thread_fields}};
 
+#define STAGE_BATCHING struct qtp_stage_batching_record
+static const struct qtp_field stage_batching_fields[] = {
+    STR_FIELD(STAGE_BATCHING, "role", role), QTP_BATCHING_FIELDS(BATCHING_FIELD){NULL}};
+static const struct qtp_field stage_batching_elem[] = {
+    {.name = "", .type = QTP_T_OBJECT, .fields = stage_batching_fields}};
+
 #define ROW struct qtp_rep_record
 #define ROW_FIELD(n, t)                                                                            \
     {                                                                                              \
@@ -65,6 +75,11 @@ static const struct qtp_field thread_elem[] = {
 const struct qtp_field qtp_row_fields[] = {
     STR_FIELD(ROW, "cell", cell),
     STR_FIELD(ROW, "topology", topology),
+    {.name = "topology_expr",
+     .type = QTP_T_STR,
+     .offset = offsetof(ROW, topology_expr),
+     .size = sizeof(((ROW *)0)->topology_expr),
+     .flags = QTP_FIELD_OPTIONAL},
     STR_FIELD(ROW, "queue", queue),
     STR_FIELD(ROW, "wait", wait),
     STR_FIELD(ROW, "placement", placement),
@@ -82,6 +97,8 @@ const struct qtp_field qtp_row_fields[] = {
     OBJ_FIELD(ROW, "cpu", cpu, cpu_fields),
     ROW_FIELD(rss_peak_kb, QTP_T_U64),
     ARRAY_FIELD(ROW, "threads", threads, nthreads, thread_elem),
+    ARRAY_FIELD_F(ROW, "stages", stages, nstages, stage_batching_elem, QTP_FIELD_OPTIONAL),
+    ARRAY_FIELD_F(ROW, "aux_shared", aux_shared, naux_shared, aux_elem, QTP_FIELD_OPTIONAL),
     ARRAY_FIELD(ROW, "buffer_nodes", buffer_nodes, nbuffer_nodes, int_elem),
     {.name = "hist",
      .type = QTP_T_STR,
@@ -258,12 +275,29 @@ static void sb_id_value(struct sbuf *b, const struct qtp_cell_params *p,
         sb_putc(b, *c == '.' ? 'p' : (*c == '+' ? 'P' : *c));
 }
 
+/* A topology expression in an id: its first combinator and a hash of the whole text, so that the
+ * id stays short and a file name (an expression may be 2 KiB); 48 bits keep a collision between
+ * the expressions of one results directory out of reach. */
+static void expr_id(const char *expr, char *buf, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)expr; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    int word = (int)strcspn(expr, "(");
+    snprintf(buf, len, "%.*s-%012" PRIx64, word < 12 ? word : 12, expr, h >> 16);
+}
+
 int qtp_cell_id(char *buf, size_t len, const char *topology, const char *queue, const char *wait,
                 const char *placement, const char *memory, const struct qtp_cell_params *p)
 {
     struct sbuf b = {buf, len, 0, 0};
     if (len)
         buf[0] = 0;
+    char short_topology[32];
+    if (topology && strchr(topology, '(')) {
+        expr_id(topology, short_topology, sizeof short_topology);
+        topology = short_topology;
+    }
     const char *names[QTP_NCELL_NAMES] = {topology, queue, wait, placement, memory};
     for (size_t i = 0; i < QTP_NCELL_NAMES; i++) {
         if (i)

@@ -1,6 +1,7 @@
 /* cmd_compare.c - qtopo compare BASE NEW: the comparison (results/qtp_compare.h) as a table,
  * Markdown and JSON, and its exit status. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "fleet.h"
 #include "qtp_compare.h"
 #include "qtp_results.h"
 #include "qtp_stats.h"
@@ -212,6 +214,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: qtopo compare BASE NEW [--metric LIST] [--threshold PCT]\n"
             "                     [--alpha A | --fwer F] [--json FILE] [--markdown FILE]\n"
+            "       qtopo compare --machine A --against B DIR [options]\n"
             "\n"
             "Compare two results directories cell by cell. For each cell on both sides and each\n"
             "metric, the ok reps of both sides go through a two-sided Mann-Whitney U test; the\n"
@@ -228,6 +231,10 @@ static void usage(FILE *out)
             "                    is flagged at most F of the time however large the matrix\n"
             "  --json FILE       also write the comparison as JSON (with each cell's summary)\n"
             "  --markdown FILE   also write it as a Markdown table\n"
+            "  --machine A --against B DIR\n"
+            "                    two machines of a directory qtopo merge made from several:\n"
+            "                    machine A (NEW) against machine B (BASE) on the cells both ran;\n"
+            "                    each named by its key, its host name or a prefix of its key\n"
             "\n"
             "Exit status: 0 no regression, 1 a significant regression, 2 bad input (usage, a\n"
             "missing or damaged results directory, no matching cells, too few reps to test).\n",
@@ -310,8 +317,39 @@ struct compare_args {
     double fwer;
     bool alpha_given;
     const char *pos[2], *json_path, *md_path;
+    const char *machine, *against; /* --machine A --against B DIR: two machines of a merge */
+    char side[2][PATH_MAX];
     char metrics[256];
 };
+
+/* --machine A --against B DIR: BASE is B's results directory in the merged DIR, NEW is A's. */
+static int machine_sides(struct compare_args *a, int npos)
+{
+    if (!a->machine || !a->against || npos != 1)
+        return bad_input("--machine A --against B take one merged directory, and each other "
+                         "(usage: qtopo compare --machine A --against B DIR)");
+    const char *dir = a->pos[0], *names[2] = {a->against, a->machine};
+    char err[1200];
+    json_t *meta = NULL;
+    int rc = qtp_results_read_meta(dir, &meta, err, sizeof err);
+    if (rc || !json_object_get(meta, "machines")) {
+        json_decref(meta);
+        return bad_input("%s: not a merge of several machines (accepted: a directory written by "
+                         "qtopo merge from several machines' results)",
+                         dir);
+    }
+    for (int i = 0; i < 2 && !rc; i++) {
+        const json_t *m = qtp_fleet_find(meta, names[i], err, sizeof err);
+        if (!m)
+            rc = bad_input("%s: %s", dir, err);
+        else
+            qtp_fmt(a->side[i], sizeof a->side[i], "%s/%s", dir,
+                    json_string_value(json_object_get(m, "dir")));
+        a->pos[i] = a->side[i];
+    }
+    json_decref(meta);
+    return rc;
+}
 
 /* 0, QTP_EXIT_BAD (said why), or -1 for --help (printed). */
 static int parse_args(int argc, char **argv, struct compare_args *a)
@@ -344,11 +382,15 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
             a->json_path = v;
         } else if ((v = opt_value(argc, argv, &i, "--markdown", &missing))) {
             a->md_path = v;
+        } else if ((v = opt_value(argc, argv, &i, "--machine", &missing))) {
+            a->machine = v;
+        } else if ((v = opt_value(argc, argv, &i, "--against", &missing))) {
+            a->against = v;
         } else if (missing) {
             return bad_input("%s needs a value (see qtopo compare --help)", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
             return bad_input("unknown option '%s' (accepted: --metric, --threshold, --alpha, "
-                             "--fwer, --json, --markdown, --help)",
+                             "--fwer, --json, --markdown, --machine, --against, --help)",
                              argv[i]);
         } else if (npos < 2) {
             a->pos[npos++] = argv[i];
@@ -357,7 +399,11 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
                              argv[i]);
         }
     }
-    if (npos != 2)
+    if (a->machine || a->against) {
+        int rc = machine_sides(a, npos);
+        if (rc)
+            return rc;
+    } else if (npos != 2)
         return bad_input("needs two results directories (usage: qtopo compare BASE NEW "
                          "[options]; see --help)");
     /* The written files are new files only, as report -o is: a path that exists may be a

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "fleet_report.h"
+#include "qtp_results.h"
 #include "report.h"
 
 static volatile sig_atomic_t stop;
@@ -20,7 +22,10 @@ static void usage(FILE *f)
 {
     fputs("usage: qtopo report DIR [-o OUT] [-q]\n"
           "  Charts (SVG and PNG, drawn by gnuplot) and a self-contained index.html from the\n"
-          "  results directory DIR written by qtopo run.\n"
+          "  results directory DIR written by qtopo run. For a directory qtopo merge made\n"
+          "  from several machines: each machine's report in DIR/machines/KEY/report, and a\n"
+          "  page with the machines side by side (throughput and p99, the ring's speed-up\n"
+          "  and the best placement per machine; the machines; the missing slices).\n"
           "  -o, --out OUT   write the report to OUT (default DIR/report; an earlier report\n"
           "                  there is replaced, anything else is left alone)\n"
           "  -q, --quiet     do not print the path of index.html\n"
@@ -84,7 +89,14 @@ int qtp_report_main(int argc, char **argv)
     struct qtp_report_opts opts = {dir, out, registries, &stop};
     char index[PATH_MAX + 32], err[1024];
     err[0] = '\0';
-    int rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
+    /* A merge of several machines: their reports, and the machine axis on one page. */
+    json_t *meta = NULL;
+    int rc;
+    if (qtp_results_read_meta(dir, &meta, NULL, 0) == 0 && json_object_get(meta, "machines"))
+        rc = qtp_fleet_report(dir, meta, out, registries, index, sizeof index, err, sizeof err);
+    else
+        rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
+    json_decref(meta);
     json_decref(registries);
     if (rc == EINTR) {
         qtp_message("report", "interrupted by %s; nothing was written",

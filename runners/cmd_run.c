@@ -25,6 +25,7 @@
 #include "qtp_text.h"
 #include "qtp_work.h"
 #include "run_int.h"
+#include "slice.h"
 
 /* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls).
  * Signals closer together than SIGNAL_MERGE_NS count as one: GNU timeout (and a terminal's ^C
@@ -32,7 +33,6 @@
 #define SIGNAL_MERGE_NS 250000000LL
 static _Atomic int interrupted;
 static _Atomic int last_signal;
-static _Atomic bool stopping;
 static _Atomic long long last_signal_ns;
 
 static void on_signal(int sig)
@@ -42,13 +42,9 @@ static void on_signal(int sig)
     long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     long long last = atomic_exchange(&last_signal_ns, now);
     atomic_store(&last_signal, sig);
-    atomic_store(&stopping, true);
     if (atomic_load(&interrupted) == 0 || now - last >= SIGNAL_MERGE_NS)
         atomic_fetch_add(&interrupted, 1);
 }
-
-#define XSTR(x) #x
-#define STR(x) XSTR(x)
 
 static void usage(FILE *out)
 {
@@ -85,80 +81,58 @@ static void usage(FILE *out)
             "\n"
             "OPTIONS\n");
     qtp_cli_print_options(out);
-    fprintf(
-        out,
-        "\n"
-        "MATRIX FILE\n"
-        "    A JSON object whose keys are the long option names above (\"ring_size\" and\n"
-        "    \"work_ns\" are accepted too), each a string, a count or an array of them:\n"
-        "      {\"topology\": [\"diamond\"], \"queue\": \"all\", \"events\": \"1M\",\n"
-        "       \"fanout\": [3, 6], \"oversubscribe\": false}\n"
-        "    or an array of such objects, whose cells are run together (each with its own\n"
-        "    counts; a cell two of them give runs once):\n"
-        "      [{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
-        "       {\"topology\": \"pingpong\", \"events\": \"50K\"}]\n"
-        "    Flags given with --matrix override its keys in every object. Unknown keys are\n"
-        "    errors; errors name FILE:LINE:COLUMN. A matrix has at most " STR(
-            QTP_MATRIX_MAX_PARTS) " objects and\n"
-                                  "    expands to at most " STR(
-                                      QTP_MATRIX_MAX_CELLS) " cells.\n"
-                                                            "\n"
-                                                            "PROGRESS\n"
-                                                            "    On stderr: cells done of total, "
-                                                            "the current cell and rep, elapsed and "
-                                                            "estimated\n"
-                                                            "    remaining time; a bar redrawn in "
-                                                            "place when stderr is a terminal, one "
-                                                            "line per\n"
-                                                            "    cell otherwise. At the end, where "
-                                                            "the results went and a summary "
-                                                            "table.\n"
-                                                            "\n"
-                                                            "SIGNALS\n"
-                                                            "    SIGINT/SIGTERM: the rep in flight "
-                                                            "finishes, what is done is written, "
-                                                            "exit 130;\n"
-                                                            "    a second signal halts the rep in "
-                                                            "flight (signals within 0.25 s count "
-                                                            "as one,\n"
-                                                            "    as GNU timeout sends two). The "
-                                                            "model check before a cell's reps "
-                                                            "stops at the\n"
-                                                            "    first signal. After kill -9 at "
-                                                            "most the cell in\n"
-                                                            "    flight is lost. Either way `qtopo "
-                                                            "run --resume DIR` runs what is "
-                                                            "missing.\n"
-                                                            "\n"
-                                                            "EXIT STATUS\n"
-                                                            "    0    every rep that ran was "
-                                                            "verified (skipped cells do not "
-                                                            "count)\n"
-                                                            "    1    some rep failed (model "
-                                                            "check, watchdog, error); see "
-                                                            "results.jsonl\n"
-                                                            "    2    bad input: one line on "
-                                                            "stderr names it; nothing was written\n"
-                                                            "    130  interrupted; resume with "
-                                                            "--resume DIR\n"
-                                                            "\n"
-                                                            "EXAMPLES\n"
-                                                            "    qtopo run                         "
-                                                            " # the default matrix\n"
-                                                            "    qtopo run --quick -o /tmp/q1      "
-                                                            " # a quick one, into /tmp/q1\n"
-                                                            "    qtopo run -t diamond,shard -q "
-                                                            "ring -w yield,block -p compact -n 1M "
-                                                            "-r 7\n"
-                                                            "    qtopo run -t fanout -q all "
-                                                            "--fanout 1,2,4,8 -w block\n"
-                                                            "    qtopo run -t unicast -q ring "
-                                                            "--rate 100K,1M   # paced latency\n"
-                                                            "    qtopo run --matrix "
-                                                            "experiments/diamond.json\n"
-                                                            "    qtopo run --resume "
-                                                            "results/runs/"
-                                                            "20240101T120000.000Z-host\n");
+    fprintf(out,
+            "\n"
+            "MATRIX FILE\n"
+            "    A JSON object whose keys are the long option names above (\"ring_size\" and\n"
+            "    \"work_ns\" are accepted too), each a string, a count or an array of them:\n"
+            "      {\"topology\": [\"diamond\"], \"queue\": \"all\", \"events\": \"1M\",\n"
+            "       \"fanout\": [3, 6], \"oversubscribe\": false}\n"
+            "    or an array of such objects, whose cells are run together (each with its own\n"
+            "    counts; a cell two of them give runs once):\n"
+            "      [{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
+            "       {\"topology\": \"pingpong\", \"events\": \"50K\"}]\n"
+            "    Flags given with --matrix override its keys in every object. Unknown keys are\n"
+            "    errors; errors name FILE:LINE:COLUMN. A matrix has at most %d objects and\n"
+            "    expands to at most %d cells.\n"
+            "\n"
+            "PROGRESS\n"
+            "    On stderr: cells done of total, the current cell and rep, elapsed and estimated\n"
+            "    remaining time; a bar redrawn in place when stderr is a terminal, one line per\n"
+            "    cell otherwise. At the end, where the results went and a summary table.\n"
+            "\n"
+            "SLICES\n"
+            "    --slice K/N runs the K-th of N slices of the matrix's cells, cut so that each\n"
+            "    takes about the same expected time (a cost model: a cost per event by queue\n"
+            "    family, wait strategy and round trip, times events and reps); every slice of\n"
+            "    one matrix on one kind of machine computes the same cut. meta.json's \"slice\"\n"
+            "    says which (k, n, matrix_hash, cell_index). --slice-plan N prints each slice's\n"
+            "    cells and estimated time and runs nothing. `qtopo merge` joins the slices.\n"
+            "\n"
+            "SIGNALS\n"
+            "    SIGINT/SIGTERM: the rep in flight finishes, what is done is written, exit 130;\n"
+            "    a second signal halts the rep in flight; signals within 0.25 s count as one\n"
+            "    (GNU timeout sends two). The model check before a cell's reps stops at the\n"
+            "    first. After kill -9 at most the cell in flight is lost. Either way\n"
+            "    `qtopo run --resume DIR` runs what is missing.\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0    every rep that ran was verified (skipped cells do not count)\n"
+            "    1    some rep failed (model check, watchdog, error); see results.jsonl\n"
+            "    2    bad input: one line on stderr names it; nothing was written\n"
+            "    130  interrupted; resume with --resume DIR\n"
+            "\n"
+            "EXAMPLES\n"
+            "    qtopo run                          # the default matrix\n"
+            "    qtopo run --quick -o /tmp/q1       # a quick one, into /tmp/q1\n"
+            "    qtopo run -t diamond,shard -q ring -w yield,block -p compact -n 1M -r 7\n"
+            "    qtopo run -t fanout -q all --fanout 1,2,4,8 -w block\n"
+            "    qtopo run -t unicast -q ring --rate 100K,1M   # paced latency\n"
+            "    qtopo run --matrix experiments/diamond.json\n"
+            "    qtopo run --resume results/runs/20240101T120000.000Z-host\n"
+            "    qtopo run --quick --slice-plan 4           # what each of 4 slices would take\n"
+            "    qtopo run --quick --slice 2/4 -o /tmp/s2   # then qtopo merge OUT /tmp/s1 ...\n",
+            QTP_MATRIX_MAX_PARTS, QTP_MATRIX_MAX_CELLS);
 }
 
 static int bad_input(const char *msg)
@@ -256,6 +230,16 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
             return bad_input(msg);
         }
     }
+    /* A slice resumes as that slice: the same cut of the same cells. */
+    json_t *slice = json_object_get(*meta, "slice");
+    int k = 0, n = 0;
+    if (slice && (json_unpack(slice, "{s:i, s:i}", "k", &k, "n", &n) || n < 1 ||
+                  n > QTP_SLICE_MAX || k < 1 || k > n)) {
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged \"slice\" in meta.json", dir);
+        return bad_input(msg);
+    }
+    o->slice_k = (unsigned)k;
+    o->slice_n = (unsigned)n;
     struct qtp_results_load_info info = {0};
     rc = qtp_results_load(dir, rows, &info, err, sizeof err);
     if (rc && rc != ENOENT) {
@@ -303,6 +287,19 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
         return QTP_EXIT_BAD;
     *meta = qtp_run_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     return 0;
+}
+
+/* --slice-plan N: what each slice would run and how long the cost model expects it to take. */
+static int plan_slices(const struct qtp_run_opts *o, const struct qtp_machine *mach,
+                       const struct qtp_cell *cells, size_t ncells)
+{
+    char hash[QTP_MATRIX_HASH_LEN];
+    json_t *matrix = qtp_matrix_parts_to_json(o->parts, o->nparts);
+    qtp_matrix_hash(matrix, hash);
+    json_decref(matrix);
+    return qtp_slice_print_plan(stdout, cells, ncells, mach->npus, o->slice_plan, hash)
+               ? QTP_EXIT_FAILED
+               : QTP_EXIT_OK;
 }
 
 /* The cells, one after the other, until done or interrupted; the run's status. */
@@ -384,6 +381,7 @@ int qtp_run_main(int argc, char **argv)
     size_t ncells = 0;
     struct qtp_rows done = {0};
     json_t *meta = NULL;
+    size_t *index = NULL; /* --slice: each cell's index in the whole matrix */
     int status = QTP_EXIT_OK, rc;
     if (!o)
         return failed("the options", ENOMEM);
@@ -426,17 +424,31 @@ int qtp_run_main(int argc, char **argv)
         status = QTP_EXIT_INTERRUPTED;
         goto out;
     }
+    if (o->slice_plan) {
+        status = plan_slices(o, mach, cells, ncells);
+        goto out;
+    }
+    size_t ntotal = ncells;
+    if (o->slice_n &&
+        (!(index = malloc((ncells + 1) * sizeof *index)) ||
+         qtp_slice_select(cells, &ncells, mach->npus, o->slice_k, o->slice_n, index))) {
+        status = QTP_EXIT_FAILED;
+        goto out;
+    }
     if (resuming) {
         qtp_clock_init(0);
         qtp_run_meta_resumed(meta, argc, argv);
     } else if ((status = open_new(o, mach, cells, ncells, argc, argv, &meta))) {
         goto out;
+    } else if (o->slice_n) {
+        json_object_set_new(meta, "slice",
+                            qtp_slice_meta(o->parts, o->nparts, o->slice_k, o->slice_n, cells,
+                                           ncells, index, ntotal, mach->npus));
     }
     struct qtp_run run = {.mach = mach,
                           .dir = resuming ? o->resume : o->out,
                           .done = &done,
                           .interrupted = &interrupted,
-                          .stopping = &stopping,
                           .rss_source = ""};
     qtp_work_calibrate();
     if ((rc = qtp_results_lock_record(run.dir)) || (rc = qtp_results_write_meta(run.dir, meta))) {
@@ -450,6 +462,7 @@ out:
     json_decref(meta);
     qtp_rows_free(&done);
     free(cells);
+    free(index);
     qtp_run_opts_free(o);
     free(o);
     qtp_machine_free(mach);

@@ -15,14 +15,26 @@ bool qtp_wants_help(int argc, char **argv)
 }
 
 /* A message quotes user values (names, paths, file contents), which may hold newlines or
- * terminal escapes: every byte that is not printable is written as \xHH, so a message is always
- * one printable line and cannot retitle or clear the user's terminal. */
+ * terminal escapes: every byte that is not printable is written as \xHH (qtp_printable), so a
+ * message cannot retitle or clear the user's terminal. A message's own continuation lines (a
+ * newline followed by two spaces: an expression and its caret under the bad part) are kept;
+ * any other newline is a user's byte and is escaped, so the message stays one line. */
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
     char buf[4096], line[4 * sizeof buf];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    qtp_printable(line, sizeof line, buf);
-    fprintf(stderr, "qtopo%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", line);
+    fprintf(stderr, "qtopo%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    for (char *p = buf;;) {
+        char *nl = strstr(p, "\n  ");
+        if (nl)
+            *nl = 0;
+        qtp_printable(line, sizeof line, p);
+        fputs(line, stderr);
+        fputc('\n', stderr);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
 }
 
 void qtp_message(const char *cmd, const char *fmt, ...)

@@ -22,8 +22,12 @@ int qtp_run_main(int argc, char **argv);
 int qtp_report_main(int argc, char **argv);
 /* qtopo compare BASE NEW: 0 no regression, 1 a significant one, 2 bad input (cmd_compare.c). */
 int qtp_compare_main(int argc, char **argv);
-/* qtopo list, qtopo info [--json] (cmd_list.c, cmd_info.c). */
+/* qtopo merge (cmd_merge.c). */
+int qtp_merge_main(int argc, char **argv);
+/* qtopo list [--grammar], qtopo info [--json] (cmd_list.c, cmd_info.c). */
 int qtp_list_main(int argc, char **argv);
+/* qtopo describe [--dot] EXPR|NAME: 0, 2 bad input (cmd_describe.c). */
+int qtp_describe_main(int argc, char **argv);
 int qtp_info_main(int argc, char **argv);
 
 /* The registries as meta.json carries them: topologies, families, queue kinds (with their family

@@ -1,9 +1,12 @@
 /* main.c - the qtopo command: a table of subcommands. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "qtp_lang.h"
+#include "qtp_table.h"
 #include "qtp_text.h"
 
 struct subcommand {
@@ -21,17 +24,36 @@ static const struct subcommand commands[] = {
      qtp_list_main},
     {"info", "qtopo info [--json]",
      "this machine as hwloc sees it; NUMA nodes; which placements are possible", qtp_info_main},
+    {"describe", "qtopo describe [--dot] EXPR|NAME",
+     "a topology as compiled: threads, ownership, ring and per-edge wiring; or Graphviz DOT",
+     qtp_describe_main},
     {"run", "qtopo run [OPTIONS]", "run a matrix; prints where the results went", qtp_run_main},
     {"report", "qtopo report DIR", "charts and index.html from a results directory",
      qtp_report_main},
-    {"compare", "qtopo compare BASE NEW",
+    {"compare", "qtopo compare BASE NEW | --machine A --against B DIR",
      "compare two results directories; exit 1 on a "
      "significant regression",
      qtp_compare_main},
-    {"help", "qtopo help [COMMAND]", "this text, or a command's manual", cmd_help},
+    {"merge", "qtopo merge OUT DIR...",
+     "join slices (run --slice K/N) and machines of one matrix into one directory",
+     qtp_merge_main},
+    {"help", "qtopo help [COMMAND|topologies]",
+     "this text, a command's manual, or the topology language", cmd_help},
     {"version", "qtopo --version", "version, git commit and compiler", cmd_version},
     {NULL, NULL, NULL, NULL},
 };
+
+_Static_assert(offsetof(struct subcommand, name) == 0, "QTP_FIND_NAME: the name is the first member");
+
+/* Help that is no command's manual: `qtopo help TOPIC`. */
+static const struct help_topic {
+    const char *name;
+    const char *text;
+} topics[] = {
+    {"topologies", qtp_topo_grammar},
+    {NULL, NULL},
+};
+_Static_assert(offsetof(struct help_topic, name) == 0, "QTP_FIND_NAME: the name is the first member");
 
 static const struct subcommand *find_command(const char *name)
 {
@@ -95,10 +117,20 @@ static int cmd_help(int argc, char **argv)
         return 0;
     }
     const struct subcommand *c = find_command(argv[1]);
+    const struct help_topic *topic = QTP_FIND_NAME(topics, argv[1]);
+    if (!c && topic) {
+        fputs(topic->text, stdout);
+        return 0;
+    }
     if (!c) {
         char names[256];
         command_names(names, sizeof names);
-        qtp_message("help", "unknown command '%s' (accepted: %s)", argv[1], names);
+        char topic_names[128] = "";
+        for (topic = topics; topic->name; topic++)
+            snprintf(topic_names + strlen(topic_names), sizeof topic_names - strlen(topic_names),
+                     " %s", topic->name);
+        qtp_message("help", "unknown command '%s' (accepted: %s; topics:%s)", argv[1], names,
+                    topic_names);
         return QTP_EXIT_BAD;
     }
     if (c->main == cmd_help) {

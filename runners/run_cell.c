@@ -121,7 +121,7 @@ static void outcome_line(const struct qtp_cell *c, const struct qtp_rep_record *
 int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
 {
     char label[192], outcome[256];
-    qtp_fmt(label, sizeof label, "%s %s/%s %s %s", c->topo->name, c->queue->name, c->wait_name,
+    qtp_fmt(label, sizeof label, "%.80s %s/%s %s %s", c->topology, c->queue->name, c->wait_name,
             c->placement, c->memory);
     if (c->skip)
         return skipped_cell(run, c, index, label);
@@ -137,19 +137,26 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
 
     /* The placement was planned at expansion; the topology is built once for the reps. */
     struct qtp_cell_run cr = {.run = run, .cell = c};
-    struct qtp_topo_params tp;
-    qtp_cell_topo_params(c, &tp);
-    bool topo_built = c->topo->build(&tp, &cr.topo) == 0;
+    bool topo_built = qtp_cell_topology(c, &cr.topo) == 0;
     bool ok_setup = topo_built && qtp_hist_create(&cr.hist) == 0;
     qtp_meter_begin(run->meter, index, label, cw, todo);
-    /* The model before the reps: single-threaded, minutes for huge counts, so any signal stops
-     * it (no rep is in flight: the cell is left to --resume). */
-    int mrc = ok_setup ? qtp_deploy_model_create(&cr.model, &cr.topo, c->seed,
-                                                 c->params.warmup + c->params.events, run->stopping)
-                       : 0;
-    ok_setup = ok_setup && !mrc;
+    /* The model once for every rep (each is still compared with it), outside every window; a
+     * signal stops it like a rep in flight. */
+    struct qtp_deploy_model *model = NULL;
+    if (ok_setup) {
+        int mrc = qtp_deploy_model_create(&model, &cr.topo, c->seed,
+                                          c->params.warmup + c->params.events, run->interrupted);
+        if (mrc == ECANCELED) {
+            qtp_meter_end(run->meter, "interrupted in the model check: no rep ran");
+            qtp_hist_destroy(cr.hist);
+            qtp_topology_fini(&cr.topo);
+            return 0;
+        }
+        ok_setup = mrc == 0;
+        cr.model = model;
+    }
     int nrec = 0;
-    for (int rep = first_rep; rep < (int)c->reps && mrc != ECANCELED; rep++) {
+    for (int rep = first_rep; rep < (int)c->reps; rep++) {
         if (rep_done(run->done, c->id, rep))
             continue;
         if (nrec && atomic_load(run->interrupted))
@@ -160,8 +167,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
         } else {
             qtp_run_row(c, &run->recs[nrec], rep);
             if (!topo_built)
-                qtp_run_fail(&run->recs[nrec], "setup failed: cannot build topology %s",
-                             c->topo->name);
+                qtp_run_fail(&run->recs[nrec], "setup failed: cannot build topology %.200s",
+                             c->topology);
             else
                 qtp_run_fail(&run->recs[nrec], "setup failed: out of memory");
         }
@@ -182,11 +189,8 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
     }
     int status = nrec ? append(run, run->recs, (size_t)nrec, true) : 0;
     outcome_line(c, run->recs, nrec, todo, outcome, sizeof outcome);
-    if (mrc == ECANCELED)
-        qtp_fmt(outcome, sizeof outcome, "interrupted in the model check: no rep ran");
     qtp_meter_end(run->meter, outcome);
-    if (cr.model)
-        qtp_deploy_model_destroy(cr.model);
+    qtp_deploy_model_destroy(model);
     if (cr.hist)
         qtp_hist_destroy(cr.hist);
     if (topo_built)

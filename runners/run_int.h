@@ -3,6 +3,7 @@
 #ifndef QTP_RUN_INT_H
 #define QTP_RUN_INT_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include "qtp_results.h"
 #include "qtp_topo.h"
 
+struct qtp_deploy_model;
+
 /* One run of the matrix: what every cell needs from it. */
 struct qtp_run {
     const struct qtp_machine *mach;
@@ -23,7 +26,6 @@ struct qtp_run {
     struct qtp_meter *meter;      /* progress on stderr */
     _Atomic int *interrupted;     /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
                                      it now (the watchdog polls) */
-    const _Atomic bool *stopping; /* any SIGINT/SIGTERM: stops work outside a rep (the model) */
     struct qtp_rep_record *recs;  /* room for one cell's reps */
     const char *rss_source;       /* how peak RSS was measured (meta.json) */
     bool any_failed;
@@ -40,9 +42,11 @@ double qtp_run_cell_work(const struct qtp_cell *c);
 struct qtp_cell_run {
     const struct qtp_run *run;
     const struct qtp_cell *cell;
-    struct qtp_topology topo;       /* built once for the cell */
-    struct qtp_hist *hist;          /* merged over this session's ok reps */
-    struct qtp_deploy_model *model; /* the sequential model, once for every rep of the cell */
+    struct qtp_topology topo; /* built once for the cell */
+    /* The sequential model of topo for the cell's seed and warmup + events, computed once and
+     * compared with every rep. */
+    const struct qtp_deploy_model *model;
+    struct qtp_hist *hist;    /* merged over this session's ok reps */
     const char *rss_source;
 };
 /* A row for rep of cell c with its names and parameters, and no numbers yet. */
@@ -52,6 +56,29 @@ void qtp_run_fail(struct qtp_rep_record *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* One timed rep: a fresh deployment, under the watchdog, checked against the model. */
 void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r);
+
+/* Where the rep's auxiliary threads run (run_aux.c): off the cell's measured PUs when the
+ * process has spare ones, else SCHED_BATCH (no wake-up preemption) and a slower sampler. */
+enum qtp_aux_thread { QTP_AUX_SAMPLER, QTP_AUX_WATCHDOG, QTP_NAUX };
+struct qtp_aux {
+    bool spare;                  /* the process has PUs the cell's plan leaves free: mask */
+    cpu_set_t mask;
+    unsigned sampler_period_us;  /* the CPU sampler's period for this rep */
+    bool started[QTP_NAUX];      /* set by the caller between enter and leave */
+    /* the starting thread's own, while it starts them */
+    bool restore_mask, restore_policy;
+    cpu_set_t saved_mask;
+    int saved_policy;
+    struct sched_param saved_param;
+};
+/* The plan for cell c (this_system: the machine is the one we run on). */
+void qtp_aux_plan(const struct qtp_cell *c, bool this_system, struct qtp_aux *a);
+/* Around starting them on this thread: it takes their affinity or policy, then its own back. */
+void qtp_aux_enter(struct qtp_aux *a);
+void qtp_aux_leave(struct qtp_aux *a);
+/* The row's aux_shared: the started ones that shared the measured PUs (none when they ran on
+ * spare PUs). */
+void qtp_aux_record(const struct qtp_aux *a, struct qtp_rep_record *r);
 
 /* meta.json of a new run, and the entry a resume adds to it. */
 json_t *qtp_run_meta(const struct qtp_machine *mach, const struct qtp_matrix *parts, size_t nparts,

@@ -34,11 +34,11 @@ static json_t *cells_json(const struct qtp_cell *cells, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct qtp_cell *c = &cells[i];
         json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s}", "cell", c->id,
-                         "topology", c->topo->name, "queue", c->queue->name, "wait", c->wait_name,
-                         "placement", c->placement, "memory", c->memory, "threads",
-                         (int)c->nthreads, "reps", (int)c->reps, "skipped", c->skip,
-                         "oversubscribed", c->oversubscribed, "reason", c->reason));
+            a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s}", "cell",
+                         c->id, "topology", c->topology, "topology_expr", c->topology_expr, "queue",
+                         c->queue->name, "wait", c->wait_name, "placement", c->placement, "memory",
+                         c->memory, "threads", (int)c->nthreads, "reps", (int)c->reps, "skipped",
+                         c->skip, "oversubscribed", c->oversubscribed, "reason", c->reason));
     }
     return a;
 }

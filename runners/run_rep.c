@@ -25,6 +25,7 @@ struct rep_ctx {
     const struct qtp_machine *mach;
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
+    struct qtp_aux aux; /* where the sampler and the watchdog run */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -97,7 +98,8 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
 {
     memset(r, 0, sizeof *r);
     qtp_fmt(r->cell, sizeof r->cell, "%s", c->id);
-    qtp_fmt(r->topology, sizeof r->topology, "%s", c->topo->name);
+    qtp_fmt(r->topology, sizeof r->topology, "%s", c->topology);
+    qtp_fmt(r->topology_expr, sizeof r->topology_expr, "%s", c->topology_expr);
     qtp_fmt(r->queue, sizeof r->queue, "%s", c->queue->name);
     qtp_fmt(r->wait, sizeof r->wait, "%s", c->wait_name);
     qtp_fmt(r->placement, sizeof r->placement, "%s", c->placement);
@@ -138,18 +140,18 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         .events = c->params.events,
         .rate = c->params.rate,
         .seed = c->seed,
-        .model = cr->model,
         .record_latency = !c->no_latency,
+        .model = cr->model,
         .on_thread_start = on_thread_start,
         .on_window = on_window,
         .ctx = rc,
     };
     long long a, b;
-    if (env_hook("QTOPO_TEST_STALL", c->topo->name, &a, &b)) {
+    if (env_hook("QTOPO_TEST_STALL", c->topology, &a, &b)) {
         cfg.stall_stage = (int)a;
         cfg.stall_after = (uint64_t)b;
     }
-    if (env_hook("QTOPO_TEST_FAULT", c->topo->name, &a, &b)) {
+    if (env_hook("QTOPO_TEST_FAULT", c->topology, &a, &b)) {
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }
@@ -205,6 +207,16 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
         r->latency_ns.clamped = qtp_hist_clamped(h);
         qtp_hist_merge(cr->hist, h);
     }
+    r->nstages = res->nstages < QTP_MAX_THREADS ? res->nstages : QTP_MAX_THREADS;
+    for (size_t i = 0; i < r->nstages; i++) {
+        const struct qtp_stage_batching *sb = &res->stage[i];
+        struct qtp_stage_batching_record *sr = &r->stages[i];
+        qtp_fmt(sr->role, sizeof sr->role, "%s", sb->role);
+        sr->batches = sb->batches;
+        sr->events = sb->events;
+        sr->mean_batch = sb->batches ? (double)sb->events / (double)sb->batches : NAN;
+        sr->batch_percent = sb->events ? 100.0 * (double)sb->batches / (double)sb->events : NAN;
+    }
     struct qtp_alloc_counts ad;
     qtp_alloc_counts_diff(&rc->a0, &rc->a1, &ad);
     if (ad.available) {
@@ -239,9 +251,12 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                                      .tick = qtp_meter_tick,
                                      .tick_ctx = cr->run->meter,
                                      .tick_ms = 500};
-    if (rc->sampler)
-        qtp_cpu_sampler_start(rc->sampler);
+    qtp_aux_enter(&rc->aux);
+    rc->aux.started[QTP_AUX_SAMPLER] = rc->sampler && qtp_cpu_sampler_start(rc->sampler) == 0;
     int wrc = qtp_watchdog_start(&wd, &wc);
+    rc->aux.started[QTP_AUX_WATCHDOG] = wrc == 0;
+    qtp_aux_leave(&rc->aux);
+    qtp_aux_record(&rc->aux, r);
     struct qtp_deploy_result res;
     memset(&res, 0, sizeof res);
     int run_rc = qtp_deploy_run(d, &res);
@@ -255,8 +270,8 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
     r->rss_peak_kb = qtp_usage_peak_kb(&after, was_reset, &cr->rss_source);
     record_placement(rc, d, r);
 
-    /* A halt that came after the threads finished (the model check, which runs inside
-     * qtp_deploy_run, can take a while for huge counts) stopped nothing: the result stands. */
+    /* A halt that came after the threads finished (the comparison with the model, inside
+     * qtp_deploy_run) stopped nothing: the result stands. */
     if (fired && run_rc == ECANCELED)
         qtp_run_fail(r, "%s", why);
     else if (run_rc == ECANCELED)
@@ -289,8 +304,9 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
         r->threads[i].cpu_wanted = c->pu[i];
         r->threads[i].node = -1;
     }
+    qtp_aux_plan(c, mach->this_system, &rc.aux);
     if (mach->this_system && qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads,
-                                                    QTP_SAMPLER_DEFAULT_PERIOD_US))
+                                                    rc.aux.sampler_period_us))
         rc.sampler = NULL;
 
     struct qtp_numa_hook hook;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "deploy_internal.h"
+#include "qtp_table.h"
 
 const struct qtp_queue_kind qtp_queue_kinds[] = {
     {"ring", "one Disruptor-style ring per topology, sequence barriers, zero copies",
@@ -26,14 +27,11 @@ const struct qtp_queue_kind qtp_queue_kinds[] = {
     {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL},
 };
 
+_Static_assert(offsetof(struct qtp_queue_kind, name) == 0, "qtp_table_find: the name is the first member");
+
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++)
-        if (strcmp(k->name, name) == 0)
-            return k;
-    return NULL;
+    return QTP_FIND_NAME(qtp_queue_kinds, name);
 }
 
 void *qtp__calloc_blocks(size_t n, size_t size)
@@ -64,7 +62,7 @@ struct qtp_deploy_model {
 };
 
 int qtp_deploy_model_create(struct qtp_deploy_model **out, const struct qtp_topology *t,
-                            uint64_t seed, uint64_t count, const _Atomic bool *stop)
+                            uint64_t seed, uint64_t count, const _Atomic int *stop)
 {
     *out = NULL;
     struct qtp_deploy_model *m = malloc(sizeof(*m));

@@ -487,9 +487,17 @@ static void dot(struct sb *b, const struct qtp_topology *t, const struct wiring 
     sb_printf(b, ", labelloc=t, rankdir=LR, fontname=\"Helvetica\", fontsize=12];\n"
                  "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n"
                  "  edge [fontname=\"Helvetica\", fontsize=9];\n");
-    /* dot stacks the clusters of a left-to-right graph bottom-up: the ring comes out on top. */
-    dot_edges(b, w);
+    /* Side by side: dot stacks the clusters of a left-to-right graph unless a rank orders them,
+     * so an invisible edge from the ring's last rank to the per-edge producer puts the
+     * per-edge wiring to the right of the ring's. */
     dot_ring(b, w);
+    dot_edges(b, w);
+    const struct qtp_graph *g = w->g;
+    if (t->pingpong) /* the pong ring is the ring's last rank */
+        sb_printf(b, "  r_pong -> e_p [style=invis];\n");
+    else /* every node leads to a terminal: the deepest terminal is the last rank */
+        for (unsigned k = 0; k < g->nterms; k++)
+            sb_printf(b, "  r_i%u -> e_p [style=invis];\n", g->terms[k]);
     sb_printf(b, "}\n");
 }
 

@@ -17,7 +17,7 @@ uint64_t qtp_input_value(uint64_t seed, unsigned producer, int64_t seq)
 }
 
 static int model(const struct qtp_topology *t, uint64_t seed, uint64_t n, bool work,
-                 const _Atomic bool *stop, struct qtp_expect *e)
+                 const _Atomic int *stop, struct qtp_expect *e)
 {
     memset(e, 0, sizeof(*e));
     const struct qtp_graph *g = t->graph;
@@ -62,7 +62,7 @@ int qtp_model_run(const struct qtp_topology *t, uint64_t seed, uint64_t n, struc
 }
 
 int qtp_model_run_stoppable(const struct qtp_topology *t, uint64_t seed, uint64_t n,
-                            const _Atomic bool *stop, struct qtp_expect *e)
+                            const _Atomic int *stop, struct qtp_expect *e)
 {
     return model(t, seed, n, false, stop, e);
 }

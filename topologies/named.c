@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qtp_lang.h"
+#include "qtp_table.h"
 #include "qtp_topo.h"
 
 /* ---- the shape parameters: one row each ---- */
@@ -216,14 +217,11 @@ const struct qtp_topology_def qtp_topologies[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+_Static_assert(offsetof(struct qtp_topology_def, name) == 0, "qtp_table_find: the name is the first member");
+
 const struct qtp_topology_def *qtp_topology_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++)
-        if (strcmp(d->name, name) == 0)
-            return d;
-    return NULL;
+    return QTP_FIND_NAME(qtp_topologies, name);
 }
 
 unsigned qtp_topology_takes(const struct qtp_topology_def *d)

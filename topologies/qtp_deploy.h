@@ -198,9 +198,10 @@ struct qtp_deploy_result {
 
 /* The sequential model of t for (seed, count events per producer: warmup + events), to give
  * every rep of a cell (cfg.model) instead of recomputing it per rep. 0, ENOMEM, or ECANCELED
- * once *stop is set (NULL: never; checked every 64K events). t must outlive the model. */
+ * once *stop is nonzero (NULL: never; checked every 64K events: a signal count such as the
+ * runner's can be given as is). t must outlive the model. */
 int qtp_deploy_model_create(struct qtp_deploy_model **out, const struct qtp_topology *t,
-                            uint64_t seed, uint64_t count, const _Atomic bool *stop);
+                            uint64_t seed, uint64_t count, const _Atomic int *stop);
 void qtp_deploy_model_destroy(struct qtp_deploy_model *m);
 
 /* Build everything (storage through qtp_alloc, threads not yet started). 0, or EINVAL with a

@@ -123,9 +123,9 @@ static inline uint64_t qtp_fold_event(int64_t seq, unsigned producer, uint64_t i
     return x;
 }
 
-/* qtp_model_run that returns ECANCELED soon after *stop is set (NULL: never). */
+/* qtp_model_run that returns ECANCELED soon after *stop becomes nonzero (NULL: never). */
 int qtp_model_run_stoppable(const struct qtp_topology *t, uint64_t seed, uint64_t n,
-                            const _Atomic bool *stop, struct qtp_expect *e);
+                            const _Atomic int *stop, struct qtp_expect *e);
 
 /* Sleep ns in slices, returning early once *stop is set (NULL: never). */
 void qtp_topo_sleep(uint64_t ns, const _Atomic bool *stop);

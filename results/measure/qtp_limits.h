@@ -10,5 +10,8 @@
 #define QTP_CELL_NAME_MAX 64 /* a name as written: topology, queue, wait, placement, memory, role  \
                               */
 #define QTP_REASON_MAX 1024  /* one line saying why (a skip, a failure) */
+/* A topology as results record it: a name, or an expression in its canonical form (qtp_lang.h),
+ * NUL included. */
+#define QTP_TOPOLOGY_MAX 2048
 
 #endif

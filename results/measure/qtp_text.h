@@ -23,11 +23,4 @@ void qtp_printable(char *dst, size_t len, const char *src);
 void qtp_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The row of a registry whose name is `name`: table is an array of rows of row_size bytes, each
- * starting with its name (a const char *), ended by a row whose name is NULL. NULL if none (or
- * name is NULL). Use it through QTP_FIND_NAME, which keeps the row type. */
-const void *qtp_find_name(const void *table, size_t row_size, const char *name);
-#define QTP_FIND_NAME(table, name)                                                                 \
-    ((__typeof__(&(table)[0]))qtp_find_name((table), sizeof(table)[0], (name)))
-
 #endif

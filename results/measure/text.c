@@ -46,15 +46,3 @@ void qtp_set_err(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
-
-const void *qtp_find_name(const void *table, size_t row_size, const char *name)
-{
-    if (!name)
-        return NULL;
-    /* Every row starts with its name: reading it through a pointer to the first member is what
-     * C guarantees for a struct (its address is its first member's). */
-    for (const char *row = table; *(const char *const *)row; row += row_size)
-        if (strcmp(*(const char *const *)row, name) == 0)
-            return row;
-    return NULL;
-}

@@ -69,6 +69,8 @@ enum opt_id {
     O_MATRIX,
     O_OUT,
     O_RESUME,
+    O_SLICE,
+    O_SLICE_PLAN,
     O_HELP,
     O_COUNT
 };
@@ -107,7 +109,14 @@ size_t qtp_cli_axis_names(enum qtp_cell_name_id axis, const char **names, size_t
 /* 0, or QTP_CLI_BAD naming the value and the accepted ones. */
 int qtp_cli_check_name(enum qtp_cell_name_id axis, const char *where, const char *v,
                        const struct qtp_machine *mach, char *err, size_t len);
+/* --slice K/N: 1 <= K <= N <= QTP_SLICE_MAX. 0 or QTP_CLI_BAD. */
+int qtp_cli_parse_slice(const char *s, unsigned *k, unsigned *n, char *err, size_t len);
 void qtp_cli_strlist_add(struct qtp_strlist *l, const char *v);
+/* A topology item of a list (topology.c): a name of the registry (or "all") stays as it is, an
+ * expression is checked by parsing it and rewritten into tok (cap bytes) in its canonical form,
+ * so that two spellings make one cell. 0, QTP_CLI_BAD (err: qtp_cli_topology_error's text after
+ * where) or ENOMEM. */
+int qtp_cli_topology_item(const char *where, char *tok, size_t cap, char *err, size_t len);
 void qtp_cli_numlist_add(struct qtp_numlist *l, uint64_t v);
 
 #endif

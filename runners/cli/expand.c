@@ -9,6 +9,7 @@
 #include "numa_mem.h"
 #include "placement.h"
 #include "qtp_deploy.h"
+#include "qtp_lang.h"
 #include "qtp_topo.h"
 #include "qtp_wait.h"
 
@@ -91,6 +92,13 @@ void qtp_cell_topo_params(const struct qtp_cell *c, struct qtp_topo_params *p)
     topo_params_of(&c->params, p);
 }
 
+int qtp_cell_topology(const struct qtp_cell *c, struct qtp_topology *out)
+{
+    struct qtp_topo_params tp;
+    topo_params_of(&c->params, &tp);
+    return qtp_topology_resolve(c->topology, &tp, out, NULL);
+}
+
 /* Does parameter k (one with a shape label) change topology t's shape? Asked of the builder
  * itself, with the defaults and with k doubled, so a new topology in the registry needs no table
  * here. */
@@ -135,7 +143,8 @@ struct position {
 
 /* What a cell is made of, besides its position. */
 struct cell_kind {
-    const struct qtp_topology_def *topo;
+    const char *topology;                /* a name or a canonical expression */
+    const struct qtp_topology_def *topo; /* the named one, NULL for an expression */
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait;
     bool shapes[QTP_NPARAMS]; /* a shape parameter that changes this topology */
@@ -183,6 +192,7 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
                       const struct position *pos)
 {
     cell->topo = k->topo;
+    qtp_fmt(cell->topology, sizeof cell->topology, "%s", k->topology);
     cell->queue = k->queue;
     cell->wait = k->wait;
     qtp_fmt(cell->wait_name, sizeof cell->wait_name, "%s", k->wait ? k->wait->name : "block");
@@ -200,19 +210,19 @@ static bool fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
     cell->no_latency = m->no_latency;
     for (size_t i = 0; i < QTP_MAX_THREADS; i++)
         cell->pu[i] = -1;
-    if (qtp_cell_id(cell->id, sizeof cell->id, k->topo->name, k->queue->name, cell->wait_name,
+    if (qtp_cell_id(cell->id, sizeof cell->id, k->topology, k->queue->name, cell->wait_name,
                     cell->placement, cell->memory, &cell->params))
         return false;
 
-    struct qtp_topo_params tp;
     struct qtp_topology topo;
-    qtp_cell_topo_params(cell, &tp);
-    if (k->topo->build(&tp, &topo)) {
+    if (qtp_cell_topology(cell, &topo)) {
         cell->skip = true;
         qtp_fmt(cell->reason, sizeof cell->reason,
-                "topology %s cannot be built with these parameters", k->topo->name);
+                "topology %.200s cannot be built with these parameters", k->topology);
         return true;
     }
+    if (qtp_topo_print(&topo, cell->topology_expr, sizeof cell->topology_expr))
+        qtp_fmt(cell->topology_expr, sizeof cell->topology_expr, "%s", cell->topology);
     cell->nthreads = topo.nthreads;
     unsigned producers = topo.producers;
     qtp_topology_fini(&topo);
@@ -233,8 +243,9 @@ static void skip_same_plans(struct qtp_cell *v, size_t n)
             continue;
         for (size_t j = 0; j < i; j++) {
             const struct qtp_cell *e = &v[j];
-            if (e->skip || e->topo != c->topo || e->queue != c->queue || e->wait != c->wait ||
-                strcmp(e->memory, c->memory) != 0 || strcmp(e->placement, c->placement) == 0 ||
+            if (e->skip || strcmp(e->topology, c->topology) != 0 || e->queue != c->queue ||
+                e->wait != c->wait || strcmp(e->memory, c->memory) != 0 ||
+                strcmp(e->placement, c->placement) == 0 ||
                 !qtp_params_equal(&e->params, &c->params) || e->nthreads != c->nthreads ||
                 memcmp(e->pu, c->pu, c->nthreads * sizeof c->pu[0]) != 0)
                 continue;
@@ -298,9 +309,9 @@ static int expand_kind(struct cell_vec *cv, const struct qtp_matrix *m,
             return ENOMEM;
         if (!fill_cell(cell, m, mach, k, &pos))
             return CLI_BAD(err, errlen,
-                           "the cell id of %s/%s/%s placement %.100s is longer than %zu bytes "
-                           "(accepted: shorter cpus: lists)",
-                           k->topo->name, k->queue->name, cell->wait_name, cell->placement,
+                           "the cell id of %.100s/%s/%s placement %.100s is longer than %zu "
+                           "bytes (accepted: shorter cpus: lists)",
+                           k->topology, k->queue->name, cell->wait_name, cell->placement,
                            sizeof cell->id - 1);
         size_t a = na; /* the odometer: the last axis turns fastest */
         while (a > 0 && ++*axes[a - 1].at == axes[a - 1].n)
@@ -319,12 +330,10 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
     const struct qtp_strlist *waits = &m->names[QTP_NAME_WAIT];
     int rc = 0;
     for (unsigned ti = 0; !rc && ti < topos->n; ti++) {
-        struct cell_kind k = {.topo = qtp_topology_find(topos->v[ti])};
-        if (!k.topo) {
-            rc = CLI_BAD(err, errlen, "unknown topology '%s'", topos->v[ti]);
-            break;
-        }
-        for (size_t i = 0; i < QTP_NPARAMS; i++)
+        /* An expression (checked when the matrix was read) has its shape written out: no shape
+         * parameter applies to it. */
+        struct cell_kind k = {.topology = topos->v[ti], .topo = qtp_topology_find(topos->v[ti])};
+        for (size_t i = 0; k.topo && i < QTP_NPARAMS; i++)
             k.shapes[i] = qtp_params[i].shape_label && param_shapes(k.topo, (enum qtp_param_id)i);
         for (unsigned qi = 0; !rc && qi < queues->n; qi++) {
             if (!(k.queue = qtp_queue_kind_find(queues->v[qi]))) {
@@ -414,5 +423,21 @@ int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
     }
     *cells = all;
     *ncells = n;
+    return 0;
+}
+
+int qtp_cli_parse_slice(const char *s, unsigned *k, unsigned *n, char *err, size_t len)
+{
+    char ks[32] = "";
+    const char *slash = strchr(s, '/');
+    uint64_t kv = 0, nv = 0;
+    if (slash && slash - s < (ptrdiff_t)sizeof ks)
+        memcpy(ks, s, (size_t)(slash - s));
+    if (!slash || qtp_parse_count(ks, false, &kv) || qtp_parse_count(slash + 1, false, &nv) ||
+        nv > QTP_SLICE_MAX || kv < 1 || kv > nv)
+        return CLI_BAD(err, len, "--slice '%s': not a slice (accepted: K/N, 1 <= K <= N <= %d)", s,
+                       QTP_SLICE_MAX);
+    *k = (unsigned)kv;
+    *n = (unsigned)nv;
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "numa_mem.h"
 #include "placement.h"
 #include "qtp_deploy.h"
+#include "qtp_lang.h"
 #include "qtp_topo.h"
 #include "qtp_wait.h"
 
@@ -28,8 +29,9 @@
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
 const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_TOPOLOGY, "topology", NULL, 't', "LIST", NAMES(QTP_NAME_TOPOLOGY),
-     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, or all (default "
-     "all; see `qtopo list`)"},
+     "topologies: unicast, pipeline, fanout, diamond, shard, sequencer, pingpong, all (the "
+     "default), or expressions such as 'seq(stage, shard(stage, 4))' (see `qtopo list` and "
+     "`qtopo help topologies`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
      "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
@@ -93,6 +95,11 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "new results directory (default results/runs/<UTC time>-<host>); must not exist"},
     {O_RESUME, "resume", NULL, 0, "DIR", PATH,
      "finish an interrupted run in DIR (its matrix is read back from DIR/meta.json)"},
+    {O_SLICE, "slice", NULL, 0, "K/N", PATH,
+     "run only slice K of N (1 <= K <= N <= 1000): the cells cut into N parts of about equal "
+     "expected time; `qtopo merge` joins them"},
+    {O_SLICE_PLAN, "slice-plan", NULL, 0, "N", PATH,
+     "print each of N slices' cells and estimated time, run nothing"},
     {O_HELP, "help", NULL, 'h', NULL, PATH, "this text"},
 };
 _Static_assert(O_COUNT <= 64, "given is a 64-bit mask");
@@ -275,7 +282,9 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
                      char *tok, size_t cap, char *err, size_t len)
 {
     char acc[512];
-    size_t n = strcspn(*p, ",");
+    /* A topology expression's own commas stay with it: its items split at top-level commas. */
+    bool topology = d->kind == K_NAMES && d->index == QTP_NAME_TOPOLOGY;
+    size_t n = topology ? qtp_topo_list_item(*p) : strcspn(*p, ",");
     /* An empty item anywhere (",a", "a,,b", "a,") is refused alike. */
     if (n == 0 || n >= cap || ((*p)[n] == ',' && !(*p)[n + 1]))
         return d->kind == K_NAMES
@@ -342,18 +351,22 @@ static int canonical_name(enum qtp_cell_name_id axis, char *v, size_t cap)
 static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char *where,
                      const char *s, char *err, size_t len)
 {
-    char acc[512], tok[QTP_PLACE_MAX];
+    char acc[512], tok[QTP_TOPOLOGY_MAX];
+    bool topology = d->index == QTP_NAME_TOPOLOGY;
     if (!*s)
         return CLI_BAD(err, len, "%s: empty list (accepted: %s)", where,
                        accepted_names(d->index, acc, sizeof acc));
     for (const char *p = s; *p;) {
-        int rc = next_item(d, &p, where, s, tok, sizeof tok, err, len);
+        int rc = next_item(d, &p, where, s, tok, topology ? sizeof tok : QTP_PLACE_MAX, err, len);
+        if (!rc && topology)
+            rc = qtp_cli_topology_item(where, tok, sizeof tok, err, len);
         const char *names[64];
         size_t k = 1;
         names[0] = tok;
         if (!rc && strcmp(tok, "all") == 0)
             k = qtp_cli_axis_names(d->index, names, 64);
-        else if (!rc && !(rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len)))
+        else if (!rc && !topology &&
+                 !(rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len)))
             rc = canonical_name(d->index, tok, sizeof tok);
         for (size_t i = 0; !rc && i < k; i++) {
             if (l->n == QTP_AXIS_MAX)
@@ -549,9 +562,11 @@ static int split_round_trips(struct qtp_run_opts *o)
     return 0;
 }
 
-/* A flag's own options (--matrix, --out, --resume, --help) into o. */
-static void take_path(const struct opt_def *d, struct qtp_run_opts *o)
+/* A flag's own options (--matrix, --out, --resume, --slice, --slice-plan, --help) into o; 0 or
+ * QTP_CLI_BAD. */
+static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err, size_t len)
 {
+    uint64_t v;
     switch (d->id) {
     case O_HELP:
         o->help = true;
@@ -562,10 +577,19 @@ static void take_path(const struct opt_def *d, struct qtp_run_opts *o)
     case O_OUT:
         qtp_fmt(o->out, sizeof o->out, "%s", optarg);
         break;
+    case O_SLICE:
+        return qtp_cli_parse_slice(optarg, &o->slice_k, &o->slice_n, err, len);
+    case O_SLICE_PLAN:
+        if (qtp_parse_count(optarg, false, &v) || v < 1 || v > QTP_SLICE_MAX)
+            return CLI_BAD(err, len, "--slice-plan '%s': not a count of slices (accepted: 1..%d)",
+                           optarg, QTP_SLICE_MAX);
+        o->slice_plan = (unsigned)v;
+        break;
     default:
         qtp_fmt(o->resume, sizeof o->resume, "%s", optarg);
         break;
     }
+    return 0;
 }
 
 /* The parts to apply the flags to: the matrix file's, or one empty part. */
@@ -616,9 +640,9 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         if (d->arg && optarg && !*optarg)
             return CLI_BAD(err, errlen, "option --%s: empty value (accepted: %s)", d->name, d->arg);
         if (d->kind == K_PATH) {
-            take_path(d, o);
-            if (o->help)
-                return 0;
+            int rc = take_path(d, o, err, errlen);
+            if (rc || o->help)
+                return rc;
             continue;
         }
         if (ngiven == sizeof given / sizeof given[0])
@@ -632,13 +656,17 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
                        "`qtopo run --help`)",
                        argv[optind]);
     if (o->resume[0]) {
-        if (ngiven || o->matrix_file[0] || o->out[0])
+        if (ngiven || o->matrix_file[0] || o->out[0] || o->slice_n || o->slice_plan)
             return CLI_BAD(err, errlen,
                            "--resume %s takes no other options (the matrix is read back from "
                            "%s/meta.json)",
                            o->resume, o->resume);
         return 0;
     }
+    if (o->slice_n && o->slice_plan)
+        return CLI_BAD(err, errlen,
+                       "--slice and --slice-plan: one or the other (a plan runs "
+                       "nothing)");
     int rc = load_parts(o, err, errlen);
     for (size_t p = 0; !rc && p < o->nparts; p++)
         for (size_t i = 0; !rc && i < ngiven; i++) {

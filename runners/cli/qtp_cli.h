@@ -8,6 +8,7 @@
  *   options.c      the option table, flags, lists and counts, --help
  *   matrix_json.c  matrix files and meta.json's "matrix"
  *   expand.c       defaults, machine checks, and the expansion into cells (with their plans)
+ *   topology.c     topology names and expressions in a matrix, and their errors
  */
 #ifndef QTP_CLI_H
 #define QTP_CLI_H
@@ -35,10 +36,12 @@ struct qtp_topo_params;
 #define QTP_MATRIX_MAX_CELLS 10000
 #define QTP_MATRIX_MAX_PARTS 1000
 #define QTP_PLACE_MAX 256
+#define QTP_SLICE_MAX 1000 /* --slice K/N: N at most */
 
+/* Names as written (a topology may be an expression, kept in its canonical form). */
 struct qtp_strlist {
     unsigned n;
-    char v[QTP_AXIS_MAX][QTP_PLACE_MAX];
+    char v[QTP_AXIS_MAX][QTP_TOPOLOGY_MAX];
 };
 
 struct qtp_numlist {
@@ -69,6 +72,8 @@ struct qtp_run_opts {
     char out[PATH_MAX];         /* empty: results/runs/<UTC time>-<host> */
     char resume[PATH_MAX];      /* --resume DIR */
     char matrix_file[PATH_MAX]; /* --matrix FILE */
+    unsigned slice_k, slice_n;  /* --slice K/N; 0/0: the whole matrix */
+    unsigned slice_plan;        /* --slice-plan N; 0: run */
     bool help;
 };
 void qtp_run_opts_free(struct qtp_run_opts *o);
@@ -109,7 +114,9 @@ int qtp_matrix_check(const struct qtp_matrix *m, const struct qtp_machine *mach,
 /* One point of the matrix, with what it takes to run it. */
 struct qtp_cell {
     char id[QTP_CELL_ID_MAX];
-    const struct qtp_topology_def *topo;
+    const struct qtp_topology_def *topo;  /* the named topology; NULL for an expression */
+    char topology[QTP_TOPOLOGY_MAX];      /* its name, or the expression in canonical form */
+    char topology_expr[QTP_TOPOLOGY_MAX]; /* what it runs: the expression, parameters applied */
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
     char wait_name[QTP_CELL_NAME_MAX];
@@ -148,6 +155,16 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
 
 /* The parameters cell c's topology is built with (0: the builder's default). */
 void qtp_cell_topo_params(const struct qtp_cell *c, struct qtp_topo_params *p);
+struct qtp_topology;
+/* Build cell c's topology (its name or expression, with its parameters). 0, EINVAL or ENOMEM. */
+int qtp_cell_topology(const struct qtp_cell *c, struct qtp_topology *out);
+
+struct qtp_parse_error;
+/* A topology that did not parse, for people: a bare word (a mistyped name) as the parser's one
+ * line; an expression as that line, the expression and a caret line under the offending token
+ * (qtp_parse_error_format), without a final newline. */
+void qtp_cli_topology_error(const char *text, const struct qtp_parse_error *pe, char *buf,
+                            size_t len);
 
 /* Parse a count with K/M/G suffixes (1000s, or 1024s when binary) into *v. 0 or EINVAL. */
 int qtp_parse_count(const char *s, bool binary, uint64_t *v);

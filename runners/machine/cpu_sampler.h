@@ -4,7 +4,8 @@
  * /proc/self/task/<tid>/stat for every registered thread every period, so the measured threads
  * run no extra code. Registering also notes sched_getcpu() once, so even a run shorter than a
  * period has one sample. A thread that exited is simply no longer sampled. Costs one small file
- * read per thread per period on some CPU (the sampler itself is not bound).
+ * read per thread per period on some CPU (the sampler does not bind itself: it
+ * runs where the affinity and policy of the thread that starts it say).
  *
  * Concurrency: register_self may be called from any threads while it runs; create, start, stop,
  * result and destroy from one thread.

@@ -2,7 +2,7 @@
 # test_slurm_run_input.sh SRC [QTOPO] - scripts/slurm-run's bad input, table-driven: each command
 # line below exits 2 with one line on stderr containing the expected phrase, prints nothing on
 # stdout and writes nothing. None of them gets as far as Slurm, so this runs without one. With
-# QTOPO (the real binary) it also checks that the draft refuses a qtopo without slices.
+# QTOPO (the real binary) it also checks that a matrix qtopo refuses is refused before anything.
 set -u
 run=$(cd "${1:?usage: $0 SRC [QTOPO]}" && pwd)/scripts/slurm-run
 work=$(mktemp -d "${TMPDIR:-/tmp}/qtopo-slurm-run-input.XXXXXX")
@@ -21,7 +21,7 @@ bad --slices '0'|-o out --slices 0 --estimate 5
 bad --slices '1001'|-o out --slices 1001 --estimate 5
 bad --slices 'a'|-o out --slices a --estimate 5
 bad --slices '-3'|-o out --slices -3 --estimate 5
-bad --estimate ''|-o out --slices 2
+--no-qtopo-check needs --estimate SEC|-o out --slices 2 --no-qtopo-check
 bad --estimate '0'|-o out --slices 2 --estimate 0
 bad --estimate '1.5'|-o out --slices 2 --estimate 1.5
 bad --merge-time '0'|-o out --slices 2 --estimate 5 --merge-time 0
@@ -35,6 +35,7 @@ unknown option 'x'|-o out --slices 2 --estimate 5 x
 '-o' after -- is slurm-run's to give|-o out --slices 2 --estimate 5 -- -t unicast -o x
 '--slice' after -- is slurm-run's to give|-o out --slices 2 --estimate 5 -- --slice 1/2
 '--resume=r' after -- is slurm-run's to give|-o out --slices 2 --estimate 5 -- --resume=r
+'--slice-plan' after -- is slurm-run's to give|-o out --slices 2 --estimate 5 -- --slice-plan 2
 'existing' exists|-o existing --slices 2 --estimate 5
 no qtopo at '/nonexistent/qtopo'|-o out --slices 2 --estimate 5 --qtopo /nonexistent/qtopo
 no qtopo 'no-such-qtopo' on PATH|-o out --slices 2 --estimate 5 --qtopo no-such-qtopo
@@ -47,7 +48,7 @@ has no 'run --slice' and 'merge'|-o out --slices 2 --estimate 5 --qtopo /bin/tru
 TABLE
 )
 if [ -n "${2:-}" ]; then
-  cases+=$'\n'"has no 'run --slice' and 'merge'|-o out --slices 2 --estimate 5 --qtopo $2"
+  cases+=$'\n'"qtopo refuses the matrix: qtopo run: -t/--topology: unknown topology 'nosuch'|-o out --slices 2 --qtopo $2 -- -t nosuch"
 fi
 
 fails=0 n=0
@@ -78,8 +79,8 @@ while IFS='|' read -r phrase args; do
 done <<<"$cases"
 
 echo "$((n - fails))/$n bad command lines refused"
-if ! "$run" --help >help.txt 2>&1 || ! grep -q 'DRAFT, NOT WORKING YET' help.txt; then
-  echo "FAIL --help: an error, or no DRAFT mark"
+if ! "$run" --help >help.txt 2>&1 || ! grep -q 'slice-plan' help.txt; then
+  echo "FAIL --help: an error, or no word of the slice plan"
   fails=$((fails + 1))
 fi
 [ $fails -eq 0 ]

@@ -3,8 +3,8 @@
 # tests/fixtures/old-results (made by its make.sh with the qtopo of that time) is read by this
 # qtopo, which must write the same summary.csv, print the same run table, give the same compare
 # outputs and exit status (its JSON may have gained keys, no other change), and write the same
-# report data, scripts (the same lines) and page (only the page's "written at" time may differ;
-# the SVG and PNG are gnuplot's and are not compared).
+# report data, scripts (the same lines) and page (only the page's "written at" time may differ,
+# and the topology diagrams are new; the SVG and PNG are gnuplot's and are not compared).
 # Usage: old_results.sh QTOPO FIXTURE_DIR
 set -uo pipefail
 qtopo=$(realpath "$1")
@@ -76,7 +76,13 @@ for f in "$exp"/report/*; do
   [ -f "report/$name" ] || { fail "report/$name is missing"; continue; }
   if [ "$name" = index.html ]; then
     sed 's/ at [0-9T:-]*Z\. Each chart/ at TIME. Each chart/' "$f" >expected-index.html
-    sed 's/ at [0-9T:-]*Z\. Each chart/ at TIME. Each chart/' report/index.html >index.html
+    # The page has since gained the topology diagrams (their section, its entry in the contents
+    # and a line of the footer): everything else is the same.
+    sed 's/ at [0-9T:-]*Z\. Each chart/ at TIME. Each chart/' report/index.html |
+      sed '/^<h2 id="topologies">/,/^<h2 id="cells">/{/^<h2 id="cells">/!d}' |
+      sed 's|<a href="#topologies">Topologies</a>||' |
+      sed 's|; each topology diagram by Graphviz (<code>[^<]*</code>)||' >index.html
+    grep -q '<h2 id="topologies">' report/index.html || fail "report/index.html has no topology diagrams"
     same "report/index.html" expected-index.html index.html
   elif [ "${name##*.}" = gp ]; then
     # A script's parameters (what it took from the results) are independent assignments: the

@@ -101,6 +101,9 @@ static void full_row(struct qtp_rep_record *r, const char *topo, int rep, double
             r->threads[i].cpus_seen[k] = (int)(k * 2);
         r->threads[i].node = i == 2 ? -1 : 0;
     }
+    r->nstages = 2;
+    r->stages[0] = (struct qtp_stage_batching_record){"c1", 1000, 1000000, 1000.0, 0.1};
+    r->stages[1] = (struct qtp_stage_batching_record){"w[1]", 4000, 1000000, 250.0, 0.4};
     r->nbuffer_nodes = 2;
     r->buffer_nodes[0] = 0;
     r->buffer_nodes[1] = 1;

@@ -220,7 +220,7 @@ static void test_matrix_parts(void **state)
     assert_int_equal(qtp_matrix_expand_parts(back, nb, NULL, &cells, &nc, err, sizeof err), 0);
     size_t pp = 0;
     for (size_t i = 0; i < nc; i++)
-        if (strcmp(cells[i].topo->name, "pingpong") == 0) {
+        if (strcmp(cells[i].topology, "pingpong") == 0) {
             pp++;
             assert_int_equal(cells[i].reps, 2);
             assert_int_equal(cells[i].params.events, 5000);
@@ -282,7 +282,7 @@ static const struct qtp_cell *find_cell(const struct qtp_cell *c, size_t n, cons
                                         const char *queue, const char *wait, const char *place)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(c[i].topo->name, topo) == 0 && strcmp(c[i].queue->name, queue) == 0 &&
+        if (strcmp(c[i].topology, topo) == 0 && strcmp(c[i].queue->name, queue) == 0 &&
             strcmp(c[i].wait_name, wait) == 0 && strcmp(c[i].placement, place) == 0)
             return &c[i];
     return NULL;
@@ -311,7 +311,7 @@ static void test_expand(void **state)
             assert_string_equal(cells[i].wait_name, "block");
             assert_null(cells[i].wait);
         }
-        if (strcmp(cells[i].topo->name, "fanout") != 0)
+        if (strcmp(cells[i].topology, "fanout") != 0)
             assert_int_equal(cells[i].params.fanout, 0);
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(cells[i].id, cells[j].id);
@@ -363,13 +363,63 @@ static void test_expand(void **state)
     qtp_machine_free(m);
 }
 
+/* Expressions wherever a topology name goes: a list splits at top-level commas only, two
+ * spellings of one expression are one cell, a cell keeps the canonical form and the expression
+ * it runs, and its id is short and a file name. */
+static void test_expressions(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    struct qtp_cell *cells;
+    size_t n;
+    assert_int_equal(parse("-t unicast,seq(stage,shard(stage,4)),seq(stage,\tshard(stage,4)) "
+                           "-q ring -w block -p os --fanout 2,4 -w block --work 100",
+                           o, NULL, err, sizeof err),
+                     0);
+    const struct qtp_strlist *t = &o->parts[0].names[QTP_NAME_TOPOLOGY];
+    assert_int_equal(t->n, 2);
+    assert_string_equal(t->v[1], "seq(stage, shard(stage, 4))");
+    assert_int_equal(qtp_matrix_expand(&o->parts[0], NULL, &cells, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2); /* --fanout shapes neither */
+    assert_non_null(cells[0].topo);
+    assert_null(cells[1].topo);
+    assert_string_equal(cells[1].topology, "seq(stage, shard(stage, 4))");
+    assert_string_equal(cells[1].topology_expr,
+                        "seq(stage(work=100ns), shard(stage(work=100ns), 4))");
+    assert_string_equal(cells[0].topology_expr, "stage(name=c1, work=100ns)");
+    assert_int_equal(cells[1].params.fanout, 0);
+    assert_int_equal(strncmp(cells[1].id, "seq-", 4), 0);
+    assert_int_equal(strcspn(cells[1].id, "(), /"), strlen(cells[1].id));
+    assert_int_equal(cells[1].nthreads, 1 + 1 + 4);
+    free(cells);
+
+    /* A bad expression: the parser's line, the expression, a caret under the token. */
+    assert_int_equal(parse("-t seq(stage,shard(stage,3))", o, NULL, err, sizeof err), QTP_CLI_BAD);
+    assert_string_equal(err, "-t/--topology: shard count must be a power of two: 3\n"
+                             "  seq(stage,shard(stage,3))\n"
+                             "                        ^");
+    /* The matrix file's key and its lists take them too. */
+    assert_int_equal(parse("-t unicast", o, NULL, err, sizeof err), 0);
+    assert_int_equal(qtp_matrix_from_json_text(&o->parts[0],
+                                               "{\"topology\": [\"fanout(stage, stage)\", "
+                                               "\"unicast,seq(stage, stage)\"]}",
+                                               "m.json", err, sizeof err),
+                     0);
+    t = &o->parts[0].names[QTP_NAME_TOPOLOGY]; /* the parses above made new parts */
+    assert_int_equal(t->n, 3);
+    assert_string_equal(t->v[2], "seq(stage, stage)");
+    qtp_run_opts_free(o);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_lists),          cmocka_unit_test(test_matrix_file),
         cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_matrix_parts),
-        cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_expand),         cmocka_unit_test(test_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

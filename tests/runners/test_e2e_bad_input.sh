@@ -22,6 +22,7 @@ printf '[1, 2]\n' >fx/array.json
 printf '{"quick": "yes"}\n' >fx/flag.json
 printf '{"events": 1, "events": 2}\n' >fx/dup.json
 printf '{"topology": []}\n' >fx/empty.json
+printf '{"topology": ["unicast", "fanout(stage, stage(work=1x))"]}\n' >fx/expr.json
 printf '{"events": -5}\n' >fx/negative.json
 printf '{"placement": ["os", "cpus:4000"]}\n' >fx/cpu.json
 printf '{"wait": [["spin"]]}\n' >fx/nested.json
@@ -47,7 +48,8 @@ printf '{"matrix": 5}\n' >fx/matrix5/meta.json
 
 snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
 
-# expected phrase | arguments (shell words)
+# expected phrase | arguments (shell words) | lines on stderr (default 1: a topology expression's
+# error is its line, the expression, and a caret line under the offending token)
 cases=$(cat <<'TABLE'
 unknown topology 'diamnd'|run -t diamnd -o out
 unknown queue kind 'ringg'|run -q ringg -o out
@@ -82,8 +84,9 @@ empty value|run -t unicast --ring-size= -o out
 bad list 'unicast,'|run -t unicast, -o out
 bad list ',unicast'|run -t ,unicast -o out
 bad list 'unicast,,diamond'|run -t unicast,,diamond -o out
-unknown topology 'unicast\x0ax'|run -t $'unicast\nx' -o out
-unknown topology 'x\x1b]0;owned\x07\x1b[2J'|run -t $'x\e]0;owned\a\e[2J' -o out
+unknown queue kind 'ring\x0ax'|run -q $'ring\nx' -o out
+unknown queue kind 'x\x1b]0;owned\x07\x1b[2J'|run -q $'x\e]0;owned\a\e[2J' -o out
+unknown combinator 'x'|run -t $'x\e]0;owned\a\e[2J' -o out
 cannot create: Not a directory|run -t unicast -o fx/existing/file/sub
 damaged matrix in meta.json: "matrix" is not a JSON object or array|run --resume fx/matrix5
 exists|run -t unicast -o fx/existing
@@ -103,6 +106,9 @@ malformed matrix|run --matrix fx/blank.json -o out
 an array of 1001 matrices (accepted: at most 1000)|run --matrix fx/many.json -o out
 cells (accepted: at most 10000|run -t all -q all -w all -n 1K,2K,3K,4K,5K,6K,7K,8K,9K,10K --batch 1,2,4,8,16,32,64,128 --work 0,1,2,3,4,5,6,7,8,9 -o out
 unknown topology 'nope'|run --matrix fx/good.json -t nope -o out
+shard count must be a power of two: 3|run -t 'seq(stage, shard(stage, 3))' -o out|3
+unknown combinator|run -t 'unicast,seq(stage, stag)' -o out|3
+unknown unit|run --matrix fx/expr.json -o out|3
 no such directory|run --resume fx/absent
 no meta.json|run --resume fx/nometa
 meta.json|run --resume fx/badmeta
@@ -115,6 +121,13 @@ unknown command 'frobnicate'|frobnicate
 unknown argument '--xml'|info --xml
 unexpected argument 'extra'|list extra
 unknown command 'nope'|help nope
+shard count must be a power of two: 3|describe 'seq(stage, shard(stage, 3))'|3
+unknown topology 'nope'|describe nope
+no topology given|describe
+more than one|describe unicast diamond
+out of range|describe --fanout 17 fanout
+unknown option '--svg'|describe --svg unicast
+unexpected argument '--grammer'|list --grammer
 TABLE
 )
 
@@ -149,8 +162,9 @@ fi
 before=$(snapshot)
 n=0
 fails=0
-while IFS='|' read -r phrase args; do
+while IFS='|' read -r phrase args want_lines; do
   [ -n "$args" ] || continue
+  want_lines=${want_lines:-1}
   n=$((n + 1))
   eval "set -- $args"
   "$qtopo" "$@" >stdout 2>stderr
@@ -160,7 +174,9 @@ while IFS='|' read -r phrase args; do
   problem=""
   [ $rc -eq 2 ] || problem="exit $rc, expected 2"
   [ -z "$problem" ] && ! grep -qF -- "$phrase" stderr && problem="stderr lacks '$phrase'"
-  [ -z "$problem" ] && [ "$lines" -ne 1 ] && problem="$lines lines on stderr, expected 1"
+  [ -z "$problem" ] && [ "$lines" -ne "$want_lines" ] && problem="$lines lines on stderr, expected $want_lines"
+  [ -z "$problem" ] && [ "$want_lines" -eq 3 ] && ! sed -n 3p stderr | grep -qE '^ +\^+$' &&
+    problem="no caret line"
   [ -z "$problem" ] && [ -s stdout ] && problem="something on stdout"
   # Every message is one printable line, whatever bytes the user gave (no raw ESC, BEL, CR).
   [ -z "$problem" ] && tr -d '\n' <stderr | LC_ALL=C grep -q '[^[:print:]]' && problem="unprintable bytes on stderr"

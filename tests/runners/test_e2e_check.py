@@ -93,7 +93,7 @@ def check_meta(d):
 
 
 ROW_KEYS = {
-    "cell": str, "topology": str, "queue": str, "wait": str, "placement": str, "memory": str,
+    "cell": str, "topology": str, "topology_expr": str, "queue": str, "wait": str, "placement": str, "memory": str,
     "params": dict, "rep": int, "status": str, "reason": str, "verified": bool,
     "oversubscribed": bool, "throughput_eps": NUM_OR_NULL, "elapsed_s": NUM_OR_NULL,
     "latency_ns": dict, "alloc": dict, "cpu": dict, "rss_peak_kb": int, "threads": list,
@@ -172,6 +172,20 @@ def check_ok_row(r, meta):
             bad(f"{w}: thread {t['role']} was never seen on a CPU")
         if t["cpu_wanted"] >= 0 and t["cpus_seen"] != [t["cpu_wanted"]]:
             bad(f"{w}: thread {t['role']} wanted CPU {t['cpu_wanted']}, seen {t['cpus_seen']}")
+    # Batching figures per stage instance; the auxiliary threads that shared the measured PUs
+    # (none only when every thread was bound: an unbound one may run anywhere).
+    for s in r.get("stages", []):
+        if not s["role"] or not 1 <= s["batches"] <= s["events"]:
+            bad(f"{w}: stage batching {s}")
+        if abs(s["mean_batch"] * s["batches"] - s["events"]) > 1e-6 * s["events"]:
+            bad(f"{w}: stage {s['role']} mean batch {s['mean_batch']} != events / batches")
+    if not r.get("stages"):
+        bad(f"{w}: no stage batching figures")
+    aux = r.get("aux_shared")
+    if not isinstance(aux, list) or any(a not in ("sampler", "watchdog") for a in aux):
+        bad(f"{w}: aux_shared {aux!r}")
+    elif not aux and any(t["cpu_wanted"] < 0 for t in r["threads"]):
+        bad(f"{w}: unbound threads, yet no auxiliary thread shared their PUs")
     if not r["buffer_nodes"] and r["queue"] != "mutex-linked":  # linked: no preallocated buffer
         bad(f"{w}: buffer_nodes empty")
     if meta.get("alloc_counting"):

@@ -22,3 +22,19 @@ for sig in INT TERM; do
   check $d --all-ok --complete
   echo "ok: SIG$sig -> 130, resumed"
 done
+
+# A signal while a cell's model is computed (once, before its first rep; this one takes many
+# seconds): it stops there, no rep is started, nothing is written for the cell, exit 130.
+d=smodel
+"$qtopo" run -t unicast -q ring -w yield -p os -n 3000M -r 2 -o $d >$d.out 2>$d.err &
+pid=$!
+for _ in $(seq 600); do [ -s $d/meta.json ] && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+for _ in $(seq 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then kill -9 $pid; die "SIGINT in the model: still running after 120 s"; fi
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || die "SIGINT in the model: exit $rc, expected 130"
+[ ! -s $d/results.jsonl ] || die "SIGINT in the model: a rep ran: $(head -c 300 $d/results.jsonl)"
+echo "ok: SIGINT while the model is computed -> 130, no rep"

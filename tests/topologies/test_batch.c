@@ -1,7 +1,7 @@
 /* topo_batch: the ring's batch handlers and what the deployment reports about batches and the
  * window - a batch across the ring's wrap point, faults planted in a batch's first, middle and
  * last event, a batch straddling the warm-up boundary, the batching figures, a batch larger than
- * the ring, out-of-range graph indexes, the payload check's expected byte, and the model computed
+ * the ring, a consumer batch across the warm-up boundary, out-of-range graph indexes, the payload check's expected byte, and the model computed
  * once for several reps.
  *
  * Deterministic batches: with the producer claiming b events at a time and every stage taking at
@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -145,6 +146,77 @@ static void test_warmup_boundary(void **state)
         /* Batching figures count measured positions only: 7..16 in batches of at most 4. */
         assert_int_equal(r.res.stage[0].events, 10);
         assert_true(r.res.stage[0].batches >= 1 && r.res.stage[0].batches <= 10);
+    }
+    qtp_topology_fini(&t);
+}
+
+/* A consumer batch across the warm-up boundary (the producer cuts its claims there, a consumer
+ * does not): the consumer is held at its start until the producer has published at least 10
+ * warm-up and 10 measured events, so its first batch spans 9..10 whatever the timing. Only its
+ * measured part
+ * counts (batching figures, latency), the terminal's first measured event still lies inside the
+ * window, and faults in the last warm-up and the first measured event of that batch are caught. */
+static void hold_until_user_published(struct topo_run *r, unsigned index, const char *role)
+{
+    (void)role;
+    if (index == 0)
+        return;
+    double t0 = topo_now();
+    while (topo_now() - t0 < 10) {
+        struct qtp_progress p;
+        qtp_deploy_progress(r->d, &p);
+        const char *at = strstr(p.text, "published=");
+        if (at && strtoull(at + strlen("published="), NULL, 10) >= *(const uint64_t *)r->user)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void test_consumer_straddles_warmup(void **state)
+{
+    (void)state;
+    struct qtp_topology t;
+    build("unicast", &t, 8);
+    uint64_t published = 19;
+    for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
+        if (!topo_config_is_ring(cfg))
+            continue;
+        for (int64_t fault = -1; fault <= 10; fault += fault < 0 ? 10 : 1) {
+            struct topo_run r = {0};
+            topo_config(cfg, &r);
+            r.ring_size = 64;
+            r.batch = 1;
+            r.warmup = 10;
+            r.events = 30;
+            r.seed = 9;
+            r.record_latency = true;
+            r.on_start = hold_until_user_published;
+            r.user = &published;
+            r.fault_stage = fault < 0 ? 0 : 1;
+            r.fault_seq = fault;
+            assert_int_equal(topo_run(&t, &r), 0);
+            if (fault >= 0) {
+                char want[32];
+                snprintf(want, sizeof(want), "seq %" PRId64 " ", fault);
+                if (r.verified || !strstr(r.reason, want)) {
+                    print_error("%s, fault at %" PRId64 ": %s\n", topo_config_name(cfg), fault,
+                                r.reason);
+                    fail();
+                }
+                continue;
+            }
+            if (!r.verified)
+                print_error("%s: %s\n", topo_config_name(cfg), r.reason);
+            assert_true(r.verified && r.res.window_ok);
+            assert_int_equal(r.latency_count, 30);
+            assert_int_equal(r.res.stage[0].events, 30);
+            /* The first batch counts once, for its measured events only. */
+            assert_true(r.res.stage[0].batches >= 1 && r.res.stage[0].batches <= 21);
+            const struct qtp_terminal_times *tt = &r.res.terminal[0];
+            assert_true(tt->first_ns >= r.res.window_start_ns && tt->first_ns <= tt->last_ns &&
+                        tt->last_ns <= r.res.window_end_ns);
+        }
     }
     qtp_topology_fini(&t);
 }
@@ -337,7 +409,7 @@ static void test_model_once(void **state)
     assert_non_null(strstr(r.reason, "the model was computed for diamond, seed 4, 110 events; "
                                      "this run is diamond, seed 5, 110 events"));
     qtp_deploy_model_destroy(m);
-    _Atomic bool stop = true;
+    _Atomic int stop = 1;
     assert_int_equal(qtp_deploy_model_create(&m, &t, 4, 1000000, &stop), ECANCELED);
     assert_null(m);
     qtp_topology_fini(&t);
@@ -349,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_fault_in_batch),
         cmocka_unit_test(test_warmup_boundary),
+        cmocka_unit_test(test_consumer_straddles_warmup),
         cmocka_unit_test(test_batching_figures),
         cmocka_unit_test(test_batch_larger_than_ring),
         cmocka_unit_test(test_graph_bounds),

@@ -1,6 +1,10 @@
 /* topo_property: random nested descriptions (depth <= 3, fan-out <= 4, shards <= 4), random ring
- * sizes, batches and event counts; both deployments must agree with the model.
- * Options: --seed N (or QTOPO_SEED), --cases N (or QTOPO_PROPERTY_CASES; default 200). */
+ * sizes, batches and event counts; both deployments must agree with the model. Then, with
+ * --qtopo PATH, a few of them as expressions through `qtopo run` end to end: every queue kind
+ * (so every family), a wait strategy that does not spin, each rep checked against the model by
+ * the run and every row read back (ok, verified, its topology the canonical expression).
+ * Options: --seed N (or QTOPO_SEED), --cases N (or QTOPO_PROPERTY_CASES; default 200),
+ * --qtopo PATH, --runs N (expressions run through qtopo; default 3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +14,20 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "qtp_lang.h"
+#include "qtp_wait.h"
 #include "topo_util.h"
 
 static uint64_t seed;
 static unsigned ncases = 200;
 static unsigned stage_names;
+static const char *qtopo;
+static unsigned nruns = 3;
 
 #if TOPO_SANITIZED
 #define MAX_INST 12
@@ -137,6 +149,148 @@ static void test_property(void **state)
            (unsigned long long)events, max_threads, topo_now() - t0);
 }
 
+/* ---- through qtopo run ---- */
+
+/* Run argv with stdout and stderr into log, for at most timeout_s (then killed). Exit status,
+ * or -1. */
+static int run_logged(char *const argv[], const char *log, int timeout_s)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        FILE *f = freopen(log, "w", stdout);
+        if (!f || dup2(fileno(stdout), 2) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    for (long ms = 0;; ms += 10) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0)
+            return -1;
+        if (ms >= timeout_s * 1000L) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t k; buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += k;
+        if (cap - n < 2) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+/* Every row of dir's results.jsonl ok and verified, of topology expr, one per queue kind. */
+static bool rows_ok(const char *dir, const char *expr, char *why, size_t len)
+{
+    char path[4200], want[QTP_TOPO_EXPR_MAX + 32];
+    snprintf(path, sizeof path, "%s/results.jsonl", dir);
+    char *text = slurp(path);
+    if (!text) {
+        snprintf(why, len, "no %.900s", path);
+        return false;
+    }
+    snprintf(want, sizeof want, "\"topology\":\"%s\"", expr);
+    unsigned rows = 0, kinds = 0;
+    bool ok = true;
+    for (char *line = strtok(text, "\n"); line && ok; line = strtok(NULL, "\n"), rows++) {
+        if (!strstr(line, want) || !strstr(line, "\"status\":\"ok\"") ||
+            !strstr(line, "\"verified\":true")) {
+            snprintf(why, len, "row %u: %.600s", rows + 1, line);
+            ok = false;
+        }
+        for (const struct qtp_queue_kind *q = qtp_queue_kinds; q->name; q++) {
+            char kq[96];
+            snprintf(kq, sizeof kq, "\"queue\":\"%s\"", q->name);
+            kinds += strstr(line, kq) != NULL;
+        }
+    }
+    unsigned nkinds = 0;
+    while (qtp_queue_kinds[nkinds].name)
+        nkinds++;
+    if (ok && (rows != nkinds || kinds != nkinds)) {
+        snprintf(why, len, "%u rows over %u queue kinds, expected one per kind (%u)", rows, kinds,
+                 nkinds);
+        ok = false;
+    }
+    free(text);
+    return ok;
+}
+
+static void test_qtopo_run(void **state)
+{
+    (void)state;
+    if (!qtopo)
+        skip();
+    uint64_t rs = seed ^ 0x9e3779b97f4a7c15ull;
+    const struct qtp_wait_ops *calm[16];
+    unsigned ncalm = 0;
+    for (const struct qtp_wait_ops *w = qtp_wait_strategies; w->name && ncalm < 16; w++)
+        if (!w->spins) /* spinning threads beyond the PUs would be skipped cells */
+            calm[ncalm++] = w;
+    assert_true(ncalm > 0);
+    char tmpl[] = "/tmp/qtopo-property.XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    double t0 = topo_now();
+    for (unsigned c = 0; c < nruns; c++) {
+        struct qtp_topology t;
+        gen_topology(&rs, &t);
+        char expr[QTP_TOPO_EXPR_MAX];
+        assert_int_equal(qtp_topo_print(&t, expr, sizeof expr), 0);
+        qtp_topology_fini(&t);
+        char dir[64], log[64], n[24], ring[24];
+        snprintf(dir, sizeof dir, "%s/run%u", tmpl, c);
+        snprintf(log, sizeof log, "%s/run%u.log", tmpl, c);
+        snprintf(n, sizeof n, "%u", 1 + pick(&rs, MAX_EVENTS));
+        unsigned ring_size = 1u << (2 + pick(&rs, 9));
+        snprintf(ring, sizeof ring, "%u", ring_size);
+        const char *wait = calm[pick(&rs, ncalm)]->name;
+        char *argv[] = {(char *)qtopo, "run",        "-t",          expr, "-q",     "all",
+                        "-w",          (char *)wait, "-p",          "os", "-n",     n,
+                        "--warmup",    "0",          "--ring-size", ring, "--reps", "1",
+                        "--timeout",   "60",         "-o",          dir,  NULL};
+        printf("  run %u: %s over every queue kind, wait %s, %s events, ring %s\n", c, expr, wait,
+               n, ring);
+        fflush(stdout);
+        int rc = run_logged(argv, log, 300);
+        char why[1024] = "";
+        if (rc != 0 || !rows_ok(dir, expr, why, sizeof why)) {
+            char *out = slurp(log);
+            print_error("qtopo run of %s (seed %llu, run %u) exited %d: %s\n%s\n", expr,
+                        (unsigned long long)seed, c, rc, why, out ? out : "");
+            free(out);
+            fail();
+        }
+    }
+    printf("  %u expressions through qtopo run, %.2f s\n", nruns, topo_now() - t0);
+    char *rm[] = {"/bin/rm", "-rf", tmpl, NULL};
+    run_logged(rm, "/dev/null", 60);
+}
+
 int main(int argc, char **argv)
 {
     seed = topo_seed(argc, argv);
@@ -146,6 +300,11 @@ int main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--cases") == 0)
             ncases = (unsigned)strtoul(argv[i + 1], NULL, 0);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_property)};
+        else if (strcmp(argv[i], "--qtopo") == 0)
+            qtopo = argv[i + 1];
+        else if (strcmp(argv[i], "--runs") == 0)
+            nruns = (unsigned)strtoul(argv[i + 1], NULL, 0);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_property),
+                                       cmocka_unit_test(test_qtopo_run)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
