@@ -541,15 +541,15 @@ void qtp_lines_free(struct qtp_lines *l)
 /* ---------------------------------------------------------------------------------------------
  * gnuplot (and the other tools the report runs). */
 
-int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *err,
-                        size_t errlen)
+int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
+                        const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
     char *const argv[] = {"gnuplot", (char *)script, NULL};
-    return qtp_rpt_run_tool(gnuplot, argv, dir, GNUPLOT_TIMEOUT_S, err, errlen);
+    return qtp_rpt_run_tool(gnuplot, argv, dir, GNUPLOT_TIMEOUT_S, stop, err, errlen);
 }
 
 int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int timeout_s,
-                     char *err, size_t errlen)
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
     const char *tool = argv[0], *subject = argv[0];
     for (size_t i = 1; argv[i]; i++)
@@ -581,6 +581,12 @@ int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int 
         if (w < 0 && errno != EINTR) {
             qtp_set_err(err, errlen, "waiting for %s: %s", tool, strerror(errno));
             return EIO;
+        }
+        if (stop && *stop) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            qtp_set_err(err, errlen, "interrupted");
+            return EINTR;
         }
         if (waited_ms >= timeout_s * 1000L) {
             kill(pid, SIGKILL);
@@ -659,7 +665,7 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
             continue;
         char script[64];
         snprintf(script, sizeof script, "%s.gp", charts[i].name);
-        rc = qtp_rpt_run_gnuplot(gnuplot, outdir, script, err, errlen);
+        rc = qtp_rpt_run_gnuplot(gnuplot, outdir, script, r->stop, err, errlen);
     }
     return rc;
 }

@@ -115,6 +115,7 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     }
     if ((rc = qtp_rpt_load(&r, opts->results_dir, opts->registries, err, errlen)))
         return rc;
+    r.stop = opts->stop;
     /* A reproduced experiment's figures (large: a table of rows, so on the heap). */
     struct qtp_rpt_pub *pub = calloc(1, sizeof *pub);
     if (!pub) {
@@ -224,6 +225,11 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
         goto done;
     }
 
+    if (opts->stop && *opts->stop) {
+        qtp_set_err(err, errlen, "interrupted");
+        rc = EINTR;
+        goto done;
+    }
     if (replace) {
         /* Swap the new report in; the old one ends up at tmp and goes. */
         if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
@@ -248,6 +254,9 @@ int qtp_report_write(const struct qtp_report_opts *opts, char *index_path, size_
     if (index_path)
         snprintf(index_path, index_len, "%s/index.html", final);
 done:
+    /* A terminal's SIGINT reaches gnuplot too: its failure is then the interruption. */
+    if (rc && opts->stop && *opts->stop)
+        rc = EINTR;
     if (have_tmp)
         rm_rf(tmp);
     free(pub);

@@ -9,6 +9,7 @@
 #ifndef QTP_REPORT_H
 #define QTP_REPORT_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,6 +21,9 @@ struct qtp_report_opts {
      * them ("registries", see runners/registry.c); NULL: none, every name in order of
      * appearance. */
     const json_t *registries;
+    /* Set (by a signal handler) to stop: gnuplot is killed, the temporary directory removed and
+     * EINTR returned. NULL: never. */
+    const volatile sig_atomic_t *stop;
 };
 
 /* Write the report. Returns 0, or:
@@ -28,6 +32,7 @@ struct qtp_report_opts {
  *   ENOEXEC gnuplot is not in PATH;
  *   EEXIST  out_dir exists and is not a qtopo report;
  *   EIO     a gnuplot script failed (err names it and quotes gnuplot's message);
+ *   EINTR   *stop was set: nothing is left behind, not even the temporary directory;
  *   or another errno value (ENOMEM, write errors).
  * err[errlen] gets one line (no trailing newline) on failure. If index_path is not NULL it gets
  * the absolute path of the written index.html. */

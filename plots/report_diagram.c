@@ -106,7 +106,7 @@ static int draw(struct qtp_rpt *r, size_t i, const char *outdir, const char *dot
     snprintf(svg, sizeof svg, "topology-%zu.svg", i + 1);
     snprintf(out_opt, sizeof out_opt, "-o%s", svg);
     char *const argv[] = {"dot", "-Tsvg", out_opt, d->dot_file, NULL};
-    if (qtp_rpt_run_tool(dot, argv, outdir, DOT_TIMEOUT_S, err, sizeof err) == 0)
+    if (qtp_rpt_run_tool(dot, argv, outdir, DOT_TIMEOUT_S, r->stop, err, sizeof err) == 0)
         snprintf(d->svg_file, sizeof d->svg_file, "%s", svg);
     else
         qtp_fmt(d->why, sizeof d->why, "%s", err);

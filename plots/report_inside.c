@@ -125,7 +125,7 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
         return rc;
     char script[64];
     qtp_fmt(script, sizeof script, "%s.gp", c->name);
-    if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->err, x->errlen)))
+    if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->r->stop, x->err, x->errlen)))
         return rc;
     c->drawn = true;
     size_t at = (size_t)qtp_fmt(c->caption, sizeof c->caption,
@@ -310,7 +310,7 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
         return rc;
     char script[96];
     qtp_fmt(script, sizeof script, "%s.gp", c->name);
-    if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->err, x->errlen)))
+    if ((rc = qtp_rpt_run_gnuplot(gnuplot, x->outdir, script, x->r->stop, x->err, x->errlen)))
         return rc;
     c->drawn = true;
     return 0;

@@ -3,6 +3,7 @@
 #define QTP_REPORT_INT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,7 +48,8 @@ struct qtp_rpt_diagram {
 struct qtp_rpt_pub;
 
 struct qtp_rpt {
-    char dir[4096]; /* the results directory as given */
+    char dir[4096];                    /* the results directory as given */
+    const volatile sig_atomic_t *stop; /* qtp_report_opts.stop */
     json_t *meta;
     struct qtp_rep_record *rows;
     size_t nrows;
@@ -115,13 +117,14 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
                    struct qtp_rpt_chart charts[QTP_RPT_NCHARTS], char *err, size_t errlen);
 /* Run gnuplot on script (a file name in dir) with dir as working directory; its stderr goes to
  * dir/<script>.log, removed when empty. 0, or EIO with the first line of the log in err. */
-int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script, char *err,
-                        size_t errlen);
+int qtp_rpt_run_gnuplot(const char *gnuplot, const char *dir, const char *script,
+                        const volatile sig_atomic_t *stop, char *err, size_t errlen);
 /* Run the program at path with argv (argv[0] its name, the last argument what it works on, both
  * for messages) in dir, stopped after timeout_s; its output goes to dir/<last argument>.log,
- * removed when empty. 0, or EIO with the first line of the log in err. */
+ * removed when empty; killed when *stop is set (stop may be NULL). 0, EINTR (stopped), or EIO
+ * with the first line of the log in err. */
 int qtp_rpt_run_tool(const char *path, char *const argv[], const char *dir, int timeout_s,
-                     char *err, size_t errlen);
+                     const volatile sig_atomic_t *stop, char *err, size_t errlen);
 /* The path of program name found in PATH (as a shell finds it), or false. */
 bool qtp_rpt_find_tool(const char *name, char *buf, size_t len);
 

@@ -393,7 +393,7 @@ int qtp_rpt_published_chart(struct qtp_rpt_pub *p, const struct qtp_rpt *r, cons
     qtp_gp_end(f, c->name);
     if ((rc = qtp_chart_close(&x, f, c->name, "gp")))
         return rc;
-    if ((rc = qtp_rpt_run_gnuplot(gnuplot, outdir, "published.gp", err, errlen)))
+    if ((rc = qtp_rpt_run_gnuplot(gnuplot, outdir, "published.gp", x.r->stop, err, errlen)))
         return rc;
     c->drawn = true;
     snprintf(c->caption, sizeof c->caption,

@@ -26,6 +26,9 @@
 #include "qtp_limits.h"
 
 #define QTP_CELL_ID_MAX 512
+/* The largest real a row may hold: above any rate (events/s), time (s) or per-event count a rep
+ * can measure, far below where sums and medians of them lose their meaning (1e308 + 1e308). */
+#define QTP_REAL_MAX 1e15
 #define QTP_MAX_AUX 4 /* auxiliary threads a row names */
 
 enum qtp_status { QTP_STATUS_OK, QTP_STATUS_FAILED, QTP_STATUS_SKIPPED };
@@ -36,7 +39,8 @@ enum qtp_type {
     QTP_T_U32,    /* uint32_t */
     QTP_T_U64,    /* uint64_t; written as a real past INT64_MAX */
     QTP_T_INT,    /* int */
-    QTP_T_REAL,   /* double; non-finite written as null, null read as NAN */
+    QTP_T_REAL,   /* double; non-finite written as null, null read as NAN; otherwise read back
+                     only in 0..QTP_REAL_MAX (every real of a row is a non-negative measure) */
     QTP_T_BOOL,   /* bool */
     QTP_T_STATUS, /* enum qtp_status, as its name */
     QTP_T_OBJECT, /* a struct: fields[] */

@@ -28,6 +28,16 @@
  * EEXIST if dir exists already, whatever it holds: a run never writes into an old directory. */
 int qtp_results_create(const char *dir);
 
+/* One run at a time per results directory: an exclusive flock(2) on the directory itself, held
+ * through *fd until the process ends (or close(*fd)). Locking the directory, not a file in it,
+ * lets a run that then finds bad input leave the directory exactly as it was. EWOULDBLOCK if
+ * another process holds it: *holder is its pid as it recorded it (0 if not yet recorded). */
+int qtp_results_lock(const char *dir, int *fd, long *holder);
+/* Record this process as the lock's holder (dir/QTP_RESULTS_LOCK_PID), for the message of the
+ * next run refused; called once the run is going to write anyway. */
+int qtp_results_lock_record(const char *dir);
+#define QTP_RESULTS_LOCK_PID ".qtopo-run.pid"
+
 /* Replace dir/meta.json atomically with meta (built by the runner), indented. */
 int qtp_results_write_meta(const char *dir, const json_t *meta);
 /* Read dir/meta.json. *out is a new reference (json_decref it). ENOENT if absent,
@@ -44,8 +54,8 @@ json_t *qtp_rep_to_json(const struct qtp_rep_record *r);
 int qtp_rep_from_json(const json_t *j, struct qtp_rep_record *r, char *err, size_t errlen);
 
 /* Append the rows of one cell to dir/results.jsonl (created if absent), one line each, in a
- * single write, then fsync. An unterminated tail left by a crash is cut off first, so the file
- * stays line-aligned. */
+ * single write, then fsync. An unterminated tail left by a crash is cut off first, and a write
+ * that fails part way (ENOSPC, EFBIG) is cut back off, so the file stays line-aligned. */
 int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_t n);
 
 /* What a load saw beyond the rows. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,52 @@ int qtp_results_write_atomic(const char *path, int (*write_fn)(FILE *out, void *
     else
         strcpy(dir, ".");
     return fsync_dir(dir);
+}
+
+/* ---- the run's lock ---- */
+
+static long recorded_holder(const char *dir)
+{
+    char path[PATH_MAX], buf[32];
+    long pid = 0;
+    if (join(path, sizeof path, dir, QTP_RESULTS_LOCK_PID))
+        return 0;
+    FILE *f = fopen(path, "re");
+    if (f && fgets(buf, sizeof buf, f))
+        pid = strtol(buf, NULL, 10);
+    if (f)
+        fclose(f);
+    return pid > 0 ? pid : 0;
+}
+
+int qtp_results_lock(const char *dir, int *fd, long *holder)
+{
+    *holder = 0;
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return errno;
+    if (flock(d, LOCK_EX | LOCK_NB) != 0) {
+        int rc = errno == EINTR ? EWOULDBLOCK : errno;
+        close(d);
+        if (rc == EWOULDBLOCK)
+            *holder = recorded_holder(dir);
+        return rc;
+    }
+    *fd = d;
+    return 0;
+}
+
+static int write_pid(FILE *out, void *arg)
+{
+    (void)arg;
+    return fprintf(out, "%ld\n", (long)getpid()) < 0 ? EIO : 0;
+}
+
+int qtp_results_lock_record(const char *dir)
+{
+    char path[PATH_MAX];
+    int rc = join(path, sizeof path, dir, QTP_RESULTS_LOCK_PID);
+    return rc ? rc : qtp_results_write_atomic(path, write_pid, NULL);
 }
 
 /* ---- meta.json ---- */
@@ -219,6 +266,11 @@ int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_
         return rc;
     }
     rc = cut_partial_tail(fd);
+    /* Where this cell's rows start: a write that fails part way (a full disk, a file size limit)
+     * is cut back to it, so the file never holds a partial line for other readers. */
+    off_t start = rc ? 0 : lseek(fd, 0, SEEK_END);
+    if (start < 0)
+        rc = errno;
     for (size_t off = 0; !rc && off < len;) {
         ssize_t w = write(fd, buf + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -230,6 +282,8 @@ int qtp_results_append(const char *dir, const struct qtp_rep_record *rows, size_
     }
     if (!rc && fsync(fd) != 0)
         rc = errno;
+    if (rc && start >= 0 && ftruncate(fd, start) == 0)
+        fsync(fd);
     if (close(fd) != 0 && !rc)
         rc = errno;
     free(buf);
@@ -267,6 +321,50 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+/* A (cell, rep) and the line it came from, to find one given twice. */
+struct rep_at {
+    const char *cell;
+    int rep;
+    size_t line;
+};
+
+static int rep_at_cmp(const void *a, const void *b)
+{
+    const struct rep_at *x = a, *y = b;
+    int c = strcmp(x->cell, y->cell);
+    if (c)
+        return c;
+    if (x->rep != y->rep)
+        return x->rep < y->rep ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A rep is one row: a (cell, rep) given twice would be counted twice by every summary, so the
+ * file is damaged (runs hold the directory's lock, and append whole cells). EINVAL naming the
+ * later line and the first. */
+static int check_unique(const char *name, const struct qtp_rows *rows, size_t from,
+                        const size_t *lines, char *err, size_t errlen)
+{
+    size_t n = rows->n - from;
+    if (n < 2)
+        return 0;
+    struct rep_at *v = malloc(n * sizeof *v);
+    if (!v)
+        return ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct rep_at){rows->v[from + i].cell, rows->v[from + i].rep, lines[i]};
+    qsort(v, n, sizeof *v, rep_at_cmp);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (v[i].rep == v[i - 1].rep && strcmp(v[i].cell, v[i - 1].cell) == 0) {
+            qtp_set_err(err, errlen, "%s line %zu: rep %d of cell %s again (first at line %zu)",
+                        name, v[i].line, v[i].rep, v[i].cell, v[i - 1].line);
+            rc = EINVAL;
+        }
+    free(v);
+    return rc;
+}
+
 int qtp_results_load_file(const char *path, struct qtp_rows *out,
                           struct qtp_results_load_info *info, char *err, size_t errlen)
 {
@@ -287,6 +385,7 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
     size_t lineno = 0;
     int rc = 0;
     struct qtp_rep_record *rec = malloc(sizeof *rec);
+    size_t from = out->n, *lines = NULL, nlines = 0, lcap = 0;
     if (!rec) {
         fclose(f);
         return ENOMEM;
@@ -317,6 +416,15 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
             qtp_set_err(err, errlen, "%s line %zu: %s", name, lineno, why);
             break;
         }
+        if (nlines == lcap) {
+            size_t *nl = realloc(lines, (lcap = lcap ? 2 * lcap : 64) * sizeof *nl);
+            if (!nl) {
+                rc = ENOMEM;
+                break;
+            }
+            lines = nl;
+        }
+        lines[nlines++] = lineno;
         if ((rc = qtp_rows_push(out, rec)) != 0)
             break;
     }
@@ -324,6 +432,9 @@ int qtp_results_load_file(const char *path, struct qtp_rows *out,
         rc = EIO;
         qtp_set_err(err, errlen, "%s: read error", path);
     }
+    if (!rc)
+        rc = check_unique(name, out, from, lines, err, errlen);
+    free(lines);
     free(rec);
     free(line);
     fclose(f);

@@ -184,7 +184,15 @@ static int read_value(struct reader *rd, const struct qtp_field *f, const json_t
         }
         if (!json_is_number(v))
             return bad(rd, path, "a number", v);
-        *(double *)at = json_number_value(v);
+        /* One rule for every real a row holds (rates, times, per-event counts): each is a
+         * non-negative measure, so a negative or absurd value is damage, never data to chart. */
+        double x = json_number_value(v);
+        if (!(x >= 0 && x <= QTP_REAL_MAX)) {
+            qtp_set_err(rd->err, rd->errlen, "field '%s' is %g (accepted: 0 to %g)", path, x,
+                        QTP_REAL_MAX);
+            return EINVAL;
+        }
+        *(double *)at = x;
         return 0;
     case QTP_T_BOOL:
         if (!json_is_boolean(v))

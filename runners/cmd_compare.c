@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "fleet.h"
@@ -249,15 +250,21 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
     const char *a = argv[*i];
     if (strncmp(a, name, n) != 0)
         return NULL;
+    const char *v;
     if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != 0)
+        v = a + n + 1;
+    else if (a[n] != 0)
         return NULL;
-    if (*i + 1 >= argc) {
+    else if (*i + 1 >= argc)
+        v = NULL;
+    else
+        v = argv[++*i];
+    /* An empty value is a missing one, never "the default". */
+    if (!v || !*v) {
         *missing = 1;
         return NULL;
     }
-    return argv[++*i];
+    return v;
 }
 
 static int parse_double(const char *s, double *out)
@@ -275,17 +282,33 @@ static int load_side(const char *label, const char *dir, struct qtp_rows *rows)
 {
     char err[600];
     struct qtp_results_load_info info;
-    int rc = qtp_results_load(dir, rows, &info, err, sizeof err);
+    json_t *meta = NULL;
+    /* A results directory is meta.json and results.jsonl, as for report: rows alone could be
+     * any file of JSON lines. */
+    struct stat st;
+    int found = stat(dir, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (found)
+        return bad_input("%s: %s: %s", label, dir,
+                         found == ENOENT ? "no such directory" : strerror(found));
+    int rc = qtp_results_read_meta(dir, &meta, err, sizeof err);
+    json_decref(meta);
+    if (rc == ENOENT)
+        return bad_input("%s %s: no meta.json (accepted: a results directory written by qtopo "
+                         "run)",
+                         label, dir);
+    if (rc)
+        return bad_input("%s %s: damaged results: %s", label, dir, err);
+    rc = qtp_results_load(dir, rows, &info, err, sizeof err);
     if (rc) {
         if (rc == EINVAL)
             return bad_input("%s %s: damaged results: %s", label, dir, err);
         return bad_input("%s: %s", label, err);
     }
     if (info.truncated_line)
-        fprintf(stderr,
-                "qtopo compare: warning: %s %s: results.jsonl line %zu is cut short (an "
-                "interrupted run?): ignored\n",
-                label, dir, info.truncated_line);
+        qtp_message(
+            "compare",
+            "warning: %s %s: results.jsonl line %zu is cut short (an interrupted run?): ignored",
+            label, dir, info.truncated_line);
     return 0;
 }
 
@@ -383,6 +406,21 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
     } else if (npos != 2)
         return bad_input("needs two results directories (usage: qtopo compare BASE NEW "
                          "[options]; see --help)");
+    /* The written files are new files only, as report -o is: a path that exists may be a
+     * results directory's own file (meta.json), which the comparison must never replace. */
+    const char *outs[2][2] = {{"--json", a->json_path}, {"--markdown", a->md_path}};
+    struct stat st;
+    for (int k = 0; k < 2; k++) {
+        if (!outs[k][1])
+            continue;
+        int found = lstat(outs[k][1], &st) == 0 ? EEXIST : errno;
+        if (found != ENOENT)
+            return bad_input("%s %s: %s (accepted: a new file)", outs[k][0], outs[k][1],
+                             found == EEXIST ? "exists" : strerror(found));
+    }
+    if (a->json_path && a->md_path && strcmp(a->json_path, a->md_path) == 0)
+        return bad_input("--json and --markdown are both %s (accepted: two new files)",
+                         a->json_path);
     if (a->alpha_given && a->fwer > 0)
         return bad_input("--alpha and --fwer go separately (accepted: one of them: the level of "
                          "each test, or of all of them together)");
@@ -458,7 +496,7 @@ int qtp_compare_main(int argc, char **argv)
     if ((status = nothing_to_compare(&rp, short_row)))
         goto out;
     if (short_row)
-        fprintf(stderr, "qtopo compare: warning: %s: %s\n", short_row->cell, short_row->reason);
+        qtp_message("compare", "warning: %s: %s", short_row->cell, short_row->reason);
 
     print_table(stdout, &rp);
     fflush(stdout);

@@ -53,7 +53,7 @@ int qtp_info_main(int argc, char **argv)
     struct qtp_machine *mach = NULL;
     char err[512];
     if (qtp_machine_load_env(&mach, err, sizeof err)) {
-        fprintf(stderr, "qtopo info: %s\n", err);
+        qtp_message("info", "%s", err);
         return QTP_EXIT_FAILED;
     }
     int rc = 0;

@@ -1,6 +1,7 @@
 /* cmd_report.c - qtopo report DIR [-o OUT]: the report (plots/report.h) as a command. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,13 @@
 #include "fleet_report.h"
 #include "qtp_results.h"
 #include "report.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    stop = sig;
+}
 
 static void usage(FILE *f)
 {
@@ -40,36 +48,45 @@ int qtp_report_main(int argc, char **argv)
             quiet = true;
         } else if (options && (!strcmp(a, "-o") || !strcmp(a, "--out"))) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "qtopo report: %s needs a directory (the report's location)\n", a);
+                qtp_message("report", "%s needs a directory (the report's location)", a);
                 return QTP_EXIT_BAD;
             }
             out = argv[++i];
         } else if (options && !strncmp(a, "--out=", 6)) {
+            if (!a[6]) {
+                qtp_message("report", "--out needs a directory (the report's location)");
+                return QTP_EXIT_BAD;
+            }
             out = a + 6;
         } else if (options && a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "qtopo report: unknown option '%s' (accepted: -o/--out OUT, -q/--quiet, "
-                    "-h/--help)\n",
-                    a);
+            qtp_message("report",
+                        "unknown option '%s' (accepted: -o/--out OUT, -q/--quiet, -h/--help)", a);
             return QTP_EXIT_BAD;
         } else if (!dir) {
             dir = a;
         } else {
-            fprintf(stderr,
-                    "qtopo report: one results directory expected, got '%s' and '%s' (usage: "
-                    "qtopo report DIR [-o OUT])\n",
-                    dir, a);
+            qtp_message("report",
+                        "one results directory expected, got '%s' and '%s' (usage: qtopo report "
+                        "DIR [-o OUT])",
+                        dir, a);
             return QTP_EXIT_BAD;
         }
     }
     if (!dir || !dir[0]) {
-        fprintf(stderr, "qtopo report: missing the results directory (usage: qtopo report DIR "
-                        "[-o OUT])\n");
+        qtp_message("report", "missing the results directory (usage: qtopo report DIR [-o OUT])");
         return QTP_EXIT_BAD;
     }
     /* Results written before meta.json carried the registries are read with this qtopo's. */
     json_t *registries = qtp_registries_json();
-    struct qtp_report_opts opts = {dir, out, registries};
+    /* SIGINT/SIGTERM stop the report: gnuplot is killed and the half-built report removed
+     * (the default action would leave its temporary directory behind). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct qtp_report_opts opts = {dir, out, registries, &stop};
     char index[PATH_MAX + 32], err[1024];
     err[0] = '\0';
     /* A merge of several machines: their reports, and the machine axis on one page. */
@@ -81,10 +98,17 @@ int qtp_report_main(int argc, char **argv)
         rc = qtp_report_write(&opts, index, sizeof index, err, sizeof err);
     json_decref(meta);
     json_decref(registries);
+    if (rc == EINTR) {
+        qtp_message("report", "interrupted by %s; nothing was written",
+                    stop == SIGTERM ? "SIGTERM" : "SIGINT");
+        return QTP_EXIT_INTERRUPTED;
+    }
     if (rc) {
-        fprintf(stderr, "qtopo report: %s\n", err[0] ? err : strerror(rc));
-        return rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR ? QTP_EXIT_BAD
-                                                                              : QTP_EXIT_FAILED;
+        qtp_message("report", "%s", err[0] ? err : strerror(rc));
+        /* An -o the user cannot have (read-only, too long) is bad input like an existing one. */
+        bool bad = rc == EINVAL || rc == ENOEXEC || rc == EEXIST || rc == ENOTDIR || rc == EACCES ||
+                   rc == EPERM || rc == EROFS || rc == ENAMETOOLONG;
+        return bad ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
     }
     if (!quiet)
         printf("%s\n", index);

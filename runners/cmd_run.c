@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,14 +27,23 @@
 #include "run_int.h"
 #include "slice.h"
 
-/* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls). */
+/* SIGINT/SIGTERM count: 1 = stop after the rep in flight, 2 = halt it now (the watchdog polls).
+ * Signals closer together than SIGNAL_MERGE_NS count as one: GNU timeout (and a terminal's ^C
+ * with a supervisor) sends one signal to qtopo and again to its process group. */
+#define SIGNAL_MERGE_NS 250000000LL
 static _Atomic int interrupted;
 static _Atomic int last_signal;
+static _Atomic long long last_signal_ns;
 
 static void on_signal(int sig)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
+    long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    long long last = atomic_exchange(&last_signal_ns, now);
     atomic_store(&last_signal, sig);
-    atomic_fetch_add(&interrupted, 1);
+    if (atomic_load(&interrupted) == 0 || now - last >= SIGNAL_MERGE_NS)
+        atomic_fetch_add(&interrupted, 1);
 }
 
 static void usage(FILE *out)
@@ -90,7 +100,8 @@ static void usage(FILE *out)
             "      [{\"topology\": \"diamond\", \"events\": \"1M\"},\n"
             "       {\"topology\": \"pingpong\", \"events\": \"50K\"}]\n"
             "    Flags given with --matrix override its keys in every object. Unknown keys are\n"
-            "    errors; errors name FILE:LINE:COLUMN.\n"
+            "    errors; errors name FILE:LINE:COLUMN. A matrix has at most %d objects and\n"
+            "    expands to at most %d cells.\n"
             "\n"
             "PROGRESS\n"
             "    On stderr: cells done of total, the current cell and rep, elapsed and estimated\n"
@@ -107,8 +118,10 @@ static void usage(FILE *out)
             "\n"
             "SIGNALS\n"
             "    SIGINT/SIGTERM: the rep in flight finishes, what is done is written, exit 130;\n"
-            "    a second signal halts the rep in flight. After kill -9 at most the cell in\n"
-            "    flight is lost. Either way `qtopo run --resume DIR` runs what is missing.\n"
+            "    a second signal halts the rep in flight; signals within 0.25 s count as one\n"
+            "    (GNU timeout sends two). The model check before a cell's reps stops at the\n"
+            "    first. After kill -9 at most the cell in flight is lost. Either way\n"
+            "    `qtopo run --resume DIR` runs what is missing.\n"
             "\n"
             "EXIT STATUS\n"
             "    0    every rep that ran was verified (skipped cells do not count)\n"
@@ -123,9 +136,10 @@ static void usage(FILE *out)
             "    qtopo run -t fanout -q all --fanout 1,2,4,8 -w block\n"
             "    qtopo run -t unicast -q ring --rate 100K,1M   # paced latency\n"
             "    qtopo run --matrix experiments/diamond.json\n"
-            "    qtopo run --resume results/runs/20240101T120000Z-host\n"
+            "    qtopo run --resume results/runs/20240101T120000.000Z-host\n"
             "    qtopo run --quick --slice-plan 4           # what each of 4 slices would take\n"
-            "    qtopo run --quick --slice 2/4 -o /tmp/s2   # then qtopo merge OUT /tmp/s1 ...\n");
+            "    qtopo run --quick --slice 2/4 -o /tmp/s2   # then qtopo merge OUT /tmp/s1 ...\n",
+            QTP_MATRIX_MAX_PARTS, QTP_MATRIX_MAX_CELLS);
 }
 
 static int bad_input(const char *msg)
@@ -133,20 +147,54 @@ static int bad_input(const char *msg)
     return qtp_bad_input("run", "%s", msg);
 }
 
-/* Default directory: results/runs/<UTC time>-<host>, made unique if two runs start together. */
-static void default_out(char *buf, size_t len, const struct qtp_machine *mach)
+/* Anything but bad input that stops the run before it began (out of memory, above all): one
+ * line naming what, never a silent exit 1. */
+static int failed(const char *what, int rc)
+{
+    qtp_message("run", "%s: %s", what, strerror(rc));
+    return QTP_EXIT_FAILED;
+}
+
+/* Default directory: results/runs/<UTC time to the millisecond>-<host>[-N]: N is the first free
+ * suffix, found by mkdir itself (open_new), so two runs started together get two directories. */
+static void default_out(char *buf, size_t len, const struct qtp_machine *mach, int attempt)
 {
     char now[32], host[64];
-    qtp_utc_now(now, sizeof now, true);
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(now, sizeof now, "%Y%m%dT%H%M%S", &tm);
     qtp_fmt(host, sizeof host, "%s", mach->hostname[0] ? mach->hostname : "host");
     for (char *p = host; *p; p++)
         if (!(*p == '-' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z')))
             *p = '_';
-    qtp_fmt(buf, len, "results/runs/%s-%s", now, host);
-    struct stat st;
-    for (int i = 2; stat(buf, &st) == 0 && i < 100; i++)
-        qtp_fmt(buf, len, "results/runs/%s-%s-%d", now, host, i);
+    if (attempt)
+        qtp_fmt(buf, len, "results/runs/%s.%03ldZ-%s-%d", now, ts.tv_nsec / 1000000, host,
+                attempt + 1);
+    else
+        qtp_fmt(buf, len, "results/runs/%s.%03ldZ-%s", now, ts.tv_nsec / 1000000, host);
+}
+
+static int lock_dir(const char *dir, const char *flag)
+{
+    int fd;
+    long holder;
+    int rc = qtp_results_lock(dir, &fd, &holder);
+    if (rc == EWOULDBLOCK && holder)
+        return qtp_bad_input("run",
+                             "%s %s: in use by another qtopo run (pid %ld); wait for it to "
+                             "finish (accepted: a results directory no run holds)",
+                             flag, dir, holder);
+    if (rc == EWOULDBLOCK)
+        return qtp_bad_input("run",
+                             "%s %s: in use by another qtopo run (accepted: a results "
+                             "directory no run holds)",
+                             flag, dir);
+    if (rc)
+        return qtp_bad_input("run", "%s %s: cannot lock: %s", flag, dir, strerror(rc));
+    return 0;
 }
 
 static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
@@ -161,6 +209,9 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
                 dir);
         return bad_input(msg);
     }
+    /* Before reading what is done: two resumes at once would both run the missing reps. */
+    if (lock_dir(dir, "--resume"))
+        return QTP_EXIT_BAD;
     int rc = qtp_results_read_meta(dir, meta, err, sizeof err);
     if (rc) {
         qtp_fmt(msg, sizeof msg, "--resume %s: %s (accepted: a results directory with meta.json)",
@@ -168,11 +219,15 @@ static int load_resume(const char *dir, struct qtp_run_opts *o, json_t **meta,
         return bad_input(msg);
     }
     json_t *mj = json_object_get(*meta, "matrix");
+    /* Each way the matrix can be damaged says which, so the message never ends at its colon. */
+    if (!mj)
+        qtp_fmt(err, sizeof err, "no \"matrix\"");
+    else if (!json_is_object(mj) && !json_is_array(mj))
+        qtp_fmt(err, sizeof err, "\"matrix\" is not a JSON object or array");
     if (!(json_is_object(mj) || json_is_array(mj)) ||
         qtp_matrix_parts_from_json(mj, "meta.json \"matrix\"", &o->parts, &o->nparts, err,
                                    sizeof err)) {
-        qtp_fmt(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir,
-                mj ? err : "no \"matrix\"");
+        qtp_fmt(msg, sizeof msg, "--resume %s: damaged matrix in meta.json: %s", dir, err);
         return bad_input(msg);
     }
     for (size_t i = 0; i < o->nparts; i++) {
@@ -211,9 +266,9 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     if (o->out[0])
         qtp_fmt(dir, sizeof dir, "%s", o->out);
     else
-        default_out(dir, sizeof dir, mach);
+        default_out(dir, sizeof dir, mach, 0);
     struct stat st;
-    if (stat(dir, &st) == 0) {
+    if (o->out[0] && stat(dir, &st) == 0) {
         qtp_fmt(err, sizeof err,
                 "-o/--out %s: exists (accepted: a new directory; qtopo never writes into an old "
                 "one; use --resume DIR to finish an interrupted run)",
@@ -222,11 +277,21 @@ static int open_new(struct qtp_run_opts *o, const struct qtp_machine *mach,
     }
     qtp_clock_init(0);
     int rc = qtp_results_create(dir);
+    for (int i = 1; rc == EEXIST && !o->out[0] && i < 100; i++) {
+        default_out(dir, sizeof dir, mach, i);
+        rc = qtp_results_create(dir);
+    }
     if (rc) {
-        fprintf(stderr, "qtopo run: cannot create %s: %s\n", dir, strerror(rc));
-        return rc == EEXIST ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
+        /* A path the user cannot have (a parent that is a file, read-only, too long) is bad
+         * input like an existing one; only a failing device is the run's failure. */
+        bool bad = rc != EIO && rc != ENOSPC && rc != EDQUOT && rc != ENOMEM;
+        qtp_message("run", "-o/--out %s: cannot create: %s%s", dir, strerror(rc),
+                    bad ? " (accepted: a new directory in a writable place)" : "");
+        return bad ? QTP_EXIT_BAD : QTP_EXIT_FAILED;
     }
     qtp_fmt(o->out, sizeof o->out, "%s", dir);
+    if (lock_dir(dir, "-o/--out"))
+        return QTP_EXIT_BAD;
     *meta = qtp_run_meta(mach, o->parts, o->nparts, cells, ncells, argc, argv);
     return 0;
 }
@@ -257,7 +322,7 @@ static int run_cells(struct qtp_run *run, const struct qtp_cell *cells, size_t n
         skipped += cells[i].skip;
     }
     if (!(run->recs = calloc(max_reps, sizeof *run->recs)))
-        return QTP_EXIT_FAILED;
+        return failed("the rows of a cell", ENOMEM);
     qtp_meter_init(&meter, STDERR_FILENO, ncells, work);
     const char *tty = getenv("QTOPO_TEST_TTY");
     if (tty && *tty)
@@ -287,7 +352,7 @@ static int finish(const struct qtp_run *run, json_t *meta)
     /* Skipped cells after the last run one are in results.jsonl but not yet in summary.csv. */
     int rc = qtp_results_update_summary(dir, err, sizeof err);
     if (rc && rc != ENOENT)
-        fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
+        qtp_message("run", "cannot write summary.csv: %s", err);
     if (run->rss_source[0] && !json_object_get(meta, "rss_peak_source")) {
         json_object_set_new(meta, "rss_peak_source", json_string(run->rss_source));
         qtp_results_write_meta(dir, meta);
@@ -297,15 +362,14 @@ static int finish(const struct qtp_run *run, json_t *meta)
     if (qtp_results_load(dir, &all, NULL, err, sizeof err) == 0) {
         printf("\n");
         if (qtp_run_print_table(stdout, &all))
-            fprintf(stderr, "qtopo run: out of memory for the summary table\n");
+            qtp_message("run", "out of memory for the summary table");
     }
     qtp_rows_free(&all);
     int status = run->any_failed ? QTP_EXIT_FAILED : QTP_EXIT_OK;
     if (atomic_load(&interrupted)) {
-        fprintf(stderr,
-                "qtopo run: interrupted by %s; what is done is in %s\n"
-                "qtopo run: finish it with: qtopo run --resume %s\n",
-                atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT", dir, dir);
+        qtp_message("run", "interrupted by %s; what is done is in %s",
+                    atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT", dir);
+        qtp_message("run", "finish it with: qtopo run --resume %s", dir);
         status = QTP_EXIT_INTERRUPTED;
     }
     printf("\nresults: %s\n", dir);
@@ -327,26 +391,44 @@ int qtp_run_main(int argc, char **argv)
     size_t *index = NULL; /* --slice: each cell's index in the whole matrix */
     int status = QTP_EXIT_OK, rc;
     if (!o)
-        return QTP_EXIT_FAILED;
+        return failed("the options", ENOMEM);
     if (qtp_machine_load_env(&mach, err, sizeof err)) {
-        fprintf(stderr, "qtopo run: cannot read this machine's topology: %s\n", err);
+        qtp_message("run", "cannot read this machine's topology: %s", err);
         free(o);
         return QTP_EXIT_FAILED;
     }
     if ((rc = qtp_cli_parse_run(argc, argv, o, mach, err, sizeof err))) {
-        status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
+        status = rc == QTP_CLI_BAD ? bad_input(err) : failed("reading the matrix", rc);
         goto out;
     }
     if (o->help) {
         usage(stdout);
         goto out;
     }
+    /* From here on a signal is counted, never the default action: one that comes before the
+     * first cell leaves nothing behind, one during the cells leaves what is done. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* The results are the product and stdout only a view of them: a reader that goes away
+     * (qtopo run | head) makes writes to stdout fail with EPIPE, never stops the run. */
+    signal(SIGPIPE, SIG_IGN);
     bool resuming = o->resume[0] != 0;
     if (resuming && (status = load_resume(o->resume, o, &meta, &done, mach)))
         goto out;
     rc = qtp_matrix_expand_parts(o->parts, o->nparts, mach, &cells, &ncells, err, sizeof err);
     if (rc) {
-        status = rc == QTP_CLI_BAD ? bad_input(err) : QTP_EXIT_FAILED;
+        status = rc == QTP_CLI_BAD ? bad_input(err) : failed("expanding the matrix", rc);
+        goto out;
+    }
+    if (atomic_load(&interrupted)) {
+        qtp_message("run", "interrupted by %s before the run began; nothing was written",
+                    atomic_load(&last_signal) == SIGTERM ? "SIGTERM" : "SIGINT");
+        status = QTP_EXIT_INTERRUPTED;
         goto out;
     }
     if (o->slice_plan) {
@@ -354,8 +436,9 @@ int qtp_run_main(int argc, char **argv)
         goto out;
     }
     size_t ntotal = ncells;
-    if (o->slice_n && (!(index = malloc((ncells + 1) * sizeof *index)) ||
-                       qtp_slice_select(cells, &ncells, mach->npus, o->slice_k, o->slice_n, index))) {
+    if (o->slice_n &&
+        (!(index = malloc((ncells + 1) * sizeof *index)) ||
+         qtp_slice_select(cells, &ncells, mach->npus, o->slice_k, o->slice_n, index))) {
         status = QTP_EXIT_FAILED;
         goto out;
     }
@@ -375,18 +458,11 @@ int qtp_run_main(int argc, char **argv)
                           .interrupted = &interrupted,
                           .rss_source = ""};
     qtp_work_calibrate();
-    if ((rc = qtp_results_write_meta(run.dir, meta))) {
-        fprintf(stderr, "qtopo run: cannot write %s/meta.json: %s\n", run.dir, strerror(rc));
+    if ((rc = qtp_results_lock_record(run.dir)) || (rc = qtp_results_write_meta(run.dir, meta))) {
+        qtp_message("run", "cannot write %s/meta.json: %s", run.dir, strerror(rc));
         status = QTP_EXIT_FAILED;
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     if (!(status = run_cells(&run, cells, ncells)))
         status = finish(&run, meta);
 out:

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "qtp_text.h"
 
 bool qtp_wants_help(int argc, char **argv)
 {
@@ -13,13 +14,42 @@ bool qtp_wants_help(int argc, char **argv)
     return false;
 }
 
+/* A message quotes user values (names, paths, file contents), which may hold newlines or
+ * terminal escapes: every byte that is not printable is written as \xHH (qtp_printable), so a
+ * message cannot retitle or clear the user's terminal. A message's own continuation lines (a
+ * newline followed by two spaces: an expression and its caret under the bad part) are kept;
+ * any other newline is a user's byte and is escaped, so the message stays one line. */
+static void vmessage(const char *cmd, const char *fmt, va_list ap)
+{
+    char buf[4096], line[4 * sizeof buf];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    fprintf(stderr, "qtopo%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    for (char *p = buf;;) {
+        char *nl = strstr(p, "\n  ");
+        if (nl)
+            *nl = 0;
+        qtp_printable(line, sizeof line, p);
+        fputs(line, stderr);
+        fputc('\n', stderr);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
+void qtp_message(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(cmd, fmt, ap);
+    va_end(ap);
+}
+
 int qtp_bad_input(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "qtopo %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage(cmd, fmt, ap);
     va_end(ap);
     return QTP_EXIT_BAD;
 }

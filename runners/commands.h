@@ -37,7 +37,10 @@ json_t *qtp_registries_json(void);
 
 /* True when argv has -h/--help (the command prints its manual and exits 0). */
 bool qtp_wants_help(int argc, char **argv);
-/* "qtopo CMD: message" on stderr; returns QTP_EXIT_BAD. */
+/* "qtopo CMD: message" on stderr as one printable line (bytes that are not are written \xHH);
+ * every message of a command goes through it, since messages quote user values. */
+void qtp_message(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* qtp_message, and returns QTP_EXIT_BAD. */
 int qtp_bad_input(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Facts of the build, recorded in meta.json and printed by --version (set by CMake). */

@@ -430,7 +430,7 @@ int qtp_fleet_report(const char *dir, const json_t *meta, const char *out_dir,
         if (!rc)
             rc = qtp_summary_build(&m[i].sum, m[i].rows.v, m[i].rows.n);
         /* Its own report, where it always is; a machine without one is said so on the page. */
-        struct qtp_report_opts o = {m[i].dir, NULL, registries};
+        struct qtp_report_opts o = {m[i].dir, NULL, registries, NULL};
         char own[PATH_MAX + 32];
         if (!rc && qtp_report_write(&o, own, sizeof own, e, sizeof e) == 0) {
             /* Relative when the page is DIR/report, so that DIR can be moved whole. */

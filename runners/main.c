@@ -125,10 +125,12 @@ static int cmd_help(int argc, char **argv)
     if (!c) {
         char names[256];
         command_names(names, sizeof names);
-        fprintf(stderr, "qtopo help: unknown command '%s' (accepted: %s; topics:", argv[1], names);
+        char topic_names[128] = "";
         for (topic = topics; topic->name; topic++)
-            fprintf(stderr, " %s", topic->name);
-        fprintf(stderr, ")\n");
+            snprintf(topic_names + strlen(topic_names), sizeof topic_names - strlen(topic_names),
+                     " %s", topic->name);
+        qtp_message("help", "unknown command '%s' (accepted: %s; topics:%s)", argv[1], names,
+                    topic_names);
         return QTP_EXIT_BAD;
     }
     if (c->main == cmd_help) {
@@ -154,8 +156,8 @@ int main(int argc, char **argv)
     if (!c) {
         char names[256];
         command_names(names, sizeof names);
-        fprintf(stderr, "qtopo: unknown command '%s' (accepted: %s; see `qtopo --help`)\n", argv[1],
-                names);
+        qtp_message(NULL, "unknown command '%s' (accepted: %s; see `qtopo --help`)", argv[1],
+                    names);
         return QTP_EXIT_BAD;
     }
     if (c->main == cmd_help && argc == 2)

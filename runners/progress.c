@@ -172,7 +172,9 @@ void qtp_meter_note(struct qtp_meter *m, const char *text)
     pthread_mutex_lock(&m->lock);
     bool was = m->drawn;
     clear(m);
-    put(m->fd, text, strlen(text));
+    char line[4096];
+    qtp_printable(line, sizeof line, text); /* it quotes paths the user gave */
+    put(m->fd, line, strlen(line));
     put(m->fd, "\n", 1);
     if (was)
         draw(m);

@@ -46,13 +46,12 @@ static int append(const struct qtp_run *run, const struct qtp_rep_record *rows, 
 {
     int rc = qtp_results_append(run->dir, rows, n);
     if (rc) {
-        fprintf(stderr, "qtopo run: cannot append to %s/results.jsonl: %s\n", run->dir,
-                strerror(rc));
+        qtp_message("run", "cannot append to %s/results.jsonl: %s", run->dir, strerror(rc));
         return QTP_EXIT_FAILED;
     }
     char err[1024];
     if (summary && (rc = qtp_results_update_summary(run->dir, err, sizeof err)))
-        fprintf(stderr, "qtopo run: cannot write summary.csv: %s\n", err);
+        qtp_message("run", "cannot write summary.csv: %s", err);
     return 0;
 }
 
@@ -97,8 +96,7 @@ static void write_hist(const struct qtp_run *run, const struct qtp_cell_run *cr,
     hist_name(cr->cell, first_rep, name, sizeof name);
     int rc = qtp_results_write_hgrm(run->dir, name, cr->hist, rel, len);
     if (rc)
-        fprintf(stderr, "qtopo run: cannot write the histogram of %s: %s\n", cr->cell->id,
-                strerror(rc));
+        qtp_message("run", "cannot write the histogram of %s: %s", cr->cell->id, strerror(rc));
 }
 
 /* "ok 5/5  12.34M events/s  p99 1.2us", or the first failure. */
@@ -156,7 +154,7 @@ int qtp_run_cell(struct qtp_run *run, const struct qtp_cell *c, size_t index)
         int mrc = qtp_deploy_model_create(&model, &cr.topo, c->seed,
                                           c->params.warmup + c->params.events, run->interrupted);
         if (mrc == ECANCELED) {
-            qtp_meter_end(run->meter, "interrupted");
+            qtp_meter_end(run->meter, "interrupted in the model check: no rep ran");
             qtp_hist_destroy(cr.hist);
             qtp_topology_fini(&cr.topo);
             return 0;

@@ -21,13 +21,13 @@ struct qtp_deploy_model;
 /* One run of the matrix: what every cell needs from it. */
 struct qtp_run {
     const struct qtp_machine *mach;
-    const char *dir;             /* the results directory */
-    const struct qtp_rows *done; /* rows it held before (a resume), never run again */
-    struct qtp_meter *meter;     /* progress on stderr */
-    _Atomic int *interrupted;    /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
-                                    it now (the watchdog polls) */
-    struct qtp_rep_record *recs; /* room for one cell's reps */
-    const char *rss_source;      /* how peak RSS was measured (meta.json) */
+    const char *dir;              /* the results directory */
+    const struct qtp_rows *done;  /* rows it held before (a resume), never run again */
+    struct qtp_meter *meter;      /* progress on stderr */
+    _Atomic int *interrupted;     /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
+                                     it now (the watchdog polls) */
+    struct qtp_rep_record *recs;  /* room for one cell's reps */
+    const char *rss_source;       /* how peak RSS was measured (meta.json) */
     bool any_failed;
 };
 

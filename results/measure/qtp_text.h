@@ -14,6 +14,11 @@
  * -Wformat-truncation does not look into it). Returns like snprintf. */
 int qtp_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* src as one printable line into dst[len]: every byte outside ' '..'~' (a newline, a terminal
+ * escape, a byte of UTF-8) is written \xHH, so text quoting a user's value cannot break a
+ * message in two or drive the terminal. Cut short to fit. */
+void qtp_printable(char *dst, size_t len, const char *src);
+
 /* One line into err[errlen] (nothing when err is NULL or errlen 0). */
 void qtp_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

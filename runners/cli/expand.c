@@ -424,12 +424,41 @@ int qtp_matrix_expand(const struct qtp_matrix *m, const struct qtp_machine *mach
     return 0;
 }
 
+/* The cells m expands to (before merging duplicates), counted without building them: a real,
+ * since a matrix of 32-value axes can name more cells than a size_t holds. */
+static double count_cells(const struct qtp_matrix *m)
+{
+    double total = 0;
+    const struct qtp_strlist *topos = &m->names[QTP_NAME_TOPOLOGY];
+    const struct qtp_strlist *queues = &m->names[QTP_NAME_QUEUE];
+    for (unsigned ti = 0; ti < topos->n; ti++) {
+        const struct qtp_topology_def *t = qtp_topology_find(topos->v[ti]);
+        double per = (double)m->names[QTP_NAME_PLACEMENT].n * m->names[QTP_NAME_MEMORY].n;
+        for (size_t i = 0; t && i < QTP_NPARAMS; i++)
+            if (!qtp_params[i].shape_label || param_shapes(t, (enum qtp_param_id)i))
+                per *= m->params[i].n ? m->params[i].n : 1;
+        for (unsigned qi = 0; qi < queues->n; qi++) {
+            const struct qtp_queue_kind *q = qtp_queue_kind_find(queues->v[qi]);
+            total += per * (q && q->uses_wait ? m->names[QTP_NAME_WAIT].n : 1);
+        }
+    }
+    return total;
+}
+
 int qtp_matrix_expand_parts(const struct qtp_matrix *parts, size_t nparts,
                             const struct qtp_machine *mach, struct qtp_cell **cells, size_t *ncells,
                             char *err, size_t errlen)
 {
     struct qtp_cell *all = NULL;
     size_t n = 0;
+    double total = 0;
+    for (size_t p = 0; p < nparts; p++)
+        total += count_cells(&parts[p]);
+    if (total > QTP_MATRIX_MAX_CELLS)
+        return CLI_BAD(err, errlen,
+                       "the matrix expands to %.0f cells (accepted: at most %d; split it into "
+                       "several runs)",
+                       total, QTP_MATRIX_MAX_CELLS);
     for (size_t p = 0; p < nparts; p++) {
         struct qtp_cell *v;
         size_t k;

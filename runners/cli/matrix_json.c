@@ -154,6 +154,9 @@ static int parts_from(json_t *j, const char *text, const char *origin, struct qt
     size_t n = json_is_array(j) ? json_array_size(j) : 1;
     if (json_is_array(j) && n == 0)
         return CLI_BAD(err, errlen, "%s:1:1: an empty array of matrices", origin);
+    if (n > QTP_MATRIX_MAX_PARTS)
+        return CLI_BAD(err, errlen, "%s: an array of %zu matrices (accepted: at most %d)", origin,
+                       n, QTP_MATRIX_MAX_PARTS);
     struct qtp_matrix *v = calloc(n, sizeof *v);
     if (!v)
         return ENOMEM;

@@ -204,7 +204,8 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
     /* A topology expression's own commas stay with it: its items split at top-level commas. */
     bool topology = d->kind == K_NAMES && d->index == QTP_NAME_TOPOLOGY;
     size_t n = topology ? qtp_topo_list_item(*p) : strcspn(*p, ",");
-    if (n == 0 || n >= cap)
+    /* An empty item anywhere (",a", "a,,b", "a,") is refused alike. */
+    if (n == 0 || n >= cap || ((*p)[n] == ',' && !(*p)[n + 1]))
         return d->kind == K_NAMES
                    ? CLI_BAD(err, len, "%s: bad list '%s' (accepted: comma-separated %s names: %s)",
                              where, s, axis_text[d->index].word,
@@ -238,6 +239,45 @@ static int next_item(const struct opt_def *d, const char **p, const char *where,
     return 0;
 }
 
+/* The one spelling of a placement or memory policy that has several (cpus:0-0 is cpus:0, node:00
+ * is node:0), so aliases merge into one cell instead of two with the same meaning. v is valid. */
+static int canonical_name(enum qtp_cell_name_id axis, char *v, size_t cap)
+{
+    if (axis == QTP_NAME_MEMORY) {
+        struct qtp_memory_spec spec;
+        char msg[QTP_REASON_MAX];
+        if (qtp_memory_parse(v, NULL, &spec, msg, sizeof msg) == 0 && spec.kind == QTP_MEM_NODE)
+            qtp_fmt(v, cap, "node:%d", spec.node);
+        return 0;
+    }
+    if (axis != QTP_NAME_PLACEMENT || strncmp(v, "cpus:", 5) != 0)
+        return 0;
+    struct qtp_placement_spec *spec = malloc(sizeof *spec);
+    char msg[QTP_REASON_MAX];
+    if (!spec)
+        return ENOMEM;
+    if (qtp_placement_parse(v, NULL, spec, msg, sizeof msg) == 0 && spec->kind == QTP_PLACE_CPUS) {
+        /* In the list's order (it is the threads' order): runs of three or more consecutive
+         * CPUs as ranges, shorter ones one by one (cpus:0,1, cpus:0-3). */
+        size_t at = (size_t)qtp_fmt(v, cap, "cpus:");
+        for (size_t i = 0; i < spec->ncpus && at < cap;) {
+            size_t j = i;
+            while (j + 1 < spec->ncpus && spec->cpus[j + 1] == spec->cpus[j] + 1)
+                j++;
+            if (j < i + 2)
+                j = i;
+            if (j > i)
+                at += (size_t)qtp_fmt(v + at, cap - at, "%s%d-%d", i ? "," : "", spec->cpus[i],
+                                      spec->cpus[j]);
+            else
+                at += (size_t)qtp_fmt(v + at, cap - at, "%s%d", i ? "," : "", spec->cpus[i]);
+            i = j + 1;
+        }
+    }
+    free(spec);
+    return 0;
+}
+
 static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char *where,
                      const char *s, char *err, size_t len)
 {
@@ -255,8 +295,9 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
         names[0] = tok;
         if (!rc && strcmp(tok, "all") == 0)
             k = qtp_cli_axis_names(d->index, names, 64);
-        else if (!rc && !topology)
-            rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len);
+        else if (!rc && !topology &&
+                 !(rc = qtp_cli_check_name(d->index, where, tok, NULL, err, len)))
+            rc = canonical_name(d->index, tok, sizeof tok);
         char canon[QTP_CELL_NAME_MAX];
         struct qtp_wait_spec spec;
         if (!rc && k == 1 && d->index == QTP_NAME_WAIT && !qtp_wait_parse(tok, &spec, NULL, 0)) {
@@ -516,7 +557,8 @@ static int split_round_trips(struct qtp_run_opts *o)
     return 0;
 }
 
-/* A flag's own options (--matrix, --out, --resume, --slice, --slice-plan, --help) into o; 0 or QTP_CLI_BAD. */
+/* A flag's own options (--matrix, --out, --resume, --slice, --slice-plan, --help) into o; 0 or
+ * QTP_CLI_BAD. */
 static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err, size_t len)
 {
     uint64_t v;
@@ -528,8 +570,6 @@ static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err,
         qtp_fmt(o->matrix_file, sizeof o->matrix_file, "%s", optarg);
         break;
     case O_OUT:
-        if (!*optarg)
-            return CLI_BAD(err, len, "--out: empty directory name");
         qtp_fmt(o->out, sizeof o->out, "%s", optarg);
         break;
     case O_SLICE:
@@ -591,6 +631,9 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         const struct opt_def *d = opt_by_getopt(c);
         if (!d)
             return CLI_BAD(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        /* One rule for every option: an empty value is bad input, never "use the default". */
+        if (d->arg && optarg && !*optarg)
+            return CLI_BAD(err, errlen, "option --%s: empty value (accepted: %s)", d->name, d->arg);
         if (d->kind == K_PATH) {
             int rc = take_path(d, o, err, errlen);
             if (rc || o->help)
@@ -616,8 +659,9 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         return 0;
     }
     if (o->slice_n && o->slice_plan)
-        return CLI_BAD(err, errlen, "--slice and --slice-plan: one or the other (a plan runs "
-                                    "nothing)");
+        return CLI_BAD(err, errlen,
+                       "--slice and --slice-plan: one or the other (a plan runs "
+                       "nothing)");
     int rc = load_parts(o, err, errlen);
     for (size_t p = 0; !rc && p < o->nparts; p++)
         for (size_t i = 0; !rc && i < ngiven; i++) {

@@ -34,6 +34,10 @@ struct qtp_topo_params;
 
 #define QTP_CLI_BAD 2   /* bad user input: exit status 2 */
 #define QTP_AXIS_MAX 32 /* values per axis */
+/* A matrix's size: its cells cost ~1 KB each and a part (an object of a matrix file) ~45 KB, so
+ * these keep a run's set-up in tens of megabytes whatever file it is given. */
+#define QTP_MATRIX_MAX_CELLS 10000
+#define QTP_MATRIX_MAX_PARTS 1000
 #define QTP_PLACE_MAX 256
 #define QTP_SLICE_MAX 1000 /* --slice K/N: N at most */
 

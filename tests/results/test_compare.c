@@ -45,6 +45,9 @@ static void make_dir(char *dir, size_t len, const char *name, int reps, int whic
 {
     snprintf(dir, len, "%s/%s", base, name);
     assert_int_equal(qtp_results_create(dir), 0);
+    json_t *meta = json_pack("{s:s}", "note", "synthetic results (compare refuses a side without)");
+    assert_int_equal(qtp_results_write_meta(dir, meta), 0);
+    json_decref(meta);
     static struct qtp_rep_record rows[32];
     for (size_t c = 0; c < NCELLS; c++) {
         for (int i = 0; i < reps; i++) {

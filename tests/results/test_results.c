@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "qtp_results.h"
@@ -394,6 +397,73 @@ static void test_append_load_truncated(void **state)
     assert_non_null(strstr(err, "no results.jsonl"));
 }
 
+/* A disk that fills up mid-append (here a file size limit, which fails write(2) the same way)
+ * leaves the file as it was: whole lines only. In a child, so the limit stays there. */
+static void test_append_full_disk(void **state)
+{
+    (void)state;
+    char dir[512], p[600], err[256];
+    new_dir(dir, sizeof dir, "full");
+    append_cell(dir, "unicast", 2, 100);
+    path_of(p, sizeof p, dir, "results.jsonl");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    off_t before = st.st_size;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = {(rlim_t)before + 300, (rlim_t)before + 300};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        static struct qtp_rep_record rows[4];
+        for (int i = 0; i < 4; i++)
+            full_row(&rows[i], "diamond", i, 200 + i);
+        _exit(qtp_results_append(dir, rows, 4) == EFBIG ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, before);
+    struct qtp_rows rows = {0};
+    struct qtp_results_load_info info;
+    assert_int_equal(qtp_results_load(dir, &rows, &info, err, sizeof err), 0);
+    assert_int_equal(rows.n, 2);
+    assert_int_equal(info.truncated_line, 0);
+    qtp_rows_free(&rows);
+}
+
+/* A rep given twice is damage, named by the later line; so is a real no rep can measure. */
+static void test_load_refuses_duplicates_and_bad_numbers(void **state)
+{
+    (void)state;
+    char dir[512], p[600], err[256];
+    new_dir(dir, sizeof dir, "dups");
+    append_cell(dir, "unicast", 2, 100);
+    append_cell(dir, "diamond", 1, 100);
+    append_cell(dir, "unicast", 1, 100);
+    struct qtp_rows rows = {0};
+    assert_int_equal(qtp_results_load(dir, &rows, NULL, err, sizeof err), EINVAL);
+    assert_non_null(strstr(err, "results.jsonl line 4: rep 0 of cell unicast."));
+    assert_non_null(strstr(err, "again (first at line 1)"));
+    qtp_rows_free(&rows);
+
+    const double bad[] = {-5, 1e308, -0.001, 2e15};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "num%zu", i);
+        new_dir(dir, sizeof dir, name);
+        static struct qtp_rep_record r[2];
+        full_row(&r[0], "unicast", 0, 100);
+        full_row(&r[1], "unicast", 1, bad[i]);
+        assert_int_equal(qtp_results_append(dir, r, 2), 0);
+        assert_int_equal(qtp_results_load(dir, &rows, NULL, err, sizeof err), EINVAL);
+        assert_non_null(strstr(err, "results.jsonl line 2: field 'throughput_eps' is "));
+        qtp_rows_free(&rows);
+    }
+    path_of(p, sizeof p, dir, "results.jsonl");
+}
+
 static char *csv_line(char *text, int n)
 {
     char *s = text;
@@ -534,6 +604,8 @@ int main(void)
         cmocka_unit_test(test_cell_id),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_append_load_truncated),
+        cmocka_unit_test(test_append_full_disk),
+        cmocka_unit_test(test_load_refuses_duplicates_and_bad_numbers),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_hgrm_file),
     };

@@ -117,6 +117,19 @@ static void test_lists(void **state)
                         "cpus:0,1"); /* the list keeps its commas */
     assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].n, 3);
     assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].v[2], 12);
+    /* Aliases of one placement or memory policy are one value, in one spelling. */
+    assert_int_equal(parse("-p cpus:0,cpus:0-0,cpus:00,cpus:0-1,cpus:0,1,cpus:2-5 "
+                           "-m node:0,node:00,local",
+                           o, NULL, err, sizeof err),
+                     0);
+    const struct qtp_strlist *pl = &o->parts[0].names[QTP_NAME_PLACEMENT];
+    const struct qtp_strlist *ml = &o->parts[0].names[QTP_NAME_MEMORY];
+    assert_int_equal(ml->n, 2);
+    assert_string_equal(ml->v[0], "node:0");
+    assert_string_equal(pl->v[0], "cpus:0");
+    assert_int_equal(pl->n, 3);
+    assert_string_equal(pl->v[1], "cpus:0,1");
+    assert_string_equal(pl->v[2], "cpus:2-5");
 
     assert_int_equal(parse("-q all -w all", o, NULL, err, sizeof err), 0);
     size_t nw = 0;

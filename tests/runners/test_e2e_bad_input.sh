@@ -8,6 +8,7 @@
 set -u
 qtopo=${1:?usage: $0 QTOPO}
 qtopo=$(cd "$(dirname "$qtopo")" && pwd)/$(basename "$qtopo")
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/qtopo-bad.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -27,12 +28,23 @@ printf '{"placement": ["os", "cpus:4000"]}\n' >fx/cpu.json
 printf '{"wait": [["spin"]]}\n' >fx/nested.json
 printf '{"out": "x"}\n' >fx/outkey.json
 printf '' >fx/blank.json
+python3 -c 'print("[" + ",".join(["{}"] * 1001) + "]")' >fx/many.json
 printf '{"topology": "unicast", "events": "1K"}\n' >fx/good.json
 mkdir -p fx/nometa fx/badmeta fx/badrows fx/existing
 printf '{"matrix": ' >fx/badmeta/meta.json
 printf '{"matrix": {"topology": ["unicast"], "events": [1000]}}\n' >fx/badrows/meta.json
 printf '{"cell": "x", "rep": 0}\nnot json at all\n{"cell": "y"}\n' >fx/badrows/results.jsonl
 printf 'keep me\n' >fx/existing/file
+mkdir -p fx/matrix5
+# Damaged rows a reader must refuse naming the line: a rep given twice, impossible numbers.
+row=$(head -1 "$here/../fixtures/results-small/results.jsonl")
+for d in duprows negrows hugerows; do
+  mkdir -p fx/$d && cp fx/badrows/meta.json fx/$d/
+done
+printf '%s\n%s\n' "$row" "$row" >fx/duprows/results.jsonl
+printf '%s\n' "$row" | sed 's/"throughput_eps": *[0-9.e+]*/"throughput_eps": -5/' >fx/negrows/results.jsonl
+printf '%s\n%s\n' "$row" "$(printf '%s' "$row" | sed 's/"elapsed_s": *[0-9.e+-]*/"elapsed_s": 1e308/; s/"rep": *0/"rep": 1/')" >fx/hugerows/results.jsonl
+printf '{"matrix": 5}\n' >fx/matrix5/meta.json
 
 snapshot() { (cd "$work" && find . -path ./stderr -prune -o -print | sort && cat fx/existing/file) ; }
 
@@ -70,7 +82,20 @@ not a count|run --rate -5 -o out
 unknown option|run --bogus -o out
 unexpected argument 'extra'|run extra -o out
 needs a value|run -o out -t
-empty list|run -t '' -o out
+empty value|run -t '' -o out
+empty value|run --resume ''
+empty value|run --resume=
+empty value|run --matrix '' -t unicast -o out
+empty value|run -t unicast -o ''
+empty value|run -t unicast --ring-size= -o out
+bad list 'unicast,'|run -t unicast, -o out
+bad list ',unicast'|run -t ,unicast -o out
+bad list 'unicast,,diamond'|run -t unicast,,diamond -o out
+unknown queue kind 'ring\x0ax'|run -q $'ring\nx' -o out
+unknown queue kind 'x\x1b]0;owned\x07\x1b[2J'|run -q $'x\e]0;owned\a\e[2J' -o out
+unknown combinator 'x'|run -t $'x\e]0;owned\a\e[2J' -o out
+cannot create: Not a directory|run -t unicast -o fx/existing/file/sub
+damaged matrix in meta.json: "matrix" is not a JSON object or array|run --resume fx/matrix5
 exists|run -t unicast -o fx/existing
 cannot open|run --matrix fx/missing.json -o out
 fx/syntax.json:1:|run --matrix fx/syntax.json -o out
@@ -85,6 +110,8 @@ negative|run --matrix fx/negative.json -o out
 not a string or a count|run --matrix fx/nested.json -o out
 unknown key "out"|run --matrix fx/outkey.json -o out
 malformed matrix|run --matrix fx/blank.json -o out
+an array of 1001 matrices (accepted: at most 1000)|run --matrix fx/many.json -o out
+cells (accepted: at most 10000|run -t all -q all -w all -n 1K,2K,3K,4K,5K,6K,7K,8K,9K,10K --batch 1,2,4,8,16,32,64,128 --work 0,1,2,3,4,5,6,7,8,9 -o out
 unknown topology 'nope'|run --matrix fx/good.json -t nope -o out
 shard count must be a power of two: 3|run -t 'seq(stage, shard(stage, 3))' -o out|3
 unknown combinator|run -t 'unicast,seq(stage, stag)' -o out|3
@@ -94,6 +121,9 @@ no meta.json|run --resume fx/nometa
 meta.json|run --resume fx/badmeta
 damaged results|run --resume fx/badrows
 takes no other options|run --resume fx/badrows -t diamond
+results.jsonl line 2: rep 0 of cell|run --resume fx/duprows
+line 1: field 'throughput_eps' is -5|run --resume fx/negrows
+line 2: field 'elapsed_s' is 1e+308|run --resume fx/hugerows
 unknown command 'frobnicate'|frobnicate
 unknown argument '--xml'|info --xml
 unexpected argument 'extra'|list extra
@@ -116,6 +146,24 @@ fi
 if "$qtopo" compare --help >/dev/null 2>&1; then
   cases+=$'\n''results|compare fx/badrows fx/badrows'
   cases+=$'\n''fx/absent|compare fx/absent fx/badrows'
+  cases+=$'\n''no meta.json|compare fx/nometa fx/badrows'
+  cases+=$'\n''line 2: rep 0 of cell|compare fx/duprows fx/badrows'
+  cases+=$'\n''elapsed_s|compare fx/hugerows fx/negrows'
+  cases+=$'\n''line 2: rep 0 of cell|report fx/duprows -o rpt'
+  cases+=$'\n''field '"'"'throughput_eps'"'"' is -5|report fx/negrows -o rpt'
+  cases+=$'\n''--json fx/badrows/meta.json: exists|compare fx/badrows fx/badrows --json fx/badrows/meta.json'
+  cases+=$'\n''--markdown fx/existing/file: exists|compare fx/badrows fx/badrows --markdown fx/existing/file'
+  cases+=$'\n''--json= needs a value|compare fx/badrows fx/badrows --json='
+  cases+=$'\n''both x.out|compare fx/badrows fx/badrows --json x.out --markdown x.out'
+  cases+=$'\n''needs a directory|report fx/badrows --out='
+fi
+
+# A read-only parent (root may write anywhere: then there is nothing to test).
+mkdir -p fx/readonly && chmod 555 fx/readonly
+cp -r "$here/../fixtures/results-small" fx/goodres
+if [ "$(id -u)" -ne 0 ]; then
+  cases+=$'\n''cannot create: Permission denied|run -t unicast -o fx/readonly/out'
+  "$qtopo" report --help >/dev/null 2>&1 && cases+=$'\n''Permission denied|report fx/goodres -o fx/readonly/rpt'
 fi
 
 before=$(snapshot)
@@ -137,6 +185,8 @@ while IFS='|' read -r phrase args want_lines; do
   [ -z "$problem" ] && [ "$want_lines" -eq 3 ] && ! sed -n 3p stderr | grep -qE '^ +\^+$' &&
     problem="no caret line"
   [ -z "$problem" ] && [ -s stdout ] && problem="something on stdout"
+  # Every message is one printable line, whatever bytes the user gave (no raw ESC, BEL, CR).
+  [ -z "$problem" ] && tr -d '\n' <stderr | LC_ALL=C grep -q '[^[:print:]]' && problem="unprintable bytes on stderr"
   rm -f stdout stderr
   [ -z "$problem" ] && [ -e out ] && problem="created ./out"
   [ -z "$problem" ] && [ -e results ] && problem="created ./results"
