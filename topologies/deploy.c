@@ -162,7 +162,7 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
         return;
     ts->done = true;
     ts->last_ns = qtp_clock_mono_ns();
-    if (atomic_fetch_sub(&d->terms_left, 1) == 1) {
+    if (atomic_fetch_sub(&d->terms_left, 1) == d->close_at) {
         atomic_store(&d->t_end, qtp_clock_mono_ns());
         if (d->cfg.on_window)
             d->cfg.on_window(d->cfg.ctx, false);
@@ -445,6 +445,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
             goto fail;
     }
     atomic_init(&d->terms_left, live_terms);
+    d->close_at = cfg->test_window_first && live_terms ? live_terms : 1;
 
     rc = d->be->create(d);
     if (rc) {

@@ -280,6 +280,7 @@ struct qtp_deploy {
     _Atomic bool window_started;
     _Atomic unsigned producers_left;
     _Atomic unsigned terms_left;
+    unsigned close_at; /* terms_left before the countdown that closes the window: 1 */
     _Atomic uint64_t t_start, t_end;
     bool ran;
     /* pingpong: events returned (the producer's progress, read by the watchdog) */

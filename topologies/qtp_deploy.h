@@ -140,6 +140,9 @@ struct qtp_deploy_config {
     /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
      * deployment must report, not survive by luck). */
     bool test_ungated;
+    /* Test-only: the window closes when the first terminal has finished, not the last (a wrong
+     * window, which the window check must catch). */
+    bool test_window_first;
 };
 
 /* A snapshot of where every thread is (the watchdog's report). */

@@ -158,6 +158,7 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
         .fault_seq = r->fault_seq,
         .fault_payload = r->fault_payload,
         .test_ungated = r->ungated,
+        .test_window_first = r->window_first,
         .model = r->model,
     };
     r->verified = false;

@@ -28,6 +28,7 @@ struct topo_run {
     int64_t fault_seq;
     unsigned fault_payload;
     bool ungated;
+    bool window_first; /* test_window_first */
     const struct qtp_deploy_model *model;
     /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start). */
     void (*on_start)(struct topo_run *r, unsigned index, const char *role);
