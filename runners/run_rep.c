@@ -152,6 +152,9 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }
+    if (env_hook("QTOPO_TEST_MISWIRE", c->topo->name, &a, &b) && a > QTP_MISWIRE_NONE &&
+        a <= QTP_MISWIRE_SHARD_RESIDUES)
+        cfg.test_miswire = (enum qtp_miswire)a;
     return cfg;
 }
 
@@ -310,6 +313,10 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
             qtp_placement_unbind_self(mach);
         if (rc_create) {
             qtp_run_fail(r, "cannot build the deployment: %s", err[0] ? err : strerror(rc_create));
+        } else if (!qtp_deploy_check_wiring(d, err, sizeof err)) {
+            /* Outputs cannot show it: the topology measured would not be the one named. */
+            qtp_run_fail(r, "wiring differs from the topology: %s", err);
+            qtp_deploy_destroy(d);
         } else {
             run_deployment(cr, &rc, d, r);
             qtp_deploy_destroy(d);

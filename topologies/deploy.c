@@ -397,6 +397,10 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->cfg = *cfg;
     d->t = cfg->topo;
     d->g = cfg->topo->graph;
+    if (cfg->test_miswire && !(d->g = d->miswired = qtp__miswire(d->g, cfg->test_miswire))) {
+        qtp_deploy_destroy(d);
+        return ENOMEM;
+    }
     d->kind = qtp_queue_kind_find(cfg->queue);
     d->be = d->kind->backend;
     d->batch = cfg->batch ? cfg->batch : 1;
@@ -472,6 +476,7 @@ void qtp_deploy_destroy(struct qtp_deploy *d)
             qtp_hist_destroy(d->inst[i].hist);
     free(d->inst);
     free(d->got);
+    free(d->miswired);
     qtp_deploy_model_destroy(d->own_model);
     if (d->latency)
         qtp_hist_destroy(d->latency);

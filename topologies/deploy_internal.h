@@ -50,6 +50,7 @@ struct qtp_deploy_backend {
     uint64_t (*done)(struct qtp_deploy *d, unsigned inst);
     void (*progress)(struct qtp_deploy *d, struct qtp__sb *b);
     size_t (*buffers)(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
+    void (*wiring)(const struct qtp_deploy *d, struct qtp_wiring *w); /* qtp_deploy_wiring */
 };
 extern const struct qtp_deploy_backend qtp__ring_backend, qtp__edge_backend;
 
@@ -274,6 +275,7 @@ struct qtp_deploy {
     uint64_t total; /* warmup + events, per producer */
     unsigned nthreads;
     struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
+    struct qtp_graph *miswired;         /* test-only: the planted copy d->g points at */
 
     alignas(QTP_CACHE_BLOCK) _Atomic bool halted; /* forced stop requested */
     _Atomic bool broken; /* the deployment found itself broken (see qtp__deploy_abort) */
@@ -305,6 +307,9 @@ __attribute__((format(printf, 2, 3))) void qtp__deploy_error(struct qtp_deploy *
  * (forced); run() returns 0 with verified false and this reason. */
 __attribute__((format(printf, 2, 3))) void qtp__deploy_abort(struct qtp_deploy *d, const char *fmt,
                                                              ...);
+
+/* Test-only: a copy of g wired as cfg.test_miswire says (wiring.c). NULL: ENOMEM. */
+struct qtp_graph *qtp__miswire(const struct qtp_graph *g, enum qtp_miswire how);
 
 /* ---- the producers' common part ---- */
 
