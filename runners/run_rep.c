@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,19 +228,48 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
         qtp_fmt(r->reason, sizeof r->reason, "%d thread(s) could not be bound", be);
 }
 
+/* The watchdog's tick: the progress display, and (in a cell's child process) the deployment's
+ * progress kept for the reason of a crash. Test hook QTOPO_TEST_CRASH=SIGNAL:REP[:TOPOLOGY]: the
+ * rep dies of that signal at its first tick, mid-run (what the isolation must survive). */
+struct rep_tick {
+    struct qtp_cell_run *cr;
+    struct qtp_deploy *d;
+    int crash;
+};
+
+static void rep_tick(void *arg)
+{
+    struct rep_tick *t = arg;
+    const struct qtp_run *run = t->cr->run;
+    qtp_meter_tick(run->meter);
+    if (run->last_progress) {
+        struct qtp_progress p;
+        qtp_deploy_progress(t->d, &p);
+        qtp_fmt(run->last_progress, run->last_progress_len, "%s", p.text);
+    }
+    if (t->crash)
+        raise(t->crash);
+}
+
 /* Run the built deployment d under the watchdog and record how it went. */
 static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct qtp_deploy *d,
                            struct qtp_rep_record *r)
 {
     const struct qtp_cell *c = cr->cell;
+    struct rep_tick tick = {cr, d, 0};
+    long long a, b;
+    if (env_hook("QTOPO_TEST_CRASH", c->topo->name, &a, &b) && b == r->rep && a > 0 && a < 32)
+        tick.crash = (int)a;
+    if (cr->run->last_progress)
+        qtp_fmt(cr->run->last_progress, cr->run->last_progress_len, "rep %d started", r->rep);
     bool was_reset = qtp_usage_peak_reset() == 0;
     struct qtp_watchdog *wd = NULL;
     struct qtp_watchdog_config wc = {.deploy = d,
                                      .timeout_ms = (uint64_t)c->timeout_s * 1000,
                                      .period_ms = 100,
                                      .interrupt = cr->run->interrupted,
-                                     .tick = qtp_meter_tick,
-                                     .tick_ctx = cr->run->meter,
+                                     .tick = rep_tick,
+                                     .tick_ctx = &tick,
                                      .tick_ms = 500};
     if (rc->sampler)
         qtp_cpu_sampler_start(rc->sampler);
