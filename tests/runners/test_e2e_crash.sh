@@ -4,6 +4,9 @@
 # the reps after it are left for --resume, and the matrix goes on. QTOPO_ISOLATE=0 runs the same
 # matrix in-process.
 source "$(dirname "$0")/test_e2e_lib.sh"
+# Sanitized builds: let the signals kill the process as they do in a release build.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-} handle_segv=0 handle_abort=0"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-} handle_segv=0 handle_abort=0"
 
 # The stall hook keeps unicast's rep running past the first watchdog tick, where it crashes.
 QTOPO_TEST_STALL=1:500:unicast QTOPO_TEST_CRASH=11:0:unicast "$qtopo" run -t unicast,pipeline \
