@@ -143,11 +143,17 @@ void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g, int64_t seq,
 
 void qtp__window_start(struct qtp_deploy *d)
 {
-    if (atomic_exchange(&d->window_started, true))
+    if (atomic_exchange(&d->window_started, true)) {
+        /* Another producer is opening it: its snapshots (allocations, CPU time) must be taken
+         * before this producer's measured events, or what they cost is counted outside. */
+        while (!atomic_load_explicit(&d->window_open, memory_order_acquire) && !qtp__halted(d))
+            sched_yield();
         return;
+    }
     atomic_store(&d->t_start, qtp_clock_mono_ns());
     if (d->cfg.on_window)
         d->cfg.on_window(d->cfg.ctx, true);
+    atomic_store_explicit(&d->window_open, true, memory_order_release);
 }
 
 void qtp__term_first(struct qtp__term *ts)
@@ -409,6 +415,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     atomic_init(&d->halted, false);
     atomic_init(&d->broken, false);
     atomic_init(&d->window_started, false);
+    atomic_init(&d->window_open, false);
     atomic_init(&d->producers_left, d->t->producers);
     atomic_init(&d->t_start, 0);
     atomic_init(&d->t_end, 0);

@@ -280,6 +280,7 @@ struct qtp_deploy {
     alignas(QTP_CACHE_BLOCK) _Atomic bool halted; /* forced stop requested */
     _Atomic bool broken; /* the deployment found itself broken (see qtp__deploy_abort) */
     _Atomic bool window_started;
+    _Atomic bool window_open; /* on_window(start) has returned: every producer may measure */
     _Atomic unsigned producers_left;
     _Atomic unsigned terms_left;
     unsigned close_at; /* terms_left before the countdown that closes the window: 1 */
