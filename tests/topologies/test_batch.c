@@ -271,7 +271,8 @@ static void test_racing_reason(void **state)
 
 /* A window that closes when the first terminal finishes instead of the last (planted) makes the
  * throughput too high; the window check fails the rep naming the terminal that finished after
- * it closed. The slow branch sleeps, so it finishes well after the fast one. */
+ * it closed. The slow branch sleeps, so it finishes well after the fast one (on a loaded machine
+ * the fast one may yet be the later: either is named). */
 static void test_window_first_terminal(void **state)
 {
     (void)state;
@@ -284,7 +285,7 @@ static void test_window_first_terminal(void **state)
         for (unsigned plant = 0; plant < 2; plant++) {
             struct topo_run r = {0};
             topo_config(cfg, &r);
-            r.ring_size = 64;
+            r.ring_size = 512; /* more than the events: the fast branch is never held back */
             r.batch = 4;
             r.warmup = 10;
             r.events = 300;
@@ -292,7 +293,7 @@ static void test_window_first_terminal(void **state)
             r.window_first = plant;
             assert_int_equal(topo_run(&t, &r), 0);
             if (r.verified == (bool)plant || r.res.window_ok == (bool)plant ||
-                (plant && !strstr(r.reason, "window: it closed before terminal slow finished"))) {
+                (plant && !strstr(r.reason, "window: it closed before terminal "))) {
                 print_error("%s, planted %u: %s\n", topo_config_name(cfg), plant, r.reason);
                 fail();
             }
