@@ -35,7 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = 0;
         static const int bad[] = {QTP_CLI_BAD, ENOMEM};
         err[0] = 0;
-        fuzz_expect("meta.json matrix", qtp_matrix_parts_from_json(mj, "matrix", &parts, &n, err, sizeof(err)), bad, 2, err);
+        fuzz_expect("meta.json matrix",
+                    qtp_matrix_parts_from_json(mj, "matrix", &parts, &n, err, sizeof(err)), bad, 2,
+                    err);
         free(parts);
     }
     json_decref(meta);
