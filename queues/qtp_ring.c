@@ -133,6 +133,16 @@ int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, s
     return 0;
 }
 
+size_t qtp_ring_gating(const struct qtp_ring *r, const struct qtp_seq **seqs, size_t max)
+{
+    uint64_t gone = atomic_load_explicit(&((struct qtp_ring *)r)->gating_gone, memory_order_relaxed);
+    size_t n = 0;
+    for (size_t i = 0; i < r->ngating && n < max; i++)
+        if (!(gone >> i & 1))
+            seqs[n++] = r->gating[i];
+    return n;
+}
+
 /* ---- claim ---- */
 
 /* A4: pairs with R4 in qtp_ring_halt: once a waiter sees the halt, it also sees every claim

@@ -131,6 +131,9 @@ void qtp_ring_destroy(struct qtp_ring *r);
 /* The sequences the producer must not pass by more than capacity (the last stages). Call before
  * any claim; n <= QTP_RING_MAX_GATING. With none, the producer is never gated. 0 or EINVAL. */
 int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, size_t n);
+/* The gating sequences in force (set, less those removed): up to max into seqs; how many. For
+ * the deployment's wiring check, which reads back what the ring actually waits on. */
+size_t qtp_ring_gating(const struct qtp_ring *r, const struct qtp_seq **seqs, size_t max);
 
 /* Take seq out of the gating set while producers run (LMAX's removeGatingSequence): producers
  * stop waiting for it, and those waiting for room only because of it go on at once. Call it once

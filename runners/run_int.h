@@ -29,6 +29,10 @@ struct qtp_run {
     struct qtp_rep_record *recs;  /* room for one cell's reps */
     const char *rss_source;       /* how peak RSS was measured (meta.json) */
     bool any_failed;
+    /* The cell's child process (run_cell.c): the rep's last progress goes here (NULL: none), for
+     * the reason of a crash. */
+    char *last_progress;
+    size_t last_progress_len;
 };
 
 /* One cell: a skipped row, or its missing reps, then its rows appended (fsync), summary.csv

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,9 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }
+    if (env_hook("QTOPO_TEST_MISWIRE", c->topo->name, &a, &b) && a > QTP_MISWIRE_NONE &&
+        a <= QTP_MISWIRE_SHARD_RESIDUES)
+        cfg.test_miswire = (enum qtp_miswire)a;
     return cfg;
 }
 
@@ -380,19 +384,48 @@ static void record_series(struct qtp_cell_run *cr, const struct rep_ctx *rc,
     }
 }
 
+/* The watchdog's tick: the progress display, and (in a cell's child process) the deployment's
+ * progress kept for the reason of a crash. Test hook QTOPO_TEST_CRASH=SIGNAL:REP[:TOPOLOGY]: the
+ * rep dies of that signal at its first tick, mid-run (what the isolation must survive). */
+struct rep_tick {
+    struct qtp_cell_run *cr;
+    struct qtp_deploy *d;
+    int crash;
+};
+
+static void rep_tick(void *arg)
+{
+    struct rep_tick *t = arg;
+    const struct qtp_run *run = t->cr->run;
+    qtp_meter_tick(run->meter);
+    if (run->last_progress) {
+        struct qtp_progress p;
+        qtp_deploy_progress(t->d, &p);
+        qtp_fmt(run->last_progress, run->last_progress_len, "%s", p.text);
+    }
+    if (t->crash)
+        raise(t->crash);
+}
+
 /* Run the built deployment d under the watchdog and record how it went. */
 static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct qtp_deploy *d,
                            struct qtp_rep_record *r)
 {
     const struct qtp_cell *c = cr->cell;
+    struct rep_tick tick = {cr, d, 0};
+    long long a, b;
+    if (env_hook("QTOPO_TEST_CRASH", c->topo->name, &a, &b) && b == r->rep && a > 0 && a < 32)
+        tick.crash = (int)a;
+    if (cr->run->last_progress)
+        qtp_fmt(cr->run->last_progress, cr->run->last_progress_len, "rep %d started", r->rep);
     bool was_reset = qtp_usage_peak_reset() == 0;
     struct qtp_watchdog *wd = NULL;
     struct qtp_watchdog_config wc = {.deploy = d,
                                      .timeout_ms = (uint64_t)c->timeout_s * 1000,
                                      .period_ms = 100,
                                      .interrupt = cr->run->interrupted,
-                                     .tick = qtp_meter_tick,
-                                     .tick_ctx = cr->run->meter,
+                                     .tick = rep_tick,
+                                     .tick_ctx = &tick,
                                      .tick_ms = 500,
                                      .sample = rc->series && c->sample_ms ? sample : NULL,
                                      .sample_ctx = rc,
@@ -479,6 +512,10 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
             qtp_placement_unbind_self(mach);
         if (rc_create) {
             qtp_run_fail(r, "cannot build the deployment: %s", err[0] ? err : strerror(rc_create));
+        } else if (!qtp_deploy_check_wiring(d, err, sizeof err)) {
+            /* Outputs cannot show it: the topology measured would not be the one named. */
+            qtp_run_fail(r, "wiring differs from the topology: %s", err);
+            qtp_deploy_destroy(d);
         } else {
             if ((c->sample_ms || cr->hlog) &&
                 qtp_series_create(&rc.series, d, c->sample_ms, cr->hlog != NULL))

@@ -141,11 +141,17 @@ void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g, int64_t seq,
 
 void qtp__window_start(struct qtp_deploy *d)
 {
-    if (atomic_exchange(&d->window_started, true))
+    if (atomic_exchange(&d->window_started, true)) {
+        /* Another producer is opening it: its snapshots (allocations, CPU time) must be taken
+         * before this producer's measured events, or what they cost is counted outside. */
+        while (!atomic_load_explicit(&d->window_open, memory_order_acquire) && !qtp__halted(d))
+            sched_yield();
         return;
+    }
     atomic_store(&d->t_start, qtp_clock_mono_ns());
     if (d->cfg.on_window)
         d->cfg.on_window(d->cfg.ctx, true);
+    atomic_store_explicit(&d->window_open, true, memory_order_release);
 }
 
 void qtp__term_first(struct qtp__term *ts)
@@ -160,7 +166,7 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
         return;
     ts->done = true;
     ts->last_ns = qtp_clock_mono_ns();
-    if (atomic_fetch_sub(&d->terms_left, 1) == 1) {
+    if (atomic_fetch_sub(&d->terms_left, 1) == d->close_at) {
         atomic_store(&d->t_end, qtp_clock_mono_ns());
         if (d->cfg.on_window)
             d->cfg.on_window(d->cfg.ctx, false);
@@ -408,6 +414,10 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     d->cfg = *cfg;
     d->t = cfg->topo;
     d->g = cfg->topo->graph;
+    if (cfg->test_miswire && !(d->g = d->miswired = qtp__miswire(d->g, cfg->test_miswire))) {
+        qtp_deploy_destroy(d);
+        return ENOMEM;
+    }
     d->kind = qtp_queue_kind_find(cfg->queue);
     d->be = d->kind->backend;
     d->batch = cfg->batch ? cfg->batch : 1;
@@ -418,6 +428,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     atomic_init(&d->halted, false);
     atomic_init(&d->broken, false);
     atomic_init(&d->window_started, false);
+    atomic_init(&d->window_open, false);
     atomic_init(&d->producers_left, d->t->producers);
     atomic_init(&d->t_start, 0);
     atomic_init(&d->t_end, 0);
@@ -465,6 +476,7 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
             goto fail;
     }
     atomic_init(&d->terms_left, live_terms);
+    d->close_at = cfg->test_window_first && live_terms ? live_terms : 1;
 
     rc = d->be->create(d);
     if (rc) {
@@ -491,6 +503,7 @@ void qtp_deploy_destroy(struct qtp_deploy *d)
             qtp_hist_destroy(d->inst[i].hist);
     free(d->inst);
     free(d->got);
+    free(d->miswired);
     qtp_deploy_model_destroy(d->own_model);
     if (d->latency)
         qtp_hist_destroy(d->latency);

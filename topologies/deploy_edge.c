@@ -430,6 +430,35 @@ static size_t edge_buffers(const struct qtp_deploy *d, void **addr, size_t *byte
     return n;
 }
 
+static struct qtp_wire_end wire_end(const struct edge *e)
+{
+    return (struct qtp_wire_end){
+        .src = e->src == NO_INST ? QTP_WIRE_PRODUCER : (uint8_t)e->src,
+        .dst = e->dst == NO_INST ? QTP_WIRE_PRODUCER : (uint8_t)e->dst,
+        .src_mod = e->src_mod,
+        .src_res = e->src_res,
+        .dst_mod = e->dst_mod,
+        .dst_res = e->dst_res,
+    };
+}
+
+static void edge_wiring(const struct qtp_deploy *d, struct qtp_wiring *w)
+{
+    const struct edge_state *es = d->bs;
+    w->edges = true;
+    for (unsigned i = 0; i < d->g->ninst; i++) {
+        const struct edge_inst *ei = &es->ei[i];
+        struct qtp_wire_inst *wi = &w->inst[i];
+        /* The partition edge_stage walks. */
+        wi->mod = ei->ci->gi->mod;
+        wi->res = ei->ci->gi->res;
+        for (unsigned j = 0; j < ei->nin && wi->nin < QTP_WIRE_MAX_ENDS; j++)
+            wi->in[wi->nin++] = wire_end(ei->in[j]);
+        for (unsigned j = 0; j < ei->nout && wi->nout < QTP_WIRE_MAX_ENDS; j++)
+            wi->out[wi->nout++] = wire_end(ei->out[j]);
+    }
+}
+
 const struct qtp_deploy_backend qtp__edge_backend = {
     .name = "per-edge",
     .check = edge_check,
@@ -444,4 +473,5 @@ const struct qtp_deploy_backend qtp__edge_backend = {
     .produced = edge_produced,
     .in_depth = edge_in_depth,
     .buffers = edge_buffers,
+    .wiring = edge_wiring,
 };

@@ -55,6 +55,7 @@ struct qtp_deploy_backend {
      * positions it is behind what it waits on (a ring stage's lag). */
     uint64_t (*in_depth)(struct qtp_deploy *d, unsigned inst);
     size_t (*buffers)(const struct qtp_deploy *d, void **addr, size_t *bytes, size_t max);
+    void (*wiring)(const struct qtp_deploy *d, struct qtp_wiring *w); /* qtp_deploy_wiring */
 };
 extern const struct qtp_deploy_backend qtp__ring_backend, qtp__edge_backend;
 
@@ -285,12 +286,15 @@ struct qtp_deploy {
     struct qtp_opt_out plan;                     /* cfg.opt_out points here */
     unsigned nthreads;
     struct qtp_deploy_model *own_model; /* computed by run() when cfg.model is NULL */
+    struct qtp_graph *miswired;         /* test-only: the planted copy d->g points at */
 
     alignas(QTP_CACHE_BLOCK) _Atomic bool halted; /* forced stop requested */
     _Atomic bool broken; /* the deployment found itself broken (see qtp__deploy_abort) */
     _Atomic bool window_started;
+    _Atomic bool window_open; /* on_window(start) has returned: every producer may measure */
     _Atomic unsigned producers_left;
     _Atomic unsigned terms_left;
+    unsigned close_at; /* terms_left before the countdown that closes the window: 1 */
     _Atomic uint64_t t_start, t_end;
     _Atomic uint64_t t_graceful; /* when the last producer began the graceful shutdown */
     bool ran;
@@ -329,6 +333,9 @@ void qtp__opt_out_reader(struct qtp_deploy *d, struct qtp__inst *ir);
 /* The check of a run with opt-outs (instead of the shared model's): true, or false with a
  * reason. */
 bool qtp__opt_out_verify(struct qtp_deploy *d, char *reason, size_t len);
+
+/* Test-only: a copy of g wired as cfg.test_miswire says (wiring.c). NULL: ENOMEM. */
+struct qtp_graph *qtp__miswire(const struct qtp_graph *g, enum qtp_miswire how);
 
 /* ---- the producers' common part ---- */
 

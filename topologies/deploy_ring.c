@@ -544,6 +544,39 @@ static size_t ring_buffers(const struct qtp_deploy *d, void **addr, size_t *byte
     return n;
 }
 
+/* Which instance a sequence belongs to. */
+static uint8_t seq_owner(const struct ring_state *rs, unsigned n, const struct qtp_seq *s)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (&rs->ri[j].proc.seq == s)
+            return (uint8_t)j;
+    return QTP_WIRE_UNKNOWN;
+}
+
+static void ring_wiring(const struct qtp_deploy *d, struct qtp_wiring *w)
+{
+    const struct ring_state *rs = d->bs;
+    const unsigned n = d->g->ninst;
+    for (unsigned i = 0; i < n; i++) {
+        const struct ring_inst *ri = &rs->ri[i];
+        const struct qtp_barrier *b = &ri->proc.barrier;
+        struct qtp_wire_inst *wi = &w->inst[i];
+        /* The partition the strided loop and the terminal's check walk. */
+        wi->mod = ri->ci->chk.mod;
+        wi->res = ri->ci->gi->res;
+        if (!b->ndeps)
+            wi->in[wi->nin++] = (struct qtp_wire_end){
+                .src = b->ring == rs->ring ? QTP_WIRE_PRODUCER : QTP_WIRE_UNKNOWN, .dst = (uint8_t)i};
+        for (size_t k = 0; k < b->ndeps && wi->nin < QTP_WIRE_MAX_ENDS; k++)
+            wi->in[wi->nin++] =
+                (struct qtp_wire_end){.src = seq_owner(rs, n, b->deps[k]), .dst = (uint8_t)i};
+    }
+    const struct qtp_seq *gating[QTP_TOPO_MAX_INSTANCES];
+    size_t ng = qtp_ring_gating(rs->ring, gating, QTP_TOPO_MAX_INSTANCES);
+    for (size_t k = 0; k < ng; k++)
+        w->gating[w->ngating++] = seq_owner(rs, n, gating[k]);
+}
+
 const struct qtp_deploy_backend qtp__ring_backend = {
     .name = "ring",
     .check = NULL,
@@ -558,4 +591,5 @@ const struct qtp_deploy_backend qtp__ring_backend = {
     .produced = ring_produced,
     .in_depth = NULL,
     .buffers = ring_buffers,
+    .wiring = ring_wiring,
 };

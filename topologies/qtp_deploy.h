@@ -27,7 +27,10 @@
  * and hashes with the sequential model: computed once per cell by the caller
  * (qtp_deploy_model_create, cfg.model) or, without one, by run() itself after the threads joined.
  * It also checks the window: every terminal saw its first measured event after the window opened
- * and its last one before it closed.
+ * and its last one before it closed. Before the run, qtp_deploy_check_wiring compares what the
+ * deployment built (read back from its barriers, gating set and queues) with the compiled graph:
+ * wiring that leaves the outputs as the model's (fan-out branches chained, shard copies owning
+ * the wrong residues) is invisible to every value check.
  *
  * Measured window: opens on the producer just before it claims the first measured event (batches
  * never straddle the warm-up boundary: the last warm-up batch is cut short), closes when the last
@@ -172,6 +175,16 @@ struct qtp_deploy_config {
     /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
      * deployment must report, not survive by luck). */
     bool test_ungated;
+    /* Test-only: the window closes when the first terminal has finished, not the last (a wrong
+     * window, which the window check must catch). */
+    bool test_window_first;
+    /* Test-only: build from a miswired copy of the compiled graph (wiring that leaves every
+     * output as the model's, which only the wiring check can see). */
+    enum qtp_miswire {
+        QTP_MISWIRE_NONE,
+        QTP_MISWIRE_CHAIN_FANOUT,    /* the second of two fan-out branches waits on the first */
+        QTP_MISWIRE_SHARD_RESIDUES,  /* every shard copy owns the next copy's residue */
+    } test_miswire;
 };
 
 /* A snapshot of where every thread is (the watchdog's report). */
@@ -231,6 +244,30 @@ struct qtp_deploy_result {
     uint64_t drain_ns;
 };
 
+/* The wiring a deployment built, read back from its queues and loops rather than from the graph
+ * it was built from: per instance, the partition its loop handles, what it waits on (ring: its
+ * barrier's sequences; per edge: the sources of its in-edges) and where its out-edges go; each
+ * per-edge queue's two ends with their partitions; the ring's gating set. */
+#define QTP_WIRE_PRODUCER 0xffu /* an end that is the producer(s) (ring: the cursor) */
+#define QTP_WIRE_UNKNOWN 0xfeu  /* a sequence or queue that belongs to no instance */
+#define QTP_WIRE_MAX_ENDS (QTP_TOPO_MAX_INSTANCES + 1)
+struct qtp_wire_end {
+    uint8_t src, dst; /* instance indexes, or QTP_WIRE_PRODUCER / QTP_WIRE_UNKNOWN */
+    uint32_t src_mod, src_res, dst_mod, dst_res;
+};
+struct qtp_wire_inst {
+    uint32_t mod, res;
+    unsigned nin, nout; /* nout: per-edge backends only */
+    struct qtp_wire_end in[QTP_WIRE_MAX_ENDS], out[QTP_WIRE_MAX_ENDS];
+};
+struct qtp_wiring {
+    bool edges; /* per-edge queues (in and out are queues); else the ring (in: the barrier) */
+    unsigned ninst;
+    struct qtp_wire_inst inst[QTP_TOPO_MAX_INSTANCES];
+    unsigned ngating; /* ring */
+    uint8_t gating[QTP_TOPO_MAX_INSTANCES];
+};
+
 /* The sequential model of t for (seed, count events per producer: warmup + events), to give
  * every rep of a cell (cfg.model) instead of recomputing it per rep. 0, ENOMEM, or ECANCELED
  * once *stop is nonzero (NULL: never; checked every 64K events: a signal count such as the
@@ -250,6 +287,12 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
  * ring batch larger than the ring, stops early and reports it there), ECANCELED when halted
  * (res->reason says by what), or an error. */
 int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res);
+/* Read back what d built (before run). w is large (use the heap). */
+void qtp_deploy_wiring(const struct qtp_deploy *d, struct qtp_wiring *w);
+/* Compare what d built with its topology's compiled graph: true, or false with the first
+ * difference in why ("c2 waits on c1; the topology says on the producer"). Before run; a
+ * deployment that fails it measures another topology than the one named, whatever its outputs. */
+bool qtp_deploy_check_wiring(const struct qtp_deploy *d, char *why, size_t len);
 /* Forced stop from any thread: every wait returns, run() returns ECANCELED soon after. */
 void qtp_deploy_halt(struct qtp_deploy *d);
 /* Safe from any thread between create and destroy (before, during and after run()). */

@@ -17,6 +17,9 @@
 #define QUICK_REPS 3
 #define DEFAULT_RT_EVENTS 40000 /* round trips (pingpong) in the default matrix */
 #define QUICK_RT_EVENTS 4000
+/* The default matrix's round trips again with copies to check: a batch in flight, a payload. */
+#define DEFAULT_RT_COPY_BATCH 8
+#define DEFAULT_RT_COPY_PAYLOAD 32
 #define DEFAULT_RING_SIZE 1024
 #define DEFAULT_BATCH 1
 #define DEFAULT_FANOUT 3 /* the topology builders' defaults (qtp_topo.h) */

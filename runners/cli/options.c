@@ -531,13 +531,16 @@ static bool round_trip(const struct qtp_topology_def *td)
 
 /* The default matrix with no -t and no -n: round-trip topologies (pingpong) go to a second part
  * with fewer events, since each of their events is a full wake-up both ways; in one shared count
- * they would take most of the run. */
+ * they would take most of the run. Unless --batch or --payload is given, a third part runs them
+ * again with several events in flight and a small payload: the echo's copies of a batch and of
+ * a payload are paths no other default cell takes. */
 static int split_round_trips(struct qtp_run_opts *o)
 {
     struct qtp_matrix *m = &o->parts[0];
     if (o->nparts != 1 || opt_given(m, O_TOPOLOGY) || opt_given(m, O_EVENTS))
         return 0;
-    struct qtp_matrix *two = calloc(2, sizeof *two);
+    const bool copies = !opt_given(m, O_BATCH) && !opt_given(m, O_PAYLOAD);
+    struct qtp_matrix *two = calloc(3, sizeof *two);
     if (!two)
         return ENOMEM;
     two[0] = two[1] = *m;
@@ -551,9 +554,14 @@ static int split_round_trips(struct qtp_run_opts *o)
     }
     qtp_cli_numlist_add(&two[1].params[QTP_PARAM_events],
                         two[1].quick ? QUICK_RT_EVENTS : DEFAULT_RT_EVENTS);
+    if (copies) {
+        two[2] = two[1];
+        qtp_cli_numlist_add(&two[2].params[QTP_PARAM_batch], DEFAULT_RT_COPY_BATCH);
+        qtp_cli_numlist_add(&two[2].params[QTP_PARAM_payload], DEFAULT_RT_COPY_PAYLOAD);
+    }
     free(o->parts);
     o->parts = two;
-    o->nparts = 2;
+    o->nparts = copies ? 3 : 2;
     return 0;
 }
 

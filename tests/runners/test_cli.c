@@ -66,12 +66,16 @@ static void test_defaults(void **state)
     struct qtp_run_opts *o = calloc(1, sizeof *o);
     char err[1024];
     assert_int_equal(parse("", o, NULL, err, sizeof err), 0);
-    /* Two parts: pingpong (round trips) gets fewer events than the rest. */
-    assert_int_equal(o->nparts, 2);
+    /* Three parts: pingpong (round trips) gets fewer events than the rest, and runs again with a
+     * batch in flight and a payload (the copies no other default cell makes). */
+    assert_int_equal(o->nparts, 3);
     assert_int_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].n, 1);
     assert_string_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
     assert_true(o->parts[1].params[QTP_PARAM_events].v[0] <
                 o->parts[0].params[QTP_PARAM_events].v[0]);
+    assert_string_equal(o->parts[2].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
+    assert_true(o->parts[2].params[QTP_PARAM_batch].v[0] > 1);
+    assert_true(o->parts[2].params[QTP_PARAM_payload].v[0] > 0);
     assert_int_equal(o->parts[1].names[QTP_NAME_WAIT].n, o->parts[0].names[QTP_NAME_WAIT].n);
     size_t ntopo = 0, nq = 0, nw = 0;
     for (const struct qtp_topology_def *t = qtp_topologies; t->name; t++)

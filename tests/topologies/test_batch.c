@@ -1,7 +1,9 @@
 /* topo_batch: the ring's batch handlers and what the deployment reports about batches and the
  * window - a batch across the ring's wrap point, faults planted in a batch's first, middle and
  * last event, a batch straddling the warm-up boundary, the batching figures, a batch larger than
- * the ring, a consumer batch across the warm-up boundary, out-of-range graph indexes, the payload check's expected byte, and the model computed
+ * the ring, a consumer batch across the warm-up boundary, a racing writer's mismatch reported as it
+ * was read, a window closed at the first terminal, out-of-range graph indexes, the payload check's
+ * expected byte, and the model computed
  * once for several reps.
  *
  * Deterministic batches: with the producer claiming b events at a time and every stage taking at
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "qtp_lang.h"
 #include "qtp_topo_internal.h"
 #include "topo_util.h"
 
@@ -298,6 +301,79 @@ static void test_batch_larger_than_ring(void **state)
     qtp_topology_fini(&t);
 }
 
+/* An ungated producer left to race its consumer overwrites slots while the terminal checks
+ * them: whatever the rep reports (a batch larger than the ring, a wrong field, input, order or
+ * payload byte), a mismatch names two different values - the terminal reads each value once, so
+ * the value it compared is the value it reports. */
+static void test_racing_reason(void **state)
+{
+    (void)state;
+#ifdef QTOPO_TSAN
+    skip(); /* the race is the point: ThreadSanitizer would report it */
+#endif
+    struct qtp_topology t;
+    build("pipeline", &t, 32);
+    unsigned failed = 0, mismatches = 0, runs = 0;
+    for (unsigned trial = 0; trial < (TOPO_SANITIZED ? 3u : 20u); trial++)
+        for (unsigned cfg = 0; cfg < 3; cfg++) {
+            struct topo_run r = {0};
+            topo_config(cfg, &r);
+            r.ring_size = 8;
+            r.batch = 1 + trial % 4;
+            r.consumer_batch = 1 + trial % 3; /* never more than the ring: it reads on */
+            r.events = TOPO_SANITIZED ? 5000 : 50000;
+            r.seed = trial;
+            r.ungated = true;
+            assert_int_equal(topo_run(&t, &r), 0);
+            runs++;
+            failed += !r.verified;
+            const char *e = strstr(r.reason, ": expected 0x");
+            if (!e)
+                continue;
+            unsigned long long want, got;
+            assert_int_equal(sscanf(e, ": expected 0x%llx, got 0x%llx", &want, &got), 2);
+            mismatches++;
+            if (want == got) {
+                print_error("%s: %s\n", topo_config_name(cfg), r.reason);
+                fail();
+            }
+        }
+    printf("  %u ungated runs: %u failed, %u named a mismatch\n", runs, failed, mismatches);
+    qtp_topology_fini(&t);
+}
+
+/* A window that closes when the first terminal finishes instead of the last (planted) makes the
+ * throughput too high; the window check fails the rep naming the terminal that finished after
+ * it closed. The slow branch sleeps, so it finishes well after the fast one (on a loaded machine
+ * the fast one may yet be the later: either is named). */
+static void test_window_first_terminal(void **state)
+{
+    (void)state;
+    struct qtp_topology t;
+    struct qtp_parse_error pe;
+    assert_int_equal(qtp_topo_parse("fanout(stage(name=fast), stage(name=slow, sleep=20us))", NULL,
+                                    NULL, &t, &pe),
+                     0);
+    for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++)
+        for (unsigned plant = 0; plant < 2; plant++) {
+            struct topo_run r = {0};
+            topo_config(cfg, &r);
+            r.ring_size = 512; /* more than the events: the fast branch is never held back */
+            r.batch = 4;
+            r.warmup = 10;
+            r.events = 300;
+            r.seed = 9;
+            r.window_first = plant;
+            assert_int_equal(topo_run(&t, &r), 0);
+            if (r.verified == (bool)plant || r.res.window_ok == (bool)plant ||
+                (plant && !strstr(r.reason, "window: it closed before terminal "))) {
+                print_error("%s, planted %u: %s\n", topo_config_name(cfg), plant, r.reason);
+                fail();
+            }
+        }
+    qtp_topology_fini(&t);
+}
+
 /* A compiled graph whose indexes point past the event's fields or the instances is refused. */
 static void test_graph_bounds(void **state)
 {
@@ -424,6 +500,8 @@ int main(void)
         cmocka_unit_test(test_consumer_straddles_warmup),
         cmocka_unit_test(test_batching_figures),
         cmocka_unit_test(test_batch_larger_than_ring),
+        cmocka_unit_test(test_racing_reason),
+        cmocka_unit_test(test_window_first_terminal),
         cmocka_unit_test(test_graph_bounds),
         cmocka_unit_test(test_payload_expected_byte),
         cmocka_unit_test(test_model_once),

@@ -160,6 +160,8 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
         .fault_seq = r->fault_seq,
         .fault_payload = r->fault_payload,
         .test_ungated = r->ungated,
+        .test_window_first = r->window_first,
+        .test_miswire = r->miswire,
         .model = r->model,
     };
     r->verified = false;
@@ -173,6 +175,7 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
     if (r->rc)
         return r->rc;
     r->d = d;
+    r->wired = qtp_deploy_check_wiring(d, r->wiring, sizeof(r->wiring));
     struct watch w = {.d = d, .r = r};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
@@ -192,6 +195,12 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
     r->halt_to_return_s = w.halted_at > 0 ? t1 - w.halted_at : 0;
     r->verified = res->verified;
     snprintf(r->reason, sizeof(r->reason), "%s", res->reason);
+    /* Every test's deployment is checked as the runner checks it; the planted ones (ungated,
+     * miswired) are left to the tests that plant them. */
+    if (!r->wired && !r->ungated && !r->miswire) {
+        r->verified = false;
+        snprintf(r->reason, sizeof(r->reason), "wiring: %.400s", r->wiring);
+    }
     r->events_done = res->events;
     r->window_ns = res->window_ns;
     r->latency_count = res->latency ? qtp_hist_count(res->latency) : 0;

@@ -30,6 +30,8 @@ struct topo_run {
     int64_t fault_seq;
     unsigned fault_payload;
     bool ungated;
+    bool window_first; /* test_window_first */
+    enum qtp_miswire miswire;
     const struct qtp_deploy_model *model;
     /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start). */
     void (*on_start)(struct topo_run *r, unsigned index, const char *role);
@@ -41,6 +43,8 @@ struct topo_run {
     /* out */
     int rc;
     bool verified, watchdog_fired;
+    bool wired;        /* qtp_deploy_check_wiring passed (before the run) */
+    char wiring[512];  /* else the first difference */
     char reason[512];
     char progress[1024];
     uint64_t events_done, window_ns, latency_count;
