@@ -204,7 +204,7 @@ static struct qtp_deploy_config deploy_config(const struct qtp_cell_run *cr, str
         cfg.fault_stage = (int)a;
         cfg.fault_seq = (int64_t)b;
     }
-    if (env_hook("QTOPO_TEST_MISWIRE", c->topo->name, &a, &b) && a > QTP_MISWIRE_NONE &&
+    if (env_hook("QTOPO_TEST_MISWIRE", c->topology, &a, &b) && a > QTP_MISWIRE_NONE &&
         a <= QTP_MISWIRE_SHARD_RESIDUES)
         cfg.test_miswire = (enum qtp_miswire)a;
     return cfg;
@@ -414,7 +414,7 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
     const struct qtp_cell *c = cr->cell;
     struct rep_tick tick = {cr, d, 0};
     long long a, b;
-    if (env_hook("QTOPO_TEST_CRASH", c->topo->name, &a, &b) && b == r->rep && a > 0 && a < 32)
+    if (env_hook("QTOPO_TEST_CRASH", c->topology, &a, &b) && b == r->rep && a > 0 && a < 32)
         tick.crash = (int)a;
     if (cr->run->last_progress)
         qtp_fmt(cr->run->last_progress, cr->run->last_progress_len, "rep %d started", r->rep);

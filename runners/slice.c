@@ -44,12 +44,10 @@ double qtp_slice_cell_seconds(const struct qtp_cell *c, unsigned npus)
 {
     if (c->skip)
         return 0;
-    struct qtp_topo_params tp;
     struct qtp_topology t;
-    qtp_cell_topo_params(c, &tp);
     bool round_trip = false;
     unsigned producers = 1;
-    if (c->topo->build(&tp, &t) == 0) {
+    if (qtp_cell_topology(c, &t) == 0) {
         round_trip = t.pingpong;
         producers = t.producers;
         qtp_topology_fini(&t);

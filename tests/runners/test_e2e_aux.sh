@@ -27,23 +27,26 @@ PY
 # must not be allowed on it.
 "$qtopo" run -t unicast -q ring -w yield -p cpus:$first -n 2M --rate 100K -r 1 -o b >b.out 2>b.err &
 pid=$!
-seen=0
+# The cell runs in a child process (isolation; QTOPO_ISOLATE=0 would run it in qtopo itself).
+seen=0 target=$pid
 for _ in $(seq 600); do
-  [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 5 ] && { seen=1; break; }
+  target=$(pgrep -P "$pid" | head -1)
+  target=${target:-$pid}
+  [ "$(ls /proc/$target/task 2>/dev/null | wc -l)" -ge 5 ] && { seen=1; break; }
   sleep 0.1
 done
 sleep 0.3
 aux_ok=1 naux=0
-for t in /proc/$pid/task/*; do
+for t in /proc/$target/task/*; do
   tid=${t##*/}
-  [ "$tid" = "$pid" ] && continue
+  [ "$tid" = "$target" ] && continue
   cpus=$(taskset -pc "$tid" 2>/dev/null | sed 's/.*: //')
   [ "$cpus" = "$first" ] && continue # a deployment thread, bound to the cell's PU
   naux=$((naux + 1))
   # An auxiliary thread: its allowed list must not include the first PU.
   python3 -c "import sys,os; sys.exit($first in os.sched_getaffinity($tid))" 2>/dev/null || aux_ok=0
 done
-kill -INT $pid; kill -INT $pid
+kill -INT $pid; sleep 0.5; kill -INT $pid # two signals apart: the second halts the rep
 for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 kill -0 $pid 2>/dev/null && { kill -9 $pid; die "the long rep did not stop"; }
 wait $pid

@@ -95,8 +95,10 @@ rc=$?
 echo "ok: SIGINT during the model check stopped it (exit 130)"
 
 # ---- two signals at once (GNU timeout sends one to qtopo and one to its group) count as one:
-# the rep in flight finishes verified instead of being halted.
-"$qtopo" run "${B[@]}" -n 20M -o two >t.out 2>t.err &
+# the rep in flight finishes verified instead of being halted. Paced, so the rep lasts ~8 s
+# however fast the build is (saturated, 20M events took 1 s on a quiet machine: done before the
+# signals).
+"$qtopo" run "${B[@]}" -n 8M --rate 1M -o two >t.out 2>t.err &
 p=$!
 wait_lines two/meta.json 1 60 || { kill -9 $p; die "no meta.json within 60 s"; }
 sleep 2
