@@ -23,6 +23,10 @@ const struct qtp_queue_kind qtp_queue_kinds[] = {
      QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex},
     {"mutex-linked", "one bounded mutex/condvar linked queue per edge, a node malloc'd per event",
      QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex},
+    {"ck-ring",
+     "one lock-free Concurrency Kit ck_ring per edge, events copied: SPSC, MPMC where an edge has "
+     "several producers (sequencer); waits by the wait strategy",
+     QTP_FAMILY_LOCKFREE, true, &qtp__edge_backend, &qtp__edgeq_ck},
     {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL},
 };
 
