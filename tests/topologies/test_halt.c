@@ -71,14 +71,14 @@ static void run_case(const struct halt_case *hc, unsigned cfg)
     qtp_topology_fini(&t);
 }
 
-/* Every configuration over the ring (ring: true) or over the mutex queues. */
-static void run_cases(bool ring)
+/* Every configuration whose queue kind is of family fam (by the queue-kind registry). */
+static void run_cases(enum qtp_queue_family fam)
 {
     for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
         for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
             struct topo_run r = {0};
             topo_config(cfg, &r);
-            if ((r.wait != NULL) == ring)
+            if (qtp_queue_kind_find(r.queue)->family == fam)
                 run_case(&cases[c], cfg);
         }
 }
@@ -86,13 +86,20 @@ static void run_cases(bool ring)
 static void test_halt_ring(void **state)
 {
     (void)state;
-    run_cases(true);
+    run_cases(QTP_FAMILY_RING);
 }
 
 static void test_halt_mutex(void **state)
 {
     (void)state;
-    run_cases(false);
+    run_cases(QTP_FAMILY_MUTEX);
+}
+
+/* The lock-free queues per edge, halted while their threads wait in every strategy tested. */
+static void test_halt_lockfree(void **state)
+{
+    (void)state;
+    run_cases(QTP_FAMILY_LOCKFREE);
 }
 
 /* Halted before run(): the threads start, see the halt, and run() returns at once. */
@@ -147,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halt_ring),
         cmocka_unit_test(test_halt_mutex),
+        cmocka_unit_test(test_halt_lockfree),
         cmocka_unit_test(test_halt_before_run),
         cmocka_unit_test(test_progress_shows_stall),
     };
