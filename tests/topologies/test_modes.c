@@ -160,9 +160,18 @@ static void test_queue_kinds(void **state)
     unsigned n = 0;
     for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++, n++)
         assert_ptr_equal(qtp_queue_kind_find(k->name), k);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_true(qtp_queue_kind_find("ring")->uses_wait);
     assert_false(qtp_queue_kind_find("mutex-array")->uses_wait);
+    /* The lock-free family: per edge (the edge backend with its own queue ops), with a wait axis.
+     */
+    const struct qtp_queue_kind *ck = qtp_queue_kind_find("ck-ring");
+    assert_non_null(ck);
+    assert_int_equal(ck->family, QTP_FAMILY_LOCKFREE);
+    assert_true(ck->uses_wait);
+    assert_non_null(ck->edge);
+    assert_ptr_equal(ck->backend, qtp_queue_kind_find("mutex-array")->backend);
+    assert_ptr_not_equal(ck->edge, qtp_queue_kind_find("mutex-array")->edge);
     assert_null(qtp_queue_kind_find("disruptor"));
 }
 
