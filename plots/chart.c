@@ -180,6 +180,11 @@ bool qtp_chart_per_edge(const struct qtp_rpt *r, size_t v)
     return r->variant_family[v] >= 0 && qtp_rpt_family_per_edge(r, r->variant_family[v]);
 }
 
+bool qtp_chart_over(const struct qtp_rpt *r, size_t w, size_t m)
+{
+    return qtp_rpt_family_over(r, r->variant_family[w], r->variant_family[m]);
+}
+
 void qtp_chart_ratio_text(double v, char *buf, size_t len)
 {
     if (v >= 10)
@@ -617,7 +622,8 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
         int (*fn)(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
     } table[QTP_RPT_NCHARTS] = {
         {"throughput", "Throughput by topology, queue and wait strategy", qtp_chart_throughput},
-        {"speedup", "Ring speed-up over the mutex queues", qtp_chart_speedup},
+        {"speedup", "Speed-up: the ring over the queues per edge, lock-free over mutex",
+         qtp_chart_speedup},
         {"latency", "Latency percentile distribution", qtp_chart_latency},
         {"placement", "Placement", qtp_chart_placement},
         {"alloc", "Allocation per event", qtp_chart_alloc},
