@@ -91,6 +91,9 @@ struct qtp_queue_kind {
     bool uses_wait; /* the wait axis applies (ring, ck-ring); mutex queues always block */
     const struct qtp_deploy_backend *backend;
     const struct qtp_edge_queue_ops *edge; /* per-edge backends: the queue of each edge */
+    /* The wait strategies the default matrix (no -q, no -w) runs this kind with, comma-separated;
+     * NULL: every one. Keeps the default matrix near its time as kinds are added. */
+    const char *default_waits;
 };
 extern const struct qtp_queue_kind qtp_queue_kinds[]; /* {NULL}-terminated */
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name);
