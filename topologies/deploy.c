@@ -26,7 +26,7 @@ const struct qtp_queue_kind qtp_queue_kinds[] = {
     {"ck-ring",
      "one lock-free Concurrency Kit ck_ring per edge, events copied: SPSC, MPMC where an edge has "
      "several producers (sequencer); waits by the wait strategy",
-     QTP_FAMILY_LOCKFREE, true, &qtp__edge_backend, &qtp__edgeq_ck, "yield,block"},
+     QTP_FAMILY_LOCKFREE, true, &qtp__edge_backend, &qtp__edgeq_ck, "yield"},
     {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL, NULL},
 };
 

@@ -34,7 +34,7 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "queue kinds: ring, mutex-array, mutex-linked, ck-ring, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
      "wait strategies of the ring and ck-ring: spin, yield, block, sleep, phased, or all (default "
-     "all; without -q and -w, ck-ring runs with yield and block only; mutex queues always block)"},
+     "all; without -q and -w, ck-ring runs with yield only; mutex queues always block)"},
     {O_PLACEMENT, "placement", NULL, 'p', "LIST", NAMES(QTP_NAME_PLACEMENT),
      "thread placements: os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3,6), or all "
      "(default all: those this machine cannot give become skipped cells, and so do those that "
