@@ -1,15 +1,14 @@
-# speedup.gp - one queue family's throughput divided by another's (the ring over each queue per
-# edge, lock-free over mutex), per topology and wait strategy (medians over the reps); log y with
-# the 1x line dashed: above it the first is faster.
+# speedup.gp - the ring's throughput divided by each mutex queue's, per topology and ring wait
+# strategy (medians over the reps); log y with the 1x line dashed: above it the ring is faster.
 # Parameters: datafile, ngroups, groups[], xtic_rotate (1: many groups, slanted labels),
 #             nseries, nsolid (series 1..nsolid are over the first
-#             queue compared with and drawn solid, the others hatched), series[], colors[], barwidth,
+#             mutex queue and drawn solid, the others hatched), series[], colors[], barwidth,
 #             ymin, ymax, chart_title.
 # Data: one block per series, rows: x ratio "group".
 do for [qtp_i=1:2] {
     eval qtp_output(qtp_i)
     set title chart_title font ",14"
-    set ylabel "throughput ratio (log scale)"
+    set ylabel "ring ÷ mutex queue throughput (log scale)"
     set logscale y
     set yrange [ymin:ymax]
     set format y "%g×"
