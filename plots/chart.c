@@ -622,8 +622,7 @@ int qtp_rpt_charts(const struct qtp_rpt *r, const char *outdir, const char *gnup
         int (*fn)(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c);
     } table[QTP_RPT_NCHARTS] = {
         {"throughput", "Throughput by topology, queue and wait strategy", qtp_chart_throughput},
-        {"speedup", "Speed-up: the ring over the queues per edge, lock-free over mutex",
-         qtp_chart_speedup},
+        {"speedup", "Ring speed-up over the mutex queues", qtp_chart_speedup},
         {"latency", "Latency percentile distribution", qtp_chart_latency},
         {"placement", "Placement", qtp_chart_placement},
         {"alloc", "Allocation per event", qtp_chart_alloc},
