@@ -180,6 +180,11 @@ bool qtp_chart_per_edge(const struct qtp_rpt *r, size_t v)
     return r->variant_family[v] >= 0 && qtp_rpt_family_per_edge(r, r->variant_family[v]);
 }
 
+bool qtp_chart_over(const struct qtp_rpt *r, size_t w, size_t m)
+{
+    return qtp_rpt_family_over(r, r->variant_family[w], r->variant_family[m]);
+}
+
 void qtp_chart_ratio_text(double v, char *buf, size_t len)
 {
     if (v >= 10)

@@ -46,6 +46,8 @@ const char *qtp_chart_placement_color(size_t p);
 /* The variant shares one ring (no copies), or has a queue per edge (events copied). */
 bool qtp_chart_shared_ring(const struct qtp_rpt *r, size_t v);
 bool qtp_chart_per_edge(const struct qtp_rpt *r, size_t v);
+/* Whether the speed-up chart divides variant w's throughput by variant m's (by their families). */
+bool qtp_chart_over(const struct qtp_rpt *r, size_t w, size_t m);
 /* "12×", "3.4×", "0.045×" (as qtp_ratio in common.gp). */
 void qtp_chart_ratio_text(double v, char *buf, size_t len);
 

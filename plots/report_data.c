@@ -282,6 +282,25 @@ bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family)
     return json_is_true(json_object_get(f, "per_edge"));
 }
 
+bool qtp_rpt_family_over(const struct qtp_rpt *r, int fw, int fm)
+{
+    const json_t *fams = reg_list(r, "families");
+    const json_t *over = json_object_get(json_array_get(fams, (size_t)fw), "over");
+    const char *m = reg_name(json_array_get(fams, (size_t)fm));
+    if (fw < 0 || fm < 0 || !m)
+        return false;
+    if (!json_is_array(over)) /* written before families said: the shared ring over the rest */
+        return !qtp_rpt_family_per_edge(r, fw) && qtp_rpt_family_per_edge(r, fm);
+    size_t i;
+    const json_t *o;
+    json_array_foreach(over, i, o)
+    {
+        if (json_is_string(o) && strcmp(json_string_value(o), m) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void placement_of(const struct qtp_rep_record *row, bool with_memory, char *buf, size_t len)
 {
     if (with_memory)

@@ -89,6 +89,10 @@ int qtp_rpt_load(struct qtp_rpt *r, const char *dir, const json_t *registries, c
 int qtp_rpt_kind_style(const struct qtp_rpt *r, const char *queue, const char *wait, int *family);
 /* True for a family of queues per edge (events copied), false for the one shared ring. */
 bool qtp_rpt_family_per_edge(const struct qtp_rpt *r, int family);
+/* True when the report divides family fw's throughput by family fm's (the registries' "over":
+ * the ring over each per-edge family, lock-free over mutex; older results: the ring over the
+ * per-edge ones). */
+bool qtp_rpt_family_over(const struct qtp_rpt *r, int fw, int fm);
 void qtp_rpt_free(struct qtp_rpt *r);
 /* Parse a HdrHistogram percentile text file (either the C or the Java column layout; values in
  * the file's unit). *pts is malloc'd. EINVAL with "FILE line N: why" in err, ENOENT, ENOMEM. */

@@ -38,6 +38,7 @@
 #include "qtp_ckq.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -222,14 +223,35 @@ static bool spsc_has_room(const struct qtp_ckq *q)
 
 /* ---- mpmc ---- */
 
+/* Spins before a producer waiting for an earlier one's commit starts yielding its CPU. */
+#define COMMIT_SPINS 64
+
 /* Neither enqueue below can fail: only `capacity` buffers exist and each ring holds that many,
- * so a failure means the invariant is broken; stop rather than lose an event. */
+ * so a failure means the invariant is broken; stop rather than lose an event.
+ * ck_ring_enqueue_mpmc commits in ticket order, spinning until every earlier producer has
+ * committed. A producer preempted between its reservation and its commit then holds all later
+ * ones, and when they share its CPU (more threads than CPUs, or pinned together) a pure spin
+ * burns their whole time slice per event while it cannot run: a sequencer cell ran minutes
+ * instead of a second. So the enqueue is ck's reserve and commit, with the wait for our turn
+ * done here first: a short spin, then sched_yield between checks; ck's own wait inside the
+ * commit then finds p_tail at our ticket at once. */
 static void enqueue_mpmc(struct ck_ring *r, ck_ring_buffer_t *slots, void *buf)
 {
+    unsigned int ticket;
     CK_BEGIN();
-    bool ok = ck_ring_enqueue_mpmc(r, slots, buf);
+    ck_ring_buffer_t *slot = ck_ring_enqueue_reserve_mpmc(r, slots, &ticket);
+    if (slot)
+        slot->value = buf;
+    for (unsigned spins = 0; slot && ck_pr_load_uint(&r->p_tail) != ticket; spins++) {
+        if (spins < COMMIT_SPINS)
+            ck_pr_stall();
+        else
+            sched_yield();
+    }
+    if (slot)
+        ck_ring_enqueue_commit_mpmc(r, ticket); /* fence_store, then p_tail = ticket + 1 */
     CK_END();
-    if (!ok)
+    if (!slot)
         abort();
 }
 

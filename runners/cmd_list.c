@@ -69,7 +69,7 @@ int qtp_list_main(int argc, char **argv)
     for (const struct qtp_queue_kind *q = qtp_queue_kinds; q->name; q++)
         printf("    %-12s %s%s\n", q->name, q->summary,
                q->uses_wait ? "" : " (always blocks: one \"block\" cell)");
-    printf("\nWAIT STRATEGIES (-w; ring only)\n");
+    printf("\nWAIT STRATEGIES (-w; the queue kinds that do not always block)\n");
     for (const struct qtp_wait_ops *w = qtp_wait_strategies; w->name; w++)
         printf("    %-12s %s\n", w->name, w->summary);
     printf("\nPLACEMENTS (-p)%s\n", mach ? "  [here: possible, or why not]" : "");

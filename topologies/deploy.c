@@ -19,12 +19,16 @@
 
 const struct qtp_queue_kind qtp_queue_kinds[] = {
     {"ring", "one Disruptor-style ring per topology, sequence barriers, zero copies",
-     QTP_FAMILY_RING, true, &qtp__ring_backend, NULL},
+     QTP_FAMILY_RING, true, &qtp__ring_backend, NULL, NULL},
     {"mutex-array", "one bounded mutex/condvar array queue per edge, events copied",
-     QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex},
+     QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex, NULL},
     {"mutex-linked", "one bounded mutex/condvar linked queue per edge, a node malloc'd per event",
-     QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex},
-    {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL},
+     QTP_FAMILY_MUTEX, false, &qtp__edge_backend, &qtp__edgeq_mutex, NULL},
+    {"ck-ring",
+     "one lock-free Concurrency Kit ck_ring per edge, events copied: SPSC, MPMC where an edge has "
+     "several producers (sequencer); waits by the wait strategy",
+     QTP_FAMILY_LOCKFREE, true, &qtp__edge_backend, &qtp__edgeq_ck, "yield"},
+    {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL, NULL},
 };
 
 _Static_assert(offsetof(struct qtp_queue_kind, name) == 0, "qtp_table_find: the name is the first member");

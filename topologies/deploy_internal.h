@@ -3,7 +3,8 @@
  * deploy.c holds what every backend has in common (the queue-kind registry, create/run/destroy,
  * the window, progress, the comparison with the model); a backend (deploy_ring.c, deploy_edge.c)
  * builds its queues and runs the threads' loops; the per-edge backend talks to the queue of each
- * edge through struct qtp_edge_queue_ops (edge_mutex.c adapts the mutex queues). The per-event
+ * edge through struct qtp_edge_queue_ops (edge_mutex.c adapts the mutex queues, edge_ck.c the
+ * Concurrency Kit rings). The per-event
  * work - the stage function, the terminals' check and fold - is inline here, so that each
  * backend's loop compiles it in place: no call per event.
  */
@@ -76,7 +77,7 @@ struct qtp_edge_queue_ops {
     size_t (*depth)(void *q);
     void *(*storage)(const void *q, size_t *bytes); /* NULL when it has no fixed buffer */
 };
-extern const struct qtp_edge_queue_ops qtp__edgeq_mutex;
+extern const struct qtp_edge_queue_ops qtp__edgeq_mutex, qtp__edgeq_ck;
 
 /* ---- a terminal's check ---- */
 

@@ -11,7 +11,8 @@
  *             (walking the slots with qtp_ring_span). Events are never copied (pingpong's echo
  *             copies each event from ping to pong: the round trip needs it).
  *   per edge  one queue per edge u -> d (per-edge capacity = ring_size), whatever the queue: the
- *             mutex/condvar queues today, a lock-free queue with a wait strategy next. An instance
+ *             mutex/condvar queues (always blocking), or Concurrency Kit's lock-free ck_ring
+ *             (SPSC; MPMC for the sequencer's edge), waiting by the wait strategy. An instance
  *             handles the positions of its partition in order; for each it pops one event from
  *             every in-edge whose source owns the position (one queue; a join of K branches,
  *             checked to carry the same seq, merging the fields each branch wrote; or, after a
@@ -85,15 +86,18 @@ enum qtp_queue_family {
     QTP_FAMILY_MUTEX,    /* a mutex/condvar queue per edge, events copied */
 };
 
-/* The queue kinds, in display order: ring, mutex-array, mutex-linked. A new kind is a row: its
- * backend (the ring's, or the per-edge one with the kind's edge queue operations). */
+/* The queue kinds, in display order: ring, mutex-array, mutex-linked, ck-ring. A new kind is a
+ * row: its backend (the ring's, or the per-edge one with the kind's edge queue operations). */
 struct qtp_queue_kind {
     const char *name;
     const char *summary;
     enum qtp_queue_family family;
-    bool uses_wait; /* the wait axis applies (ring); mutex queues always block */
+    bool uses_wait; /* the wait axis applies (ring, ck-ring); mutex queues always block */
     const struct qtp_deploy_backend *backend;
     const struct qtp_edge_queue_ops *edge; /* per-edge backends: the queue of each edge */
+    /* The wait strategies the default matrix (no -q, no -w) runs this kind with, comma-separated;
+     * NULL: every one. Keeps the default matrix near its time as kinds are added. */
+    const char *default_waits;
 };
 extern const struct qtp_queue_kind qtp_queue_kinds[]; /* {NULL}-terminated */
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name);

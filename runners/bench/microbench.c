@@ -13,6 +13,10 @@
  *                           then one inlined consumer pass: barrier wait_for, read the slots,
  *                           set the consumer's sequence (the loop qtp_processor_run runs)
  *   mqueue_push_pop/<kind>  push one event copy and pop it back (mutex-array, mutex-linked)
+ *   ckq_push_pop/<kind>/<variant>/<wait>  the same on a Concurrency Kit queue (ck-ring): spsc
+ *                           (what a per-edge deployment uses for one producer) and mpmc (several
+ *                           producers: the sequencer's edge), waiting by spin (no signal) or
+ *                           block (a signal that finds nobody asleep)
  *   wait_signal/<strategy>  the signal path (qtp_waiter_signal) when no thread waits
  *   hist_record             qtp_hist_record of a spread of latencies
  *   malloc_free/counted     malloc+free of 64 bytes through the allocation counter's interposer
@@ -28,6 +32,7 @@
 #include <string.h>
 
 #include "gbench_shim.h"
+#include "qtp_ckq.h"
 #include "qtp_hist.h"
 #include "qtp_mqueue.h"
 #include "qtp_ring.h"
@@ -146,6 +151,44 @@ static void bm_mqueue_push_pop(qtp_gb_state *st, void *ctx)
     qtp_mqueue_destroy(q);
 }
 
+/* ---- Concurrency Kit queues: push + pop ---- */
+
+struct ckq_case {
+    const struct qtp_ckq_ops *kind;
+    unsigned producers; /* 1: spsc, more: mpmc */
+    const struct qtp_wait_ops *wait;
+};
+
+static void bm_ckq_push_pop(qtp_gb_state *st, void *ctx)
+{
+    const struct ckq_case *c = ctx;
+    struct qtp_ckq *q = NULL;
+    int rc = c->kind->create(&q, QUEUE_CAPACITY, sizeof(struct mb_event), c->producers, 1, c->wait);
+    if (rc != 0) {
+        qtp_gb_skip_with_error(st, strerror(rc));
+        while (qtp_gb_keep_running(st))
+            ;
+        return;
+    }
+    struct mb_event in = {0}, out;
+    uint64_t sum = 0;
+    while (qtp_gb_keep_running_batch(st, 16)) {
+        for (int i = 0; i < 16; i++) {
+            in.seq++;
+            if (qtp_ckq_push(q, &in) != 0 || qtp_ckq_pop(q, &out) != 0) {
+                qtp_gb_skip_with_error(st, "push or pop failed");
+                break;
+            }
+            sum += (uint64_t)out.seq;
+        }
+        if (qtp_gb_error_occurred(st))
+            break;
+    }
+    qtp_gb_use_u64(sum);
+    qtp_gb_set_items_processed(st, qtp_gb_iterations(st));
+    qtp_ckq_destroy(q);
+}
+
 /* ---- wait strategies: signal with nobody waiting ---- */
 
 static void bm_wait_signal(qtp_gb_state *st, void *ctx)
@@ -256,6 +299,18 @@ static void register_all(void)
         snprintf(name, sizeof name, "mqueue_push_pop/%s", k->name);
         qtp_gb_register(name, bm_mqueue_push_pop, (void *)k);
     }
+    /* Each kind in both variants, with the wait that never signals and the one that does. */
+    static struct ckq_case ckq_cases[8];
+    size_t nck = 0;
+    static const char *const ck_waits[] = {"spin", "block"};
+    for (const struct qtp_ckq_ops *k = qtp_ckq_kinds; k->name; k++)
+        for (unsigned producers = 1; producers <= 3; producers += 2)
+            for (size_t w = 0; w < 2 && nck < sizeof ckq_cases / sizeof *ckq_cases; w++) {
+                ckq_cases[nck] = (struct ckq_case){k, producers, qtp_wait_find(ck_waits[w])};
+                snprintf(name, sizeof name, "ckq_push_pop/%s/%s/%s", k->name,
+                         producers == 1 ? "spsc" : "mpmc", ck_waits[w]);
+                qtp_gb_register(name, bm_ckq_push_pop, &ckq_cases[nck++]);
+            }
     for (const struct qtp_wait_ops *w = qtp_wait_strategies; w->name; w++) {
         snprintf(name, sizeof name, "wait_signal/%s", w->name);
         qtp_gb_register(name, bm_wait_signal, (void *)w);

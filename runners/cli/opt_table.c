@@ -29,10 +29,11 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "expressions such as 'seq(stage, shard(stage, 4))' (see `qtopo list` and `qtopo help "
      "topologies`)"},
     {O_QUEUE, "queue", NULL, 'q', "LIST", NAMES(QTP_NAME_QUEUE),
-     "queue kinds: ring, mutex-array, mutex-linked, or all (default all)"},
+     "queue kinds: ring, mutex-array, mutex-linked, ck-ring, or all (default all)"},
     {O_WAIT, "wait", NULL, 'w', "LIST", NAMES(QTP_NAME_WAIT),
-     "ring wait strategies: spin, yield, block, sleep, phased, or all (default all; mutex queues "
-     "always block); a strategy's constants as NAME:KEY=VALUE,... (e.g. phased:spin=5us,yield=20us, "
+     "wait strategies of the ring and ck-ring: spin, yield, block, sleep, phased, or all (default "
+     "all; without -q and -w, ck-ring runs with yield only; mutex queues always block); a "
+     "strategy's constants as NAME:KEY=VALUE,... (e.g. phased:spin=5us,yield=20us, "
      "sleep:spins=100,nap=1us; see `qtopo list`)"},
     {O_PLACEMENT, "placement", NULL, 'p', "LIST", NAMES(QTP_NAME_PLACEMENT),
      "thread placements: os, compact, spread, smt, cross-numa, cpus:LIST (e.g. cpus:0-3,6), or all "
@@ -52,7 +53,7 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_RING_SIZE, "ring-size", NULL, 0, "N",
      PARAM(QTP_PARAM_ring_size, F_POW2 | F_BINARY, 2, 1u << 24, DEFAULT_RING_SIZE,
            DEFAULT_RING_SIZE),
-     "ring slots, or per-edge capacity of the mutex queues (default " QTP_STR(
+     "ring slots, or per-edge capacity of the mutex and ck-ring queues (default " QTP_STR(
          DEFAULT_RING_SIZE) ")"},
     {O_BATCH, "batch", NULL, 0, "N",
      PARAM(QTP_PARAM_batch, F_BINARY, 1, 65536, DEFAULT_BATCH, DEFAULT_BATCH),

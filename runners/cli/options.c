@@ -565,6 +565,50 @@ static int split_round_trips(struct qtp_run_opts *o)
     return 0;
 }
 
+/* The default matrix with no -q and no -w: a queue kind whose row names default_waits goes to a
+ * part of its own with only those waits (every part split so), so that a kind added to the
+ * registry does not multiply the default run's time by the whole wait axis. The parts name their
+ * queues and waits, so meta.json's matrix (and --resume) give the same cells. */
+static int split_default_waits(struct qtp_run_opts *o)
+{
+    const struct qtp_matrix *m0 = &o->parts[0];
+    if (opt_given(m0, O_QUEUE) || opt_given(m0, O_WAIT))
+        return 0;
+    size_t nkinds = 0, nlimited = 0;
+    for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++, nkinds++)
+        nlimited += k->default_waits != NULL;
+    if (!nlimited || nlimited == nkinds)
+        return 0;
+    size_t n = o->nparts * (1 + nlimited), at = 0;
+    struct qtp_matrix *parts = calloc(n, sizeof *parts);
+    if (!parts)
+        return ENOMEM;
+    for (size_t p = 0; p < o->nparts; p++) {
+        struct qtp_matrix *all = &parts[at++];
+        *all = o->parts[p];
+        all->names[QTP_NAME_QUEUE].n = 0;
+        for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++) {
+            if (!k->default_waits) {
+                qtp_cli_strlist_add(&all->names[QTP_NAME_QUEUE], k->name);
+                continue;
+            }
+            struct qtp_matrix *own = &parts[at++];
+            *own = o->parts[p];
+            own->names[QTP_NAME_QUEUE].n = own->names[QTP_NAME_WAIT].n = 0;
+            qtp_cli_strlist_add(&own->names[QTP_NAME_QUEUE], k->name);
+            char w[256];
+            qtp_fmt(w, sizeof w, "%s", k->default_waits);
+            for (char *save = NULL, *tok = strtok_r(w, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save))
+                qtp_cli_strlist_add(&own->names[QTP_NAME_WAIT], tok);
+        }
+    }
+    free(o->parts);
+    o->parts = parts;
+    o->nparts = n;
+    return 0;
+}
+
 /* A flag's own options (--matrix, --out, --resume, --slice, --slice-plan, --help) into o; 0 or
  * QTP_CLI_BAD. */
 static int take_path(const struct opt_def *d, struct qtp_run_opts *o, char *err, size_t len)
@@ -683,6 +727,8 @@ int qtp_cli_parse_run(int argc, char **argv, struct qtp_run_opts *o, const struc
         }
     if (!rc && !o->matrix_file[0])
         rc = split_round_trips(o);
+    if (!rc && !o->matrix_file[0])
+        rc = split_default_waits(o);
     for (size_t p = 0; !rc && p < o->nparts; p++) {
         qtp_matrix_defaults(&o->parts[p]);
         rc = qtp_matrix_check(&o->parts[p], mach, err, errlen);

@@ -14,7 +14,9 @@ for side in a b; do
     --benchmark_out_format=json >"$out/$side.log" 2>&1 || fail "qtopo-microbench exited $? (see $out/$side.log)"
 done
 expected='ring_sp_cycle/batch:1 ring_sp_cycle/batch:16 ring_sp_cycle/batch:256
-  mqueue_push_pop/mutex-array mqueue_push_pop/mutex-linked wait_signal/spin wait_signal/yield
+  mqueue_push_pop/mutex-array mqueue_push_pop/mutex-linked
+  ckq_push_pop/ck-ring/spsc/spin ckq_push_pop/ck-ring/spsc/block
+  ckq_push_pop/ck-ring/mpmc/spin ckq_push_pop/ck-ring/mpmc/block wait_signal/spin wait_signal/yield
   wait_signal/block hist_record malloc_free/libc/64 malloc_free/counted/64'
 for name in $expected; do
   n=$(jq --arg n "$name" '[.benchmarks[] | select(.name == $n and .run_type == "iteration")] | length' "$out/a.json")

@@ -66,28 +66,47 @@ static void test_defaults(void **state)
     struct qtp_run_opts *o = calloc(1, sizeof *o);
     char err[1024];
     assert_int_equal(parse("", o, NULL, err, sizeof err), 0);
-    /* Three parts: pingpong (round trips) gets fewer events than the rest, and runs again with a
-     * batch in flight and a payload (the copies no other default cell makes). */
-    assert_int_equal(o->nparts, 3);
-    assert_int_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].n, 1);
-    assert_string_equal(o->parts[1].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
-    assert_true(o->parts[1].params[QTP_PARAM_events].v[0] <
-                o->parts[0].params[QTP_PARAM_events].v[0]);
-    assert_string_equal(o->parts[2].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
-    assert_true(o->parts[2].params[QTP_PARAM_batch].v[0] > 1);
-    assert_true(o->parts[2].params[QTP_PARAM_payload].v[0] > 0);
-    assert_int_equal(o->parts[1].names[QTP_NAME_WAIT].n, o->parts[0].names[QTP_NAME_WAIT].n);
-    size_t ntopo = 0, nq = 0, nw = 0;
+    /* Three thirds: pingpong (round trips) gets fewer events than the rest, and runs again with a
+     * batch in flight and a payload (the copies no other default cell makes); each third split
+     * again, a queue kind with default waits in a part of its own with only those waits. Parts in
+     * order: the rest's (every other kind, then each limited kind), then pingpong's, then the
+     * copies'. */
+    size_t ntopo = 0, nq = 0, nw = 0, nlim = 0;
     for (const struct qtp_topology_def *t = qtp_topologies; t->name; t++)
         ntopo += !t->not_default; /* the default matrix leaves these out */
-    while (qtp_queue_kinds[nq].name)
-        nq++;
+    for (; qtp_queue_kinds[nq].name; nq++)
+        nlim += qtp_queue_kinds[nq].default_waits != NULL;
     while (qtp_wait_strategies[nw].name)
         nw++;
+    const size_t rt = 1 + nlim; /* pingpong's first part */
+    assert_int_equal(o->nparts, 3 * rt);
+    assert_string_equal(o->parts[2 * rt].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
+    assert_true(o->parts[2 * rt].params[QTP_PARAM_batch].v[0] > 1);
+    assert_true(o->parts[2 * rt].params[QTP_PARAM_payload].v[0] > 0);
+    assert_int_equal(o->parts[rt].names[QTP_NAME_TOPOLOGY].n, 1);
+    assert_string_equal(o->parts[rt].names[QTP_NAME_TOPOLOGY].v[0], "pingpong");
+    assert_true(o->parts[rt].params[QTP_PARAM_events].v[0] <
+                o->parts[0].params[QTP_PARAM_events].v[0]);
+    assert_int_equal(o->parts[rt].names[QTP_NAME_WAIT].n, o->parts[0].names[QTP_NAME_WAIT].n);
     assert_int_equal(
-        o->parts[0].names[QTP_NAME_TOPOLOGY].n + o->parts[1].names[QTP_NAME_TOPOLOGY].n, ntopo);
-    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq);
+        o->parts[0].names[QTP_NAME_TOPOLOGY].n + o->parts[rt].names[QTP_NAME_TOPOLOGY].n, ntopo);
+    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq - nlim);
     assert_int_equal(o->parts[0].names[QTP_NAME_WAIT].n, nw);
+    for (size_t p = 1, k = 0; p < rt; p++, k++) {
+        while (!qtp_queue_kinds[k].default_waits)
+            k++;
+        for (size_t half = 0; half < 3; half++) {
+            const struct qtp_matrix *own = &o->parts[p + half * rt];
+            assert_int_equal(own->names[QTP_NAME_QUEUE].n, 1);
+            assert_string_equal(own->names[QTP_NAME_QUEUE].v[0], qtp_queue_kinds[k].name);
+            assert_true(own->names[QTP_NAME_WAIT].n >= 1 && own->names[QTP_NAME_WAIT].n < nw);
+            for (unsigned w = 0; w < own->names[QTP_NAME_WAIT].n; w++)
+                assert_non_null(
+                    strstr(qtp_queue_kinds[k].default_waits, own->names[QTP_NAME_WAIT].v[w]));
+            assert_int_equal(own->params[QTP_PARAM_events].v[0],
+                             o->parts[half * rt].params[QTP_PARAM_events].v[0]);
+        }
+    }
     assert_true(o->parts[0].names[QTP_NAME_PLACEMENT].n >= 5); /* every policy but cpus:LIST */
     assert_string_equal(o->parts[0].names[QTP_NAME_MEMORY].v[0], "local");
     assert_int_equal(o->parts[0].params[QTP_PARAM_events].n, 1);
@@ -100,9 +119,18 @@ static void test_defaults(void **state)
     assert_true(o->parts[0].reps <= reps);
     /* Explicit values win over --quick's. */
     assert_int_equal(parse("--quick -n 7K -r 4", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->nparts, 1); /* an explicit count: one part, the same for every topology */
-    assert_int_equal(o->parts[0].params[QTP_PARAM_events].v[0], 7000);
-    assert_int_equal(o->parts[0].reps, 4);
+    /* An explicit count: no pingpong half, the same count in every part. */
+    assert_int_equal(o->nparts, 1 + nlim);
+    for (size_t p = 0; p < o->nparts; p++) {
+        assert_int_equal(o->parts[p].params[QTP_PARAM_events].v[0], 7000);
+        assert_int_equal(o->parts[p].reps, 4);
+    }
+    /* An explicit queue or wait list: not split. */
+    assert_int_equal(parse("-q all", o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->nparts, 2);
+    assert_int_equal(parse("-w yield -n 1K", o, NULL, err, sizeof err), 0);
+    assert_int_equal(o->nparts, 1);
+    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq);
     qtp_run_opts_free(o);
     free(o);
 }
@@ -170,7 +198,10 @@ static void test_matrix_file(void **state)
     snprintf(line, sizeof line, "--matrix %s -n 5K", path);
     assert_int_equal(parse(line, o, NULL, err, sizeof err), 0);
     assert_int_equal(o->parts[0].names[QTP_NAME_TOPOLOGY].n, 1);
-    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, 3);
+    size_t nq = 0;
+    while (qtp_queue_kinds[nq].name)
+        nq++;
+    assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq); /* a file's matrix is not split */
     assert_int_equal(o->parts[0].params[QTP_PARAM_events].v[0],
                      5000); /* the flag overrides the file */
     assert_int_equal(o->parts[0].params[QTP_PARAM_fanout].n, 2);
@@ -304,14 +335,16 @@ static void test_expand(void **state)
         parse("-t unicast,fanout,diamond -q all -w all -p os --fanout 2,4", o, m, err, sizeof err),
         0);
     assert_int_equal(qtp_matrix_expand(&o->parts[0], m, &cells, &n, err, sizeof err), 0);
-    /* Per topology: ring x every wait + 2 mutex queues x 1 ("block"); fanout sweeps 2 values
-     * only for the fanout topology. */
-    size_t nw = 0;
+    /* Per topology: each kind with a wait axis x every wait + each other kind x 1 ("block");
+     * fanout sweeps 2 values only for the fanout topology. */
+    size_t nw = 0, per_topo = 0;
     while (qtp_wait_strategies[nw].name)
         nw++;
-    assert_int_equal(n, (nw + 2) * (1 + 2 + 1));
+    for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++)
+        per_topo += k->uses_wait ? nw : 1;
+    assert_int_equal(n, per_topo * (1 + 2 + 1));
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(cells[i].queue->name, "ring") != 0) {
+        if (!cells[i].queue->uses_wait) {
             assert_string_equal(cells[i].wait_name, "block");
             assert_null(cells[i].wait);
         }

@@ -73,14 +73,14 @@ static void run_case(const struct halt_case *hc, unsigned cfg)
     qtp_topology_fini(&t);
 }
 
-/* Every configuration over the ring (ring: true) or over the mutex queues. */
-static void run_cases(bool ring)
+/* Every configuration whose queue kind is of family fam (by the queue-kind registry). */
+static void run_cases(enum qtp_queue_family fam)
 {
     for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
         for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
             struct topo_run r = {0};
             topo_config(cfg, &r);
-            if ((r.wait != NULL) == ring)
+            if (qtp_queue_kind_find(r.queue)->family == fam)
                 run_case(&cases[c], cfg);
         }
 }
@@ -88,13 +88,20 @@ static void run_cases(bool ring)
 static void test_halt_ring(void **state)
 {
     (void)state;
-    run_cases(true);
+    run_cases(QTP_FAMILY_RING);
 }
 
 static void test_halt_mutex(void **state)
 {
     (void)state;
-    run_cases(false);
+    run_cases(QTP_FAMILY_MUTEX);
+}
+
+/* The lock-free queues per edge, halted while their threads wait in every strategy tested. */
+static void test_halt_lockfree(void **state)
+{
+    (void)state;
+    run_cases(QTP_FAMILY_LOCKFREE);
 }
 
 /* Halted before run(): the threads start, see the halt, and run() returns at once. */
@@ -133,7 +140,7 @@ static void test_progress_shows_stall(void **state)
         r.events = 100;
         r.stall_stage = 2;
         r.stall_after = 10;
-        r.halt_after_s = 0.2;
+        r.halt_after_s = 0.5; /* 10 events through s1, s2 and s3 even on a loaded machine */
         assert_int_equal(topo_run(&t, &r), ECANCELED);
         /* s2 handled events 0..9 and stopped; s3 cannot pass it. */
         if (!strstr(r.progress, "s2=9 ") || !strstr(r.progress, "s3=9")) {
@@ -149,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halt_ring),
         cmocka_unit_test(test_halt_mutex),
+        cmocka_unit_test(test_halt_lockfree),
         cmocka_unit_test(test_halt_before_run),
         cmocka_unit_test(test_progress_shows_stall),
     };

@@ -128,10 +128,10 @@ static void test_threads_and_lifecycle(void **state)
             size_t nb = qtp_deploy_buffers(d, addr, bytes, 8);
             if (strcmp(tr.queue, "ring") == 0)
                 assert_int_equal(nb, t.pingpong ? 2 : 1);
-            else if (strcmp(tr.queue, "mutex-array") == 0)
-                assert_true(nb >= 1);
-            else
+            else if (strcmp(tr.queue, "mutex-linked") == 0) /* a node per event: no buffer */
                 assert_int_equal(nb, 0);
+            else
+                assert_true(nb >= 1);
             for (size_t i = 0; i < nb; i++)
                 assert_true(addr[i] != NULL && bytes[i] >= 4 * t.event_size);
             struct qtp_deploy_result res;
@@ -160,9 +160,18 @@ static void test_queue_kinds(void **state)
     unsigned n = 0;
     for (const struct qtp_queue_kind *k = qtp_queue_kinds; k->name; k++, n++)
         assert_ptr_equal(qtp_queue_kind_find(k->name), k);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_true(qtp_queue_kind_find("ring")->uses_wait);
     assert_false(qtp_queue_kind_find("mutex-array")->uses_wait);
+    /* The lock-free family: per edge (the edge backend with its own queue ops), with a wait axis.
+     */
+    const struct qtp_queue_kind *ck = qtp_queue_kind_find("ck-ring");
+    assert_non_null(ck);
+    assert_int_equal(ck->family, QTP_FAMILY_LOCKFREE);
+    assert_true(ck->uses_wait);
+    assert_non_null(ck->edge);
+    assert_ptr_equal(ck->backend, qtp_queue_kind_find("mutex-array")->backend);
+    assert_ptr_not_equal(ck->edge, qtp_queue_kind_find("mutex-array")->edge);
     assert_null(qtp_queue_kind_find("disruptor"));
 }
 

@@ -83,8 +83,8 @@ NAMED_TEST(2)
 NAMED_TEST(3)
 NAMED_TEST(4)
 
-/* Non-default shapes and many laps of a small ring (yield, block and the mutex queues: 10 to 18
- * threads would make busy-spin crawl on 2 cores). */
+/* Non-default shapes and many laps of a small ring (every configuration but busy-spin: 10 to 18
+ * threads would make it crawl on 2 cores). */
 static void test_named_params(void **state)
 {
     (void)state;
@@ -108,6 +108,8 @@ static void test_named_params(void **state)
         for (unsigned cfg = 1; cfg < TOPO_NCONFIGS; cfg++) {
             struct topo_run r = {0};
             topo_config(cfg, &r);
+            if (r.wait && qtp_wait_find(r.wait)->spins)
+                continue; /* busy-spin (ring/spin is cfg 0, ck-ring/spin later): see above */
             r.ring_size = 8;
             r.batch = 1 + (i + cfg) % 8;
             r.consumer_batch = cfg == 2 ? 3 : 0;

@@ -122,8 +122,9 @@ static void test_property(void **state)
         bool spin_ok = t.nthreads <= 3 && base.warmup + base.events <= 50;
         unsigned ring_cfg = spin_ok ? pick(&rs, 3) : 1 + pick(&rs, 2);
         unsigned mutex_cfg = 3 + pick(&rs, 2);
-        unsigned cfgs[2] = {ring_cfg, mutex_cfg};
-        for (unsigned k = 0; k < 2; k++) {
+        unsigned ck_cfg = spin_ok ? 7 + pick(&rs, 3) : 8 + pick(&rs, 2);
+        unsigned cfgs[3] = {ring_cfg, mutex_cfg, ck_cfg};
+        for (unsigned k = 0; k < 3; k++) {
             struct topo_run r = base;
             topo_config(cfgs[k], &r);
             int rc = topo_run(&t, &r);

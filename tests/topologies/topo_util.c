@@ -46,9 +46,9 @@ uint64_t topo_seed(int argc, char **argv)
     return seed;
 }
 
-static const char *const config_names[TOPO_NCONFIGS] = {"ring/spin",   "ring/yield",   "ring/block",
-                                                        "mutex-array", "mutex-linked", "ring/sleep",
-                                                        "ring/phased"};
+static const char *const config_names[TOPO_NCONFIGS] = {
+    "ring/spin",  "ring/yield",  "ring/block",   "mutex-array",   "mutex-linked",
+    "ring/sleep", "ring/phased", "ck-ring/spin", "ck-ring/yield", "ck-ring/block"};
 
 const char *topo_config_name(unsigned i)
 {
@@ -57,10 +57,11 @@ const char *topo_config_name(unsigned i)
 
 void topo_config(unsigned i, struct topo_run *r)
 {
-    static const char *const q[TOPO_NCONFIGS] = {"ring",         "ring", "ring", "mutex-array",
-                                                 "mutex-linked", "ring", "ring"};
-    static const char *const w[TOPO_NCONFIGS] = {"spin", "yield", "block", NULL,
-                                                 NULL,   "sleep", "phased"};
+    static const char *const q[TOPO_NCONFIGS] = {"ring",         "ring",   "ring", "mutex-array",
+                                                 "mutex-linked", "ring",   "ring", "ck-ring",
+                                                 "ck-ring",      "ck-ring"};
+    static const char *const w[TOPO_NCONFIGS] = {"spin",  "yield",  "block", NULL,    NULL,
+                                                 "sleep", "phased", "spin",  "yield", "block"};
     r->queue = q[i];
     r->wait = w[i];
 }
@@ -131,8 +132,11 @@ static void on_window(void *ctx, bool start)
         __atomic_store_n(&r->window_start_seen, true, __ATOMIC_RELAXED);
         if (r->on_window_start)
             r->on_window_start(r);
-    } else
+    } else {
         __atomic_store_n(&r->window_end_seen, true, __ATOMIC_RELAXED);
+        if (r->on_window_end)
+            r->on_window_end(r);
+    }
 }
 
 int topo_run(const struct qtp_topology *t, struct topo_run *r)

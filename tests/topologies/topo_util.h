@@ -16,8 +16,8 @@
 
 struct topo_run {
     /* in */
-    const char *queue; /* "ring", "mutex-array", "mutex-linked" */
-    const char *wait;  /* ring: a wait strategy's name */
+    const char *queue; /* a queue kind's name: "ring", "mutex-array", "ck-ring", ... */
+    const char *wait;  /* kinds with a wait axis: a wait strategy's name */
     uint32_t ring_size, batch, consumer_batch;
     uint32_t batch_max;                 /* random claims batch..batch_max (0: fixed) */
     const struct qtp_opt_out *opt_out; /* NULL: nobody opts out */
@@ -33,9 +33,10 @@ struct topo_run {
     bool window_first; /* test_window_first */
     enum qtp_miswire miswire;
     const struct qtp_deploy_model *model;
-    /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start). */
+    /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start) / on_window(end). */
     void (*on_start)(struct topo_run *r, unsigned index, const char *role);
     void (*on_window_start)(struct topo_run *r);
+    void (*on_window_end)(struct topo_run *r);
     void *user;
     double timeout_s;    /* watchdog: halt after this long (0: 60 s) */
     double halt_after_s; /* > 0: halt (forced) after this long, as a test of halting */
@@ -57,13 +58,13 @@ struct topo_run {
 
 /* Run t as r says; returns r->rc. Never hangs: the watchdog halts the run. */
 int topo_run(const struct qtp_topology *t, struct topo_run *r);
-/* A queue configuration by index 0..6: ring spin, ring yield, ring block, mutex-array,
- * mutex-linked, ring sleep, ring phased. */
+/* A queue configuration by index 0..9: ring spin, ring yield, ring block, mutex-array,
+ * mutex-linked, ring sleep, ring phased, ck-ring spin, ck-ring yield, ck-ring block. */
 void topo_config(unsigned i, struct topo_run *r);
 const char *topo_config_name(unsigned i);
 /* Whether configuration i is a ring (by the queue-kind registry's family). */
 bool topo_config_is_ring(unsigned i);
-#define TOPO_NCONFIGS 7 /* the ring's waits after the mutex queues: indices stay put */
+#define TOPO_NCONFIGS 10 /* configurations added later come last: indices stay put */
 
 /* Seed from QTOPO_SEED or --seed N, else from the clock; printed. */
 uint64_t topo_seed(int argc, char **argv);
