@@ -125,9 +125,9 @@ static void test_defaults(void **state)
         assert_int_equal(o->parts[p].params[QTP_PARAM_events].v[0], 7000);
         assert_int_equal(o->parts[p].reps, 4);
     }
-    /* An explicit queue or wait list: not split. */
+    /* An explicit queue or wait list: not split by waits (pingpong and its copies still are). */
     assert_int_equal(parse("-q all", o, NULL, err, sizeof err), 0);
-    assert_int_equal(o->nparts, 2);
+    assert_int_equal(o->nparts, 3);
     assert_int_equal(parse("-w yield -n 1K", o, NULL, err, sizeof err), 0);
     assert_int_equal(o->nparts, 1);
     assert_int_equal(o->parts[0].names[QTP_NAME_QUEUE].n, nq);
