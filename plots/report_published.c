@@ -436,6 +436,19 @@ static void td_value(FILE *f, const char *metric, double v)
     td_text(f, "n", buf);
 }
 
+/* A table's header row: lead, a column per machine of the source (its name after prefix), tail. */
+static void table_head(FILE *f, const struct qtp_rpt_pub *p, const char *lead, const char *prefix,
+                       const char *tail)
+{
+    fputs(lead, f);
+    for (size_t m = 0; m < p->nmachines; m++) {
+        fprintf(f, "<th>%s", prefix);
+        qtp_rpt_html_escape(f, p->machines[m]);
+        fputs("</th>", f);
+    }
+    fputs(tail, f);
+}
+
 static const char *const state_class[] = {"ok", "bad", "muted", "muted"};
 
 void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p)
@@ -465,13 +478,8 @@ void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p)
         qtp_rpt_html_escape(f, p->chart.why);
         fputs("</p>\n", f);
     }
-    fputs("<table>\n<tr><th>row</th><th>ratio</th>", f);
-    for (size_t m = 0; m < p->nmachines; m++) {
-        fputs("<th>published: ", f);
-        qtp_rpt_html_escape(f, p->machines[m]);
-        fputs("</th>", f);
-    }
-    fputs("<th>measured here</th><th>verdict</th></tr>\n", f);
+    table_head(f, p, "<table>\n<tr><th>row</th><th>ratio</th>", "published: ",
+               "<th>measured here</th><th>verdict</th></tr>\n");
     for (size_t i = 0; i < p->nrows; i++) {
         const struct qtp_pub_row *row = &p->rows[i];
         char ratio[256];
@@ -494,13 +502,8 @@ void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p)
         }
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n<h3>The absolute figures</h3>\n<table>\n<tr><th>row</th><th>side</th>", f);
-    for (size_t m = 0; m < p->nmachines; m++) {
-        fputs("<th>", f);
-        qtp_rpt_html_escape(f, p->machines[m]);
-        fputs("</th>", f);
-    }
-    fputs("<th>measured here</th><th>from</th></tr>\n", f);
+    table_head(f, p, "</table>\n<h3>The absolute figures</h3>\n<table>\n<tr><th>row</th><th>side</th>",
+               "", "<th>measured here</th><th>from</th></tr>\n");
     for (size_t i = 0; i < p->nrows; i++)
         for (int s = 0; s < 2; s++) {
             const struct qtp_pub_row *row = &p->rows[i];
