@@ -135,4 +135,9 @@ void qtp_cli_strlist_add(struct qtp_strlist *l, const char *v);
 int qtp_cli_topology_item(const char *where, char *tok, size_t cap, char *err, size_t len);
 void qtp_cli_numlist_add(struct qtp_numlist *l, uint64_t v);
 
+/* default_parts.c: the default matrix (no matrix file) split into parts: round trips with
+ * fewer events (and again with a batch in flight and a payload), and each queue kind with
+ * default waits in a part of its own. 0 or ENOMEM. */
+int qtp_cli_default_parts(struct qtp_run_opts *o);
+
 #endif
