@@ -96,8 +96,7 @@ static int latency_line(struct qtp_chart_ctx *x, struct qtp_lines *l, size_t t, 
 
 /* The platform's own lateness (a cell's .hiccup.hgrm, qtopo's microseconds) as a grey line
  * under the queues' lines of its panel: what of a tail is the machine. 0, EINVAL or ENOMEM. */
-static int hiccup_line(struct qtp_chart_ctx *x, struct qtp_lines *l, const char *rel,
-                       double *xmax)
+static int hiccup_line(struct qtp_chart_ctx *x, struct qtp_lines *l, const char *rel, double *xmax)
 {
     char path[4800];
     snprintf(path, sizeof path, "%s/%s", x->r->dir, rel);
@@ -127,11 +126,11 @@ int qtp_chart_latency(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c)
     struct qtp_lines l;
     struct missing m = {"", 0};
     double xmax = 100;
-    int rc = qtp_lines_open(x, &l, c->name, r->ntopologies * (r->nvariants + 1) + 1,
-                            r->ntopologies + 1,
-                            "# latency.dat - one block per line (gnuplot index = line - 1), from "
-                            "the cells'\n# .hgrm files (HdrHistogram percentile distribution, reps "
-                            "merged).\n# columns: latency_seconds 1/(1-percentile) percentile\n");
+    int rc =
+        qtp_lines_open(x, &l, c->name, r->ntopologies * (r->nvariants + 1) + 1, r->ntopologies + 1,
+                       "# latency.dat - one block per line (gnuplot index = line - 1), from "
+                       "the cells'\n# .hgrm files (HdrHistogram percentile distribution, reps "
+                       "merged).\n# columns: latency_seconds 1/(1-percentile) percentile\n");
     for (size_t t = 0; !rc && t < r->ntopologies; t++) {
         if (x->base_cfg[t] < 0)
             continue;

@@ -129,11 +129,11 @@ static int draw_counters(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, const
         return rc;
     c->drawn = true;
     size_t at = (size_t)qtp_fmt(c->caption, sizeof c->caption,
-                                 "Kernel events per measured event, summed over each rep's threads "
-                                 "over its window (median over the ok reps): ");
+                                "Kernel events per measured event, summed over each rep's threads "
+                                "over its window (median over the ok reps): ");
     for (size_t j = 0; j < ne && at < sizeof c->caption; j++)
         at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at, "%s%s", j ? ", " : "",
-                               titles[j]);
+                              titles[j]);
     if (at < sizeof c->caption)
         qtp_fmt(c->caption + at, sizeof c->caption - at, ".");
     return 0;
@@ -235,18 +235,19 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
     FILE *dat = qtp_chart_open(x, c->name, "dat");
     if (!dat)
         return EIO;
-    fprintf(dat, "# %s.dat - one block per queue/wait (a representative rep's sampler series): "
-                 "t_ms events_per_s depth per stage\n",
+    fprintf(dat,
+            "# %s.dat - one block per queue/wait (a representative rep's sampler series): "
+            "t_ms events_per_s depth per stage\n",
             c->name);
     const char *vt[64], *vc[64];
     char titles[64][256], stages[QTP_RPT_MAX_STAGES][48];
     size_t nv = 0, ns = 0, at = 0;
     at += (size_t)qtp_fmt(c->caption, sizeof c->caption,
-                           "%s: inside one representative rep of each queue/wait (the median "
-                           "throughput of its ok reps): events waiting in front of each stage and "
-                           "the throughput of each sample period; bottleneck (the stage whose "
-                           "input was fullest on average beyond the inputs it feeds): ",
-                           r->topologies[t]);
+                          "%s: inside one representative rep of each queue/wait (the median "
+                          "throughput of its ok reps): events waiting in front of each stage and "
+                          "the throughput of each sample period; bottleneck (the stage whose "
+                          "input was fullest on average beyond the inputs it feeds): ",
+                          r->topologies[t]);
     for (size_t k = 0; k < r->ncells && nv < 64; k++) {
         const struct qtp_rpt_cell *cell = &r->cells[k];
         if ((size_t)cell->topo != t)
@@ -267,18 +268,18 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
             memcpy(stages, st, sizeof st);
         }
         qtp_fmt(titles[nv], sizeof titles[nv], "%s rep %d%s", r->variants[cell->variant], row->rep,
-                 row->status == QTP_STATUS_OK ? "" : " (failed)");
+                row->status == QTP_STATUS_OK ? "" : " (failed)");
         vt[nv] = titles[nv];
         vc[nv] = qtp_chart_variant_color(r, (size_t)cell->variant);
         if (at < sizeof c->caption)
-            at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at, "%s%s %s", nv ? "; " : "",
-                                   r->variants[cell->variant],
-                                   row->series.bottleneck[0] ? row->series.bottleneck : "none");
+            at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at, "%s%s %s",
+                                  nv ? "; " : "", r->variants[cell->variant],
+                                  row->series.bottleneck[0] ? row->series.bottleneck : "none");
         if (at < sizeof c->caption && isfinite(row->series.worst_ratio) &&
             row->series.worst_ratio < 0.1)
             at += (size_t)qtp_fmt(c->caption + at, sizeof c->caption - at,
-                                   " (a stall: its worst period ran at %.0f%% of the median)",
-                                   100 * row->series.worst_ratio);
+                                  " (a stall: its worst period ran at %.0f%% of the median)",
+                                  100 * row->series.worst_ratio);
         nv++;
     }
     int rc = qtp_chart_close(x, dat, c->name, "dat");
@@ -304,8 +305,8 @@ static int draw_series(struct qtp_chart_ctx *x, struct qtp_rpt_chart *c, size_t 
     qtp_gp_strs(f, "var_title", vt, nv);
     qtp_gp_strs(f, "var_color", vc, nv);
     qtp_gp_strs(f, "stage_title", stp, ns);
-    fprintf(f, "\n# ---- plots/common.gp\n%s\n# ---- plots/series.gp\n%s", qtp_rpt_template("common"),
-            qtp_rpt_template("series"));
+    fprintf(f, "\n# ---- plots/common.gp\n%s\n# ---- plots/series.gp\n%s",
+            qtp_rpt_template("common"), qtp_rpt_template("series"));
     if ((rc = qtp_chart_close(x, f, c->name, "gp")))
         return rc;
     char script[96];
@@ -344,8 +345,9 @@ static void figure(FILE *f, const struct qtp_rpt_chart *c)
     qtp_rpt_html_escape(f, c->title);
     fputs("\"/>\n<p class=\"caption\">", f);
     qtp_rpt_html_escape(f, c->caption);
-    fprintf(f, "</p>\n<p class=\"files\"><a href=\"%s.dat\">%s.dat</a> · <a href=\"%s.gp\">%s.gp"
-               "</a> · <a href=\"%s.png\">%s.png</a></p></div>\n",
+    fprintf(f,
+            "</p>\n<p class=\"files\"><a href=\"%s.dat\">%s.dat</a> · <a href=\"%s.gp\">%s.gp"
+            "</a> · <a href=\"%s.png\">%s.png</a></p></div>\n",
             c->name, c->name, c->name, c->name, c->name, c->name);
 }
 
@@ -392,10 +394,10 @@ void qtp_rpt_inside_html(FILE *f, const struct qtp_rpt *r, const struct qtp_rpt_
                 fprintf(f, "<p class=\"note\">%s: not counted: ", qtp_counter_event_names[e]);
                 qtp_rpt_html_escape(f, why_first[e]);
                 /* and what the machine itself allows, as the run probed it */
-                const json_t *here = json_object_get(
-                    json_object_get(json_object_get(r->meta, "counters_here"),
-                                    qtp_counter_event_names[e]),
-                    "unavailable");
+                const json_t *here =
+                    json_object_get(json_object_get(json_object_get(r->meta, "counters_here"),
+                                                    qtp_counter_event_names[e]),
+                                    "unavailable");
                 if (json_is_string(here)) {
                     fputs("; this machine: ", f);
                     qtp_rpt_html_escape(f, json_string_value(here));

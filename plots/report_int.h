@@ -19,12 +19,12 @@
 struct qtp_rpt_cell {
     const struct qtp_cell_summary *s;   /* reps, reason, statistics (qtp_summary.h) */
     const struct qtp_rep_record *first; /* s->first: its names and parameters */
-    char hist_rel[600]; /* path of its .hgrm relative to the results dir, "" if none */
+    char hist_rel[600];   /* path of its .hgrm relative to the results dir, "" if none */
     char hiccup_rel[600]; /* its platform baseline (.hiccup.hgrm), "" if none */
-    int variant;        /* index into qtp_rpt.variants */
-    int topo;           /* index into qtp_rpt.topologies */
-    int place;          /* index into qtp_rpt.placements */
-    int cfg;            /* index into qtp_rpt.cfgs: placement, memory and params */
+    int variant;          /* index into qtp_rpt.variants */
+    int topo;             /* index into qtp_rpt.topologies */
+    int place;            /* index into qtp_rpt.placements */
+    int cfg;              /* index into qtp_rpt.cfgs: placement, memory and params */
 };
 
 /* A point of the latency distribution read from a .hgrm file. */
@@ -70,11 +70,11 @@ struct qtp_rpt {
     size_t ncfgs;
     bool have_summary;
     const struct qtp_rpt_inside *inside; /* the charts of the section "Inside the reps" */
-    char **hgrms; /* every .hgrm file name in hist/, sorted */
+    char **hgrms;                        /* every .hgrm file name in hist/, sorted */
     size_t nhgrms;
     struct qtp_rpt_diagram *diagrams; /* filled by qtp_rpt_diagrams */
     size_t ndiagrams;
-    char diagrams_left_out[256]; /* why none is drawn (dot absent), "" when they are */
+    char diagrams_left_out[256];         /* why none is drawn (dot absent), "" when they are */
     const struct qtp_rpt_pub *published; /* a reproduced experiment's figures, NULL: none */
 };
 
@@ -169,10 +169,10 @@ void qtp_rpt_state_glance(FILE *f, const struct qtp_rpt *r);
 void qtp_rpt_state_toc(FILE *f, const struct qtp_rpt *r);
 
 /* report_inside.c */
-#define QTP_RPT_MAX_SERIES 32       /* topologies drawn from the sampler's series */
+#define QTP_RPT_MAX_SERIES 32 /* topologies drawn from the sampler's series */
 #define QTP_RPT_MAX_STAGES 64 /* stages of one series chart */
 struct qtp_rpt_inside {
-    struct qtp_rpt_chart counters; /* kernel events per event */
+    struct qtp_rpt_chart counters;                   /* kernel events per event */
     struct qtp_rpt_chart series[QTP_RPT_MAX_SERIES]; /* one per topology with series */
     char series_name[QTP_RPT_MAX_SERIES][32];
     size_t nseries;
@@ -200,13 +200,18 @@ int qtp_rpt_hwloc_html(FILE *f, const char *xml);
 #define QTP_PUB_MAX_CAVEATS 8
 #define QTP_PUB_MAX_REPS 1000
 struct qtp_pub_side {
-    char name[64];                              /* "Disruptor", "ArrayBlockingQueue", ... */
-    double published[QTP_PUB_MAX_MACHINES];     /* per machine of the source, NAN: none */
-    double measured;                            /* median here (or the constant), NAN: none */
-    char what[QTP_CELL_ID_MAX + 64];            /* the cell measured, or why there is none */
-    unsigned threads;                           /* the measured cell's threads */
+    char name[64];                          /* "Disruptor", "ArrayBlockingQueue", ... */
+    double published[QTP_PUB_MAX_MACHINES]; /* per machine of the source, NAN: none */
+    double measured;                        /* median here (or the constant), NAN: none */
+    char what[QTP_CELL_ID_MAX + 64];        /* the cell measured, or why there is none */
+    unsigned threads;                       /* the measured cell's threads */
 };
-enum qtp_pub_state { QTP_PUB_REPRODUCED, QTP_PUB_NOT_REPRODUCED, QTP_PUB_NO_FIGURE, QTP_PUB_UNMEASURED };
+enum qtp_pub_state {
+    QTP_PUB_REPRODUCED,
+    QTP_PUB_NOT_REPRODUCED,
+    QTP_PUB_NO_FIGURE,
+    QTP_PUB_UNMEASURED
+};
 struct qtp_pub_row {
     char label[96], metric[32];
     struct qtp_pub_side num, den;
@@ -231,7 +236,8 @@ struct qtp_rpt_pub {
 };
 /* Read DIR/experiment.json if there is one (p->present), and measure its rows from r's cells.
  * 0 (also when absent), EINVAL naming what is wrong with the file, EIO. */
-int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char *err, size_t errlen);
+int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char *err,
+                           size_t errlen);
 /* Draw its chart (published.svg/png) into outdir. */
 int qtp_rpt_published_chart(struct qtp_rpt_pub *p, const struct qtp_rpt *r, const char *outdir,
                             const char *gnuplot, char *err, size_t errlen);

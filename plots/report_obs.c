@@ -63,8 +63,9 @@ static size_t warnings_list(FILE *f, const struct qtp_rpt *r, const json_t *st)
     if (loaded) {
         n++;
         if (f) {
-            fprintf(f, "<li>1-minute load at or above %.2g at the start or end of %zu of %zu cells "
-                       "(highest %.2f, around ",
+            fprintf(f,
+                    "<li>1-minute load at or above %.2g at the start or end of %zu of %zu cells "
+                    "(highest %.2f, around ",
                     load_warn, loaded, ran, top);
             qtp_rpt_html_escape(f, top_cell);
             fputs("): other work shared the CPUs</li>\n", f);
@@ -92,8 +93,9 @@ void qtp_rpt_state_glance(FILE *f, const struct qtp_rpt *r)
     const json_t *st = json_object_get(r->meta, "machine_state");
     size_t n = json_is_object(st) ? warnings_list(NULL, r, st) : 0;
     if (n)
-        fprintf(f, "<p class=\"note\">%zu machine-state warning%s (numbers may move): see "
-                   "<a href=\"#state\">Machine state</a>.</p>\n",
+        fprintf(f,
+                "<p class=\"note\">%zu machine-state warning%s (numbers may move): see "
+                "<a href=\"#state\">Machine state</a>.</p>\n",
                 n, n == 1 ? "" : "s");
 }
 

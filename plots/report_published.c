@@ -49,7 +49,8 @@ static void copy_str(char *dst, size_t len, const json_t *v)
 static int read_published(const json_t *a, size_t nmachines, double *out, char *why, size_t len)
 {
     if (!json_is_array(a) || json_array_size(a) != nmachines) {
-        snprintf(why, len, "\"published\" must be an array of %zu numbers or nulls (one per machine)",
+        snprintf(why, len,
+                 "\"published\" must be an array of %zu numbers or nulls (one per machine)",
                  nmachines);
         return EINVAL;
     }
@@ -57,7 +58,8 @@ static int read_published(const json_t *a, size_t nmachines, double *out, char *
         const json_t *v = json_array_get(a, m);
         if (json_is_null(v)) {
             out[m] = NAN;
-        } else if (json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0) {
+        } else if (json_is_number(v) && isfinite(json_number_value(v)) &&
+                   json_number_value(v) > 0) {
             out[m] = json_number_value(v);
         } else {
             snprintf(why, len, "\"published\"[%zu] is not a positive number or null", m);
@@ -75,7 +77,8 @@ static int cell_matches(const json_t *sel, const struct qtp_rep_record *row, boo
     const char *key;
     const json_t *v;
     *yes = true;
-    json_object_foreach((json_t *)sel, key, v) {
+    json_object_foreach((json_t *)sel, key, v)
+    {
         bool known = false;
         for (size_t i = 0; i < QTP_NCELL_NAMES && !known; i++)
             if (strcmp(key, qtp_cell_names[i].name) == 0) {
@@ -150,7 +153,8 @@ static int read_side(const struct qtp_rpt *r, const json_t *benches, const json_
         return 0;
     }
     if (json_is_string(bench)) { /* a case of the experiment's benchmark (BENCH_FILE) */
-        const json_t *v = json_object_get(json_object_get(benches, "cases"), json_string_value(bench));
+        const json_t *v =
+            json_object_get(json_object_get(benches, "cases"), json_string_value(bench));
         if (json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0)
             s->measured = json_number_value(v);
         snprintf(s->what, sizeof s->what, "%s: %s", BENCH_FILE,
@@ -179,8 +183,9 @@ static int read_side(const struct qtp_rpt *r, const json_t *benches, const json_
     }
     if (!hit) {
         snprintf(s->what, sizeof s->what, "%s",
-                 !first ? "no cell of this run matches"
-                        : first->s->reason[0] ? first->s->reason : "no ok rep");
+                 !first                ? "no cell of this run matches"
+                 : first->s->reason[0] ? first->s->reason
+                                       : "no ok rep");
         return 0;
     }
     s->measured = m ? qtp_cell_stat(hit->s, (enum qtp_metric_id)(m - qtp_metrics), QTP_STAT_MEDIAN)
@@ -213,7 +218,8 @@ static void verdict(struct qtp_rpt_pub *p, struct qtp_pub_row *row, unsigned pus
                  isfinite(row->num.measured) ? row->den.what : row->num.what);
     } else if (hi == 0) {
         row->state = QTP_PUB_NO_FIGURE;
-        snprintf(row->verdict, sizeof row->verdict, "measured %s; no published figure to compare", mr);
+        snprintf(row->verdict, sizeof row->verdict, "measured %s; no published figure to compare",
+                 mr);
     } else {
         bool in = row->ratio >= lo / p->within && row->ratio <= hi * p->within;
         row->state = in ? QTP_PUB_REPRODUCED : QTP_PUB_NOT_REPRODUCED;
@@ -236,7 +242,8 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
     snprintf(path, sizeof path, "%s/" EXPERIMENT_FILE, r->dir);
     FILE *probe = fopen(path, "r");
     if (!probe)
-        return errno == ENOENT ? 0 : (qtp_set_err(err, errlen, "%s: %s", path, strerror(errno)), EIO);
+        return errno == ENOENT ? 0
+                               : (qtp_set_err(err, errlen, "%s: %s", path, strerror(errno)), EIO);
     fclose(probe);
     json_error_t je;
     json_t *e = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -259,7 +266,8 @@ int qtp_rpt_published_load(struct qtp_rpt_pub *p, const struct qtp_rpt *r, char 
         rc = bad(err, errlen, r->dir, "\"machines\" must list 1 to 4 machines");
         goto out;
     }
-    if (!json_is_array(rows) || !json_array_size(rows) || json_array_size(rows) > QTP_PUB_MAX_ROWS) {
+    if (!json_is_array(rows) || !json_array_size(rows) ||
+        json_array_size(rows) > QTP_PUB_MAX_ROWS) {
         rc = bad(err, errlen, r->dir, "\"rows\" must hold 1 to 32 rows");
         goto out;
     }
@@ -478,8 +486,8 @@ void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p)
         qtp_rpt_html_escape(f, p->chart.why);
         fputs("</p>\n", f);
     }
-    table_head(f, p, "<table>\n<tr><th>row</th><th>ratio</th>", "published: ",
-               "<th>measured here</th><th>verdict</th></tr>\n");
+    table_head(f, p, "<table>\n<tr><th>row</th><th>ratio</th>",
+               "published: ", "<th>measured here</th><th>verdict</th></tr>\n");
     for (size_t i = 0; i < p->nrows; i++) {
         const struct qtp_pub_row *row = &p->rows[i];
         char ratio[256];
@@ -502,7 +510,8 @@ void qtp_rpt_published_section(FILE *f, const struct qtp_rpt_pub *p)
         }
         fputs("</td></tr>\n", f);
     }
-    table_head(f, p, "</table>\n<h3>The absolute figures</h3>\n<table>\n<tr><th>row</th><th>side</th>",
+    table_head(f, p,
+               "</table>\n<h3>The absolute figures</h3>\n<table>\n<tr><th>row</th><th>side</th>",
                "", "<th>measured here</th><th>from</th></tr>\n");
     for (size_t i = 0; i < p->nrows; i++)
         for (int s = 0; s < 2; s++) {

@@ -666,21 +666,22 @@ static uint64_t parse_count(const char *opt, const char *s, uint64_t max)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: qtopo-bench-queues [options]\n"
-            "  -n, --events N      events per run (K/M/G; default 20M; blocking kinds run N/10)\n"
-            "  -b, --batch N       the large batch: ring claim size and stream chunk (default "
-            "256)\n"
-            "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
-            "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
-            "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
-            "                      unicast event is 40): the value is each slot's first 8 bytes\n"
-            "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
-            "                      ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt\n"
-            "                      (round trips: events/20 per run)\n"
-            "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
-            "                      0,0 puts both on one CPU)\n"
-            "      --no-pin        do not pin the threads\n");
+    fprintf(
+        f,
+        "usage: qtopo-bench-queues [options]\n"
+        "  -n, --events N      events per run (K/M/G; default 20M; blocking kinds run N/10)\n"
+        "  -b, --batch N       the large batch: ring claim size and stream chunk (default "
+        "256)\n"
+        "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
+        "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
+        "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
+        "                      unicast event is 40): the value is each slot's first 8 bytes\n"
+        "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
+        "                      ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt\n"
+        "                      (round trips: events/20 per run)\n"
+        "      --cpus P,C      pin the producer to CPU P, the consumer to CPU C (default 0,1;\n"
+        "                      0,0 puts both on one CPU)\n"
+        "      --no-pin        do not pin the threads\n");
 }
 
 int main(int argc, char **argv)
@@ -780,7 +781,8 @@ int main(int argc, char **argv)
             if (!known) {
                 fprintf(stderr,
                         "qtopo-bench-queues: bad --only '%s' (accepted: stream-copy, ring-spin, "
-                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt)\n",
+                        "ring-yield, ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, "
+                        "ring-rtt)\n",
                         tok);
                 free(copy);
                 return 2;

@@ -385,7 +385,8 @@ const struct qtp_ckq_ops qtp_ckq_kinds[] = {
     {NULL, NULL, false, NULL},
 };
 
-_Static_assert(offsetof(struct qtp_ckq_ops, name) == 0, "qtp_table_find: the name is the first member");
+_Static_assert(offsetof(struct qtp_ckq_ops, name) == 0,
+               "qtp_table_find: the name is the first member");
 
 const struct qtp_ckq_ops *qtp_ckq_find(const char *name)
 {

@@ -245,7 +245,8 @@ const struct qtp_mqueue_ops qtp_mqueue_kinds[] = {
     {NULL, NULL, false, NULL},
 };
 
-_Static_assert(offsetof(struct qtp_mqueue_ops, name) == 0, "qtp_table_find: the name is the first member");
+_Static_assert(offsetof(struct qtp_mqueue_ops, name) == 0,
+               "qtp_table_find: the name is the first member");
 
 const struct qtp_mqueue_ops *qtp_mqueue_find(const char *name)
 {

@@ -135,7 +135,8 @@ int qtp_ring_set_gating(struct qtp_ring *r, const struct qtp_seq *const *seqs, s
 
 size_t qtp_ring_gating(const struct qtp_ring *r, const struct qtp_seq **seqs, size_t max)
 {
-    uint64_t gone = atomic_load_explicit(&((struct qtp_ring *)r)->gating_gone, memory_order_relaxed);
+    uint64_t gone =
+        atomic_load_explicit(&((struct qtp_ring *)r)->gating_gone, memory_order_relaxed);
     size_t n = 0;
     for (size_t i = 0; i < r->ngating && n < max; i++)
         if (!(gone >> i & 1))
@@ -175,8 +176,8 @@ static int64_t gating_min(const struct qtp_ring *r)
          * again only once its last occupant has been published, or two producers a lap apart
          * write one slot at once. The published frontier from the last gate on is that bound
          * (A3 in qtp__ring_mp_highest orders the earlier writer's stores before our writes). */
-        int64_t g = atomic_load_explicit(&((struct qtp_ring *)r)->cached_gate,
-                                         memory_order_acquire);
+        int64_t g =
+            atomic_load_explicit(&((struct qtp_ring *)r)->cached_gate, memory_order_acquire);
         m = qtp__ring_mp_highest(r, g < 0 ? 0 : g + 1, qtp_seq_get(&r->cursor));
     }
     return m;

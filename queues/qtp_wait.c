@@ -367,7 +367,8 @@ const struct qtp_wait_ops qtp_wait_strategies[] = {
     {.name = NULL},
 };
 
-_Static_assert(offsetof(struct qtp_wait_ops, name) == 0, "qtp_table_find: the name is the first member");
+_Static_assert(offsetof(struct qtp_wait_ops, name) == 0,
+               "qtp_table_find: the name is the first member");
 
 const struct qtp_wait_ops *qtp_wait_find(const char *name)
 {

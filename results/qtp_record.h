@@ -10,11 +10,11 @@
  *   a cell parameter   one line in QTP_CELL_PARAMS, and the option that sets it (its range,
  *                      default and help) in runners/cli/options.c;
  *   a scalar measured  one line in the X-list of its group (QTP_LATENCY_FIELDS, QTP_ALLOC_FIELDS,
- *                      QTP_CPU_FIELDS, QTP_SHUTDOWN_FIELDS), or a new group: an X-list, a member of qtp_rep_record and
- *                      a row of the row table (record.c);
- *   any other field    a member of qtp_rep_record and a row of the row table (nested objects
- *                      and arrays of them are rows too, see struct qtp_field).
- * A field added after results were first written gets QTP_FIELD_OPTIONAL, so older rows still load.
+ *                      QTP_CPU_FIELDS, QTP_SHUTDOWN_FIELDS), or a new group: an X-list, a member of
+ * qtp_rep_record and a row of the row table (record.c); any other field    a member of
+ * qtp_rep_record and a row of the row table (nested objects and arrays of them are rows too, see
+ * struct qtp_field). A field added after results were first written gets QTP_FIELD_OPTIONAL, so
+ * older rows still load.
  */
 #ifndef QTP_RECORD_H
 #define QTP_RECORD_H
@@ -103,8 +103,8 @@ bool qtp_params_equal(const struct qtp_cell_params *a, const struct qtp_cell_par
 
 /* Flags of a schema field. */
 enum {
-    QTP_FIELD_OPTIONAL = 1u << 0, /* may be absent on read (added after rows were first written);
-                                     an absent real reads as NAN: not measured, never zero */
+    QTP_FIELD_OPTIONAL = 1u << 0,   /* may be absent on read (added after rows were first written);
+                                       an absent real reads as NAN: not measured, never zero */
     QTP_FIELD_NULL_EMPTY = 1u << 1, /* a string written as null when empty, and read back so */
 };
 
@@ -160,11 +160,20 @@ enum {
  * "counters"; perf_event_open's side of them is the registry in runners/machine/counters.c, in
  * this order). Each is {value, per_event, user_only} or, when it could not be counted, value
  * and per_event null and unavailable saying why: never a zero that was not counted. */
+/* clang-format off: one event per line (clang-format 14 joins these unstably) */
 #define QTP_COUNTER_EVENTS(X)                                                                      \
-    X(cycles) X(instructions) X(cache_references) X(cache_misses) X(llc_misses) X(branch_misses)  \
-        X(context_switches) X(cpu_migrations) X(page_faults)
+    X(cycles)                                                                                      \
+    X(instructions)                                                                                \
+    X(cache_references)                                                                            \
+    X(cache_misses)                                                                                \
+    X(llc_misses)                                                                                  \
+    X(branch_misses)                                                                               \
+    X(context_switches)                                                                            \
+    X(cpu_migrations)                                                                              \
+    X(page_faults)
+/* clang-format on */
 #define QTP_COUNTER_FIELDS(X)                                                                      \
-    X(value, double, QTP_T_REAL, 0) /* a count; a double so that unavailable is null */           \
+    X(value, double, QTP_T_REAL, 0) /* a count; a double so that unavailable is null */            \
     X(per_event, double, QTP_T_REAL, 0)                                                            \
     X(user_only, bool, QTP_T_BOOL, 0) /* the kernel side was not allowed (perf_event_paranoid) */
 
@@ -257,8 +266,8 @@ struct qtp_rep_record {
     size_t naux_shared;
     int buffer_nodes[QTP_MAX_NODES]; /* nodes holding the buffers' pages */
     size_t nbuffer_nodes;
-    char hist_file[256]; /* relative path of the cell's .hgrm, empty if none */
-    char opt_out[256]; /* the cell's opt-out plan ("" none; qtp_deploy.h), part of its id */
+    char hist_file[256];   /* relative path of the cell's .hgrm, empty if none */
+    char opt_out[256];     /* the cell's opt-out plan ("" none; qtp_deploy.h), part of its id */
     char hlog_file[256];   /* the cell's interval log (tag rep<rep>), empty if none */
     char hiccup_file[256]; /* the cell's platform baseline (.hiccup.hgrm), empty if none */
     struct qtp_load_stats load;

@@ -31,8 +31,9 @@
     X(MAX, max, latency_ns.max, QTP_T_U64, false, true)                                            \
     X(ALLOC, alloc, alloc.per_event, QTP_T_REAL, false, false) /* allocation calls / event */      \
     X(BYTES, bytes, alloc.bytes_per_event, QTP_T_REAL, false, false) /* bytes allocated / event */ \
-    X(CPU, cpu, cpu.ns_per_event, QTP_T_REAL, false, false) /* CPU time (user + sys) / event, ns */ \
-    X(DRAIN, drain, shutdown_ns.graceful, QTP_T_REAL, false, false) /* graceful shutdown, ns */   \
+    X(CPU, cpu, cpu.ns_per_event, QTP_T_REAL, false,                                               \
+      false) /* CPU time (user + sys) / event, ns */                                               \
+    X(DRAIN, drain, shutdown_ns.graceful, QTP_T_REAL, false, false) /* graceful shutdown, ns */    \
     X(FORCED, forced, shutdown_ns.forced, QTP_T_REAL, false, false) /* forced stop, ns */
 
 #define QTP_X_METRIC_ID(id, ...) QTP_METRIC_##id,

@@ -60,7 +60,8 @@ static const struct qtp_field counters_fields[] = {
      .size = sizeof(((struct qtp_counter_stats *)0)->mode)},
     QTP_COUNTER_EVENTS(COUNTER_EVENT_FIELD){NULL}};
 static const struct qtp_field series_fields[] = {
-    QTP_SERIES_FIELDS(SERIES_FIELD) NULL_EMPTY_STR(struct qtp_series_stats, "bottleneck", bottleneck),
+    QTP_SERIES_FIELDS(SERIES_FIELD)
+        NULL_EMPTY_STR(struct qtp_series_stats, "bottleneck", bottleneck),
     NULL_EMPTY_STR(struct qtp_series_stats, "file", file),
     {NULL}};
 
@@ -98,8 +99,8 @@ static const struct qtp_field thread_elem[] = {
     {.name = "", .type = QTP_T_OBJECT, .fields = thread_fields}};
 
 #define STAGE_BATCHING struct qtp_stage_batching_record
-static const struct qtp_field stage_batching_fields[] = {
-    STR_FIELD(STAGE_BATCHING, "role", role), QTP_BATCHING_FIELDS(BATCHING_FIELD){NULL}};
+static const struct qtp_field stage_batching_fields[] = {STR_FIELD(STAGE_BATCHING, "role", role),
+                                                         QTP_BATCHING_FIELDS(BATCHING_FIELD){NULL}};
 static const struct qtp_field stage_batching_elem[] = {
     {.name = "", .type = QTP_T_OBJECT, .fields = stage_batching_fields}};
 
@@ -162,7 +163,10 @@ const struct qtp_field qtp_row_fields[] = {
      .offset = offsetof(ROW, hiccup_file),
      .size = sizeof(((ROW *)0)->hiccup_file),
      .flags = QTP_FIELD_NULL_EMPTY | QTP_FIELD_OPTIONAL},
-    {.name = "load", .type = QTP_T_OBJECT, .offset = offsetof(ROW, load), .fields = load_fields,
+    {.name = "load",
+     .type = QTP_T_OBJECT,
+     .offset = offsetof(ROW, load),
+     .fields = load_fields,
      .flags = QTP_FIELD_OPTIONAL},
     {.name = "counters",
      .type = QTP_T_OBJECT,

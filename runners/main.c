@@ -35,15 +35,15 @@ static const struct subcommand commands[] = {
      "significant regression",
      qtp_compare_main},
     {"merge", "qtopo merge OUT DIR...",
-     "join slices (run --slice K/N) and machines of one matrix into one directory",
-     qtp_merge_main},
+     "join slices (run --slice K/N) and machines of one matrix into one directory", qtp_merge_main},
     {"help", "qtopo help [COMMAND|topologies]",
      "this text, a command's manual, or the topology language", cmd_help},
     {"version", "qtopo --version", "version, git commit and compiler", cmd_version},
     {NULL, NULL, NULL, NULL},
 };
 
-_Static_assert(offsetof(struct subcommand, name) == 0, "QTP_FIND_NAME: the name is the first member");
+_Static_assert(offsetof(struct subcommand, name) == 0,
+               "QTP_FIND_NAME: the name is the first member");
 
 /* Help that is no command's manual: `qtopo help TOPIC`. */
 static const struct help_topic {
@@ -53,7 +53,8 @@ static const struct help_topic {
     {"topologies", qtp_topo_grammar},
     {NULL, NULL},
 };
-_Static_assert(offsetof(struct help_topic, name) == 0, "QTP_FIND_NAME: the name is the first member");
+_Static_assert(offsetof(struct help_topic, name) == 0,
+               "QTP_FIND_NAME: the name is the first member");
 
 static const struct subcommand *find_command(const char *name)
 {

@@ -53,9 +53,9 @@ void qtp_aux_enter(struct qtp_aux *a)
             return;
     }
     struct sched_param batch = {.sched_priority = 0};
-    a->restore_policy = pthread_getschedparam(pthread_self(), &a->saved_policy, &a->saved_param) ==
-                            0 &&
-                        pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0;
+    a->restore_policy =
+        pthread_getschedparam(pthread_self(), &a->saved_policy, &a->saved_param) == 0 &&
+        pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0;
 }
 
 void qtp_aux_leave(struct qtp_aux *a)

@@ -21,13 +21,13 @@ struct qtp_deploy_model;
 /* One run of the matrix: what every cell needs from it. */
 struct qtp_run {
     const struct qtp_machine *mach;
-    const char *dir;              /* the results directory */
-    const struct qtp_rows *done;  /* rows it held before (a resume), never run again */
-    struct qtp_meter *meter;      /* progress on stderr */
-    _Atomic int *interrupted;     /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
-                                     it now (the watchdog polls) */
-    struct qtp_rep_record *recs;  /* room for one cell's reps */
-    const char *rss_source;       /* how peak RSS was measured (meta.json) */
+    const char *dir;             /* the results directory */
+    const struct qtp_rows *done; /* rows it held before (a resume), never run again */
+    struct qtp_meter *meter;     /* progress on stderr */
+    _Atomic int *interrupted;    /* SIGINT/SIGTERM so far: 1 stop after the rep in flight, 2 halt
+                                    it now (the watchdog polls) */
+    struct qtp_rep_record *recs; /* room for one cell's reps */
+    const char *rss_source;      /* how peak RSS was measured (meta.json) */
     bool any_failed;
     /* The cell's child process (run_cell.c): the rep's last progress goes here (NULL: none), for
      * the reason of a crash. */
@@ -50,7 +50,7 @@ struct qtp_cell_run {
     /* The sequential model of topo for the cell's seed and warmup + events, computed once and
      * compared with every rep. */
     const struct qtp_deploy_model *model;
-    struct qtp_hist *hist;    /* merged over this session's ok reps */
+    struct qtp_hist *hist; /* merged over this session's ok reps */
     const char *rss_source;
     /* The latency interval log of this session's reps (run_obs.h), NULL when not recorded. */
     FILE *hlog;
@@ -70,10 +70,10 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r);
  * process has spare ones, else SCHED_BATCH (no wake-up preemption) and a slower sampler. */
 enum qtp_aux_thread { QTP_AUX_SAMPLER, QTP_AUX_WATCHDOG, QTP_NAUX };
 struct qtp_aux {
-    bool spare;                  /* the process has PUs the cell's plan leaves free: mask */
+    bool spare; /* the process has PUs the cell's plan leaves free: mask */
     cpu_set_t mask;
-    unsigned sampler_period_us;  /* the CPU sampler's period for this rep */
-    bool started[QTP_NAUX];      /* set by the caller between enter and leave */
+    unsigned sampler_period_us; /* the CPU sampler's period for this rep */
+    bool started[QTP_NAUX];     /* set by the caller between enter and leave */
     /* the starting thread's own, while it starts them */
     bool restore_mask, restore_policy;
     cpu_set_t saved_mask;

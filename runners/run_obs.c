@@ -31,7 +31,7 @@ void qtp_obs_load(struct qtp_load_stats *l, bool end)
 }
 
 _Static_assert((int)QTP_CTR_COUNT == (int)QTP_NCOUNTER_EVENTS,
-              "the row's counter keys and the counters' registry list the same events");
+               "the row's counter keys and the counters' registry list the same events");
 
 void qtp_obs_counters_none(struct qtp_counter_stats *cs)
 {
@@ -151,7 +151,8 @@ void qtp_obs_hiccup(struct qtp_cell_run *cr, const char *dir, const char *name, 
     struct qtp_hiccup_result res;
     int rc = qtp_hiccup_create(&h, &hc, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "qtopo run: %s: no hiccup baseline: %s\n", c->id, err[0] ? err : strerror(rc));
+        fprintf(stderr, "qtopo run: %s: no hiccup baseline: %s\n", c->id,
+                err[0] ? err : strerror(rc));
         return;
     }
     rc = qtp_hiccup_run(h, &res);

@@ -31,9 +31,9 @@ struct rep_ctx {
     const struct qtp_machine *mach;
     const int *pu; /* the cell's plan: wanted PU per thread */
     struct qtp_cpu_sampler *sampler;
-    struct qtp_aux aux; /* where the sampler and the watchdog run */
-    struct qtp_counters *counters; /* NULL: --counters none */
-    struct qtp_series *series;     /* the sampler's (and the latency intervals'); NULL: none */
+    struct qtp_aux aux;                /* where the sampler and the watchdog run */
+    struct qtp_counters *counters;     /* NULL: --counters none */
+    struct qtp_series *series;         /* the sampler's (and the latency intervals'); NULL: none */
     struct qtp_thread_record *threads; /* rec->threads */
     unsigned nthreads;
     _Atomic int bind_errors;
@@ -490,8 +490,8 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
     if (c->counters != QTP_COUNTERS_NONE &&
         qtp_counters_create(&rc.counters, (unsigned)r->nthreads, c->counters))
         rc.counters = NULL; /* out of memory: the row says not counted */
-    if (mach->this_system && qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads,
-                                                    rc.aux.sampler_period_us))
+    if (mach->this_system &&
+        qtp_cpu_sampler_create(&rc.sampler, mach, (unsigned)r->nthreads, rc.aux.sampler_period_us))
         rc.sampler = NULL;
 
     struct qtp_numa_hook hook;

@@ -18,8 +18,8 @@ struct sample {
     uint64_t t_ns, produced, finished;
 };
 struct ival {
-    uint64_t t0, t1;     /* CLOCK_MONOTONIC */
-    size_t off, len;     /* its slot deltas in qtp_series.sd */
+    uint64_t t0, t1; /* CLOCK_MONOTONIC */
+    size_t off, len; /* its slot deltas in qtp_series.sd */
 };
 struct slot_delta {
     uint32_t slot;
@@ -245,9 +245,8 @@ void qtp_series_summary(const struct qtp_series *s, struct qtp_series_stats *out
         qsort(eps, m, sizeof *eps, cmp_double);
         out->worst_interval_eps = eps[0];
         out->median_interval_eps = m % 2 ? eps[m / 2] : (eps[m / 2 - 1] + eps[m / 2]) / 2;
-        out->worst_ratio = out->median_interval_eps > 0
-                               ? out->worst_interval_eps / out->median_interval_eps
-                               : NAN;
+        out->worst_ratio =
+            out->median_interval_eps > 0 ? out->worst_interval_eps / out->median_interval_eps : NAN;
     }
     free(eps);
 }

@@ -31,7 +31,8 @@ const struct qtp_queue_kind qtp_queue_kinds[] = {
     {NULL, NULL, QTP_FAMILY_RING, false, NULL, NULL, NULL},
 };
 
-_Static_assert(offsetof(struct qtp_queue_kind, name) == 0, "qtp_table_find: the name is the first member");
+_Static_assert(offsetof(struct qtp_queue_kind, name) == 0,
+               "qtp_table_find: the name is the first member");
 
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name)
 {

@@ -565,8 +565,9 @@ static void ring_wiring(const struct qtp_deploy *d, struct qtp_wiring *w)
         wi->mod = ri->ci->chk.mod;
         wi->res = ri->ci->gi->res;
         if (!b->ndeps)
-            wi->in[wi->nin++] = (struct qtp_wire_end){
-                .src = b->ring == rs->ring ? QTP_WIRE_PRODUCER : QTP_WIRE_UNKNOWN, .dst = (uint8_t)i};
+            wi->in[wi->nin++] = (struct qtp_wire_end){.src = b->ring == rs->ring ? QTP_WIRE_PRODUCER
+                                                                                 : QTP_WIRE_UNKNOWN,
+                                                      .dst = (uint8_t)i};
         for (size_t k = 0; k < b->ndeps && wi->nin < QTP_WIRE_MAX_ENDS; k++)
             wi->in[wi->nin++] =
                 (struct qtp_wire_end){.src = seq_owner(rs, n, b->deps[k]), .dst = (uint8_t)i};

@@ -231,7 +231,8 @@ const struct qtp_topology_def qtp_topologies[] = {
     {NULL, NULL, NULL, NULL, NULL, false},
 };
 
-_Static_assert(offsetof(struct qtp_topology_def, name) == 0, "qtp_table_find: the name is the first member");
+_Static_assert(offsetof(struct qtp_topology_def, name) == 0,
+               "qtp_table_find: the name is the first member");
 
 const struct qtp_topology_def *qtp_topology_find(const char *name)
 {

@@ -57,15 +57,16 @@ int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp
         else if (strncmp(p, "producer:", 9) == 0)
             p += 9, it.producer = true;
         else
-            return bad(err, len, "opt-out item '%s' names nobody (accepted: " ACCEPTED ")", item,
-                       0, 0);
+            return bad(err, len, "opt-out item '%s' names nobody (accepted: " ACCEPTED ")", item, 0,
+                       0);
         if (!number(&p, &it.index) || *p++ != '@' || !number(&p, &it.pct) || strcmp(p, "%") != 0)
-            return bad(err, len, "opt-out item '%s' is not WHO:INDEX@PERCENT%% (accepted: " ACCEPTED
-                       ")", item, 0, 0);
+            return bad(err, len,
+                       "opt-out item '%s' is not WHO:INDEX@PERCENT%% (accepted: " ACCEPTED ")",
+                       item, 0, 0);
         if (it.pct > 100)
             return bad(err, len, "opt-out item '%s': %u%% is over 100%% (accepted: 0..100)", item,
                        it.pct, 0);
-        unsigned most = !t ? (it.producer ? QTP_TOPO_MAX_PRODUCERS : QTP_MAX_TERMINALS)
+        unsigned most = !t            ? (it.producer ? QTP_TOPO_MAX_PRODUCERS : QTP_MAX_TERMINALS)
                         : it.producer ? t->producers
                                       : t->nterminals;
         if (it.index < 1 || it.index > most)
@@ -73,8 +74,10 @@ int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp
                        it.index, most);
         for (unsigned k = 0; k < out->n; k++)
             if (out->item[k].producer == it.producer && out->item[k].index == it.index)
-                return bad(err, len, "opt-out item '%s' repeats who it names (accepted: each "
-                           "reader and producer once)", item, 0, 0);
+                return bad(err, len,
+                           "opt-out item '%s' repeats who it names (accepted: each "
+                           "reader and producer once)",
+                           item, 0, 0);
         if (out->n == QTP_OPT_OUT_MAX)
             return bad(err, len, "opt-out '%s': more than %u items", text, QTP_OPT_OUT_MAX, 0);
         out->item[out->n++] = it;
@@ -92,8 +95,7 @@ int qtp__opt_out_check(const struct qtp_deploy_config *cfg, char *err, size_t le
         if (it->index < 1 || it->index > most || it->pct > 100 || t->pingpong) {
             if (err && len)
                 snprintf(err, len, "opt-out %s:%u@%u%% does not fit %s (accepted: index 1..%u)",
-                         it->producer ? "producer" : "reader", it->index, it->pct, t->name,
-                         most);
+                         it->producer ? "producer" : "reader", it->index, it->pct, t->name, most);
             return EINVAL;
         }
     }
@@ -153,7 +155,8 @@ bool qtp__opt_out_verify(struct qtp_deploy *d, char *reason, size_t len)
             sum += got->count[p];
         }
         if (sum != ir->leave_after) {
-            snprintf(reason, len, "terminal %s left after %" PRIu64 " events, its share is %" PRIu64,
+            snprintf(reason, len,
+                     "terminal %s left after %" PRIu64 " events, its share is %" PRIu64,
                      ir->gi->role, sum, ir->leave_after);
             ok = false;
             break;
@@ -167,4 +170,3 @@ bool qtp__opt_out_verify(struct qtp_deploy *d, char *reason, size_t len)
     free(pre);
     return ok;
 }
-

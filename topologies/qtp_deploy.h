@@ -125,7 +125,7 @@ typedef void (*qtp_window_fn)(void *ctx, bool start);
 struct qtp_opt_out {
     unsigned n;
     struct qtp_opt_out_item {
-        bool producer; /* else a reader */
+        bool producer;  /* else a reader */
         unsigned index; /* 1-based */
         unsigned pct;   /* 0..100 */
     } item[QTP_OPT_OUT_MAX];
@@ -140,22 +140,22 @@ int qtp_opt_out_parse(const char *text, const struct qtp_topology *t, struct qtp
 
 struct qtp_deploy_config {
     const struct qtp_topology *topo;
-    const char *queue;               /* a qtp_queue_kinds name */
-    const struct qtp_wait_ops *wait; /* kinds that use the wait axis; NULL: spin */
+    const char *queue;                         /* a qtp_queue_kinds name */
+    const struct qtp_wait_ops *wait;           /* kinds that use the wait axis; NULL: spin */
     const struct qtp_wait_params *wait_params; /* its constants; NULL: its defaults */
-    uint32_t ring_size;              /* slots (ring) or per-edge capacity (per-edge queues) */
-    uint32_t batch;                  /* producer claim size (ring) / events per push burst;
-                                        1..ring_size, 0: 1; pingpong: events in flight (per-edge
-                                        queues: at most 64) */
-    uint32_t batch_max;              /* not 0: each claim's size is drawn from batch..batch_max
-                                        (seeded by seed and the producer: reproducible) */
-    uint32_t consumer_batch;         /* ring: most events a stage handles before it publishes its
-                                        sequence (qtp_processor max_batch); 0: all available */
-    uint64_t warmup;                 /* events before the measured window (per producer) */
-    uint64_t events;                 /* measured events (per producer for the sequencer) */
-    double rate;                     /* paced: events/s per producer; 0 = saturated */
-    uint64_t seed;                   /* input values */
-    bool record_latency;             /* false: no timestamps read (to measure the cost of it) */
+    uint32_t ring_size;      /* slots (ring) or per-edge capacity (per-edge queues) */
+    uint32_t batch;          /* producer claim size (ring) / events per push burst;
+                                1..ring_size, 0: 1; pingpong: events in flight (per-edge
+                                queues: at most 64) */
+    uint32_t batch_max;      /* not 0: each claim's size is drawn from batch..batch_max
+                                (seeded by seed and the producer: reproducible) */
+    uint32_t consumer_batch; /* ring: most events a stage handles before it publishes its
+                                sequence (qtp_processor max_batch); 0: all available */
+    uint64_t warmup;         /* events before the measured window (per producer) */
+    uint64_t events;         /* measured events (per producer for the sequencer) */
+    double rate;             /* paced: events/s per producer; 0 = saturated */
+    uint64_t seed;           /* input values */
+    bool record_latency;     /* false: no timestamps read (to measure the cost of it) */
     /* The model to compare with, computed once for this topology, seed and warmup + events
      * (qtp_deploy_model_create); NULL: run() computes it after the threads joined. */
     const struct qtp_deploy_model *model;
@@ -186,8 +186,8 @@ struct qtp_deploy_config {
      * output as the model's, which only the wiring check can see). */
     enum qtp_miswire {
         QTP_MISWIRE_NONE,
-        QTP_MISWIRE_CHAIN_FANOUT,    /* the second of two fan-out branches waits on the first */
-        QTP_MISWIRE_SHARD_RESIDUES,  /* every shard copy owns the next copy's residue */
+        QTP_MISWIRE_CHAIN_FANOUT,   /* the second of two fan-out branches waits on the first */
+        QTP_MISWIRE_SHARD_RESIDUES, /* every shard copy owns the next copy's residue */
     } test_miswire;
 };
 

@@ -84,12 +84,12 @@ size_t qtp_payload_check(const unsigned char *p, size_t len, int64_t seq, uint64
 
 /* Parameters of a topology (the matrix's `params`). Zero means the default. */
 struct qtp_topo_params {
-    unsigned fanout;  /* fanout: branches, 1..16 (default 3) */
-    unsigned shards;  /* shard: copies, power of two 1..32 (default 2) */
-    unsigned stages;  /* pipeline: length 1..32 (default 3) */
+    unsigned fanout;    /* fanout: branches, 1..16 (default 3) */
+    unsigned shards;    /* shard: copies, power of two 1..32 (default 2) */
+    unsigned stages;    /* pipeline: length 1..32 (default 3) */
     unsigned producers; /* broker: publishers, 1..4 (default 4) */
     unsigned readers;   /* broker: readers, 1..16 (default 6) */
-    uint64_t work_ns; /* extra busy work per event in every stage */
+    uint64_t work_ns;   /* extra busy work per event in every stage */
     uint64_t sleep_ns;
     size_t payload; /* 0 or 8..4096 */
 };

@@ -57,7 +57,8 @@ static inline void qtp_hist_record_n(struct qtp_hist *h, uint64_t v, uint64_t n)
         h->clamped += n;
     }
     /* A relaxed load and store (a plain add on x86 and arm64, not a locked one): the one writer
-     * stays as cheap as before, and a sampler may read the slots meanwhile (qtp_hist_sample_live). */
+     * stays as cheap as before, and a sampler may read the slots meanwhile (qtp_hist_sample_live).
+     */
     uint64_t *slot = &h->counts[qtp__hist_counts_index(v)];
     __atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
     h->total += n;

@@ -7,9 +7,10 @@
 #define QTP_MAX_THREADS 80   /* threads of one cell: producers and stage instances */
 #define QTP_MAX_CPUS_SEEN 16 /* CPUs recorded per thread */
 #define QTP_MAX_NODES 16     /* NUMA nodes a page census or a row records */
-#define QTP_CELL_NAME_MAX 64 /* a name as written: topology, queue, wait, placement, memory, role  \
-                              */
-#define QTP_REASON_MAX 1024  /* one line saying why (a skip, a failure) */
+#define QTP_CELL_NAME_MAX                                                                          \
+    64                      /* a name as written: topology, queue, wait, placement, memory, role   \
+                             */
+#define QTP_REASON_MAX 1024 /* one line saying why (a skip, a failure) */
 /* A topology as results record it: a name, or an expression in its canonical form (qtp_lang.h),
  * NUL included. */
 #define QTP_TOPOLOGY_MAX 2048

@@ -108,8 +108,10 @@ static int cmp_double(const void *a, const void *b)
 
 static int bad(const char *what, const char *value)
 {
-    fprintf(stderr, "qtopo-bench-locks: %s '%s' (usage: qtopo-bench-locks [-n N] [-r R] [-o FILE];"
-            " N 1000 to 10G with K/M/G = 1000s, R 1 to %d)\n", what, value, MAX_REPS);
+    fprintf(stderr,
+            "qtopo-bench-locks: %s '%s' (usage: qtopo-bench-locks [-n N] [-r R] [-o FILE];"
+            " N 1000 to 10G with K/M/G = 1000s, R 1 to %d)\n",
+            what, value, MAX_REPS);
     return 2;
 }
 

@@ -34,13 +34,13 @@
 #define CLI_BAD(err, len, ...) (qtp_set_err((err), (len), __VA_ARGS__), QTP_CLI_BAD)
 
 enum opt_kind {
-    K_NAMES, /* a list of names checked against a registry (qtp_matrix.names[axis]) */
-    K_PARAM, /* a cell parameter: a list of counts, or one (F_SCALAR) */
-    K_U64,   /* one count, a scalar member of qtp_matrix */
-    K_FLAG,  /* a bool member of qtp_matrix */
-    K_TEXT,  /* a char[] member of qtp_matrix, checked by its parser (the opt-out plan) */
+    K_NAMES,  /* a list of names checked against a registry (qtp_matrix.names[axis]) */
+    K_PARAM,  /* a cell parameter: a list of counts, or one (F_SCALAR) */
+    K_U64,    /* one count, a scalar member of qtp_matrix */
+    K_FLAG,   /* a bool member of qtp_matrix */
+    K_TEXT,   /* a char[] member of qtp_matrix, checked by its parser (the opt-out plan) */
     K_CHOICE, /* one name of a registry (opt_def.choice), a char[] member of qtp_matrix */
-    K_PATH,  /* command line only */
+    K_PATH,   /* command line only */
 };
 
 enum {

@@ -125,8 +125,8 @@ int qtp_cell_topology(const struct qtp_cell *c, struct qtp_topology *out)
 }
 
 /* Does parameter k (one with a shape label) change topology t's shape? Asked of the builder
- * itself, with the defaults and with k doubled (or halved), so a new topology in the registry needs no table
- * here. */
+ * itself, with the defaults and with k doubled (or halved), so a new topology in the registry needs
+ * no table here. */
 static bool param_shapes(const struct qtp_topology_def *t, enum qtp_param_id k)
 {
     struct qtp_cell_params ca = {0};
@@ -179,7 +179,7 @@ struct cell_kind {
     const struct qtp_queue_kind *queue;
     const struct qtp_wait_ops *wait;
     struct qtp_wait_spec wait_spec; /* wait with its constants */
-    bool shapes[QTP_NPARAMS]; /* a shape parameter that changes this topology */
+    bool shapes[QTP_NPARAMS];       /* a shape parameter that changes this topology */
 };
 
 /* The placement plan (and whether this machine can give it), the memory policy. */
@@ -223,8 +223,8 @@ enum fill { FILLED, ID_TOO_LONG, BAD_PLAN };
 /* Fill cell from its kind and position. BAD_PLAN (cell->reason says why) when the opt-out plan
  * does not fit its topology. */
 static enum fill fill_cell(struct qtp_cell *cell, const struct qtp_matrix *m,
-                      const struct qtp_machine *mach, const struct cell_kind *k,
-                      const struct position *pos)
+                           const struct qtp_machine *mach, const struct cell_kind *k,
+                           const struct position *pos)
 {
     cell->topo = k->topo;
     qtp_fmt(cell->topology, sizeof cell->topology, "%s", k->topology);

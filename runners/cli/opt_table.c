@@ -18,7 +18,10 @@
 #define TEXT(f) K_TEXT, 0, 0, 0, -1, M_OFF(f), 0, 0, NULL
 #define CHOICE(f, names) K_CHOICE, 0, 0, 0, -1, M_OFF(f), 0, 0, names
 
-static const char *counters_choice(size_t i) { return qtp_counters_modes[i].name; }
+static const char *counters_choice(size_t i)
+{
+    return qtp_counters_modes[i].name;
+}
 
 /* In this order in --help and in meta.json's "matrix". A matrix file may also name a cell
  * parameter by its key in the results (the schema's: ring_size, work_ns). */
@@ -60,8 +63,7 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
      "producer claim size (ring) or events per push burst, at most --ring-size (default " QTP_STR(
          DEFAULT_BATCH) "); a range A-B (e.g. 1-64) draws each claim's size from A..B with a "
                         "generator seeded by --seed and the producer (the rep is reproducible)"},
-    {O_BATCH_MAX, "batch-max", NULL, 0, "N",
-     PARAM(QTP_PARAM_batch_max, F_BINARY, 0, 65536, 0, 0),
+    {O_BATCH_MAX, "batch-max", NULL, 0, "N", PARAM(QTP_PARAM_batch_max, F_BINARY, 0, 65536, 0, 0),
      "the top of a --batch range (default 0: every claim is --batch); --batch A-B sets it"},
     {O_PAYLOAD, "payload", NULL, 0, "BYTES",
      PARAM(QTP_PARAM_payload, F_BINARY | F_PAYLOAD, 8, 4096, 0, 0),

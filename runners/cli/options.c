@@ -16,7 +16,6 @@
 #include "qtp_topo.h"
 #include "qtp_wait.h"
 
-
 /* ---------------------------------------------------------------- numbers */
 
 int qtp_parse_count(const char *s, bool binary, uint64_t *v)
@@ -301,7 +300,8 @@ static int add_names(const struct opt_def *d, struct qtp_strlist *l, const char 
         char canon[QTP_CELL_NAME_MAX];
         struct qtp_wait_spec spec;
         if (!rc && k == 1 && d->index == QTP_NAME_WAIT && !qtp_wait_parse(tok, &spec, NULL, 0)) {
-            /* One spelling per strategy and constants: "phased:spin=5000ns" is "phased:spin=5us". */
+            /* One spelling per strategy and constants: "phased:spin=5000ns" is "phased:spin=5us".
+             */
             qtp_wait_format(&spec, canon, sizeof canon);
             names[0] = canon;
         }

@@ -66,7 +66,7 @@ struct qtp_matrix {
     char counters[16];  /* a qtp_counters_modes name; unset: what this machine can count */
     uint64_t seed;
     char opt_out[QTP_PLACE_MAX]; /* the opt-out plan of every cell (qtp_deploy.h), "" none */
-    uint64_t given; /* bit i: option i of the table was set (by a flag or the file) */
+    uint64_t given;              /* bit i: option i of the table was set (by a flag or the file) */
 };
 
 /* A run is the union of one or more matrices ("parts"): a matrix file may hold an array of
@@ -124,7 +124,7 @@ struct qtp_cell {
     char topology[QTP_TOPOLOGY_MAX];      /* its name, or the expression in canonical form */
     char topology_expr[QTP_TOPOLOGY_MAX]; /* what it runs: the expression, parameters applied */
     const struct qtp_queue_kind *queue;
-    const struct qtp_wait_ops *wait; /* NULL for queues without a wait axis: they always block */
+    const struct qtp_wait_ops *wait;    /* NULL for queues without a wait axis: they always block */
     struct qtp_wait_params wait_params; /* its constants (wait_name spells those not default) */
     char wait_name[QTP_CELL_NAME_MAX];
     char placement[QTP_PLACE_MAX];
@@ -141,8 +141,8 @@ struct qtp_cell {
     uint32_t timeout_s;
     uint64_t seed;
     bool no_latency;
-    uint32_t sample_ms;                  /* 0: no sampler */
-    enum qtp_counters_mode counters;     /* what each rep counts */
+    uint32_t sample_ms;              /* 0: no sampler */
+    enum qtp_counters_mode counters; /* what each rep counts */
     /* Where it runs, planned once at expansion (with a machine; not for skipped cells). */
     int pu[QTP_MAX_THREADS];    /* wanted PU per thread, -1 unbound */
     struct qtp_memory_spec mem; /* where its storage goes */

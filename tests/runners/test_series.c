@@ -37,8 +37,7 @@ static void on_window(void *ctx, bool start)
  * summary, the middle stage's role, the rep's latency count, and the bytes of its .hlog lines
  * (their agreement with the rows is runner_e2e_hlog's, through HdrHistogram's own reader). */
 static int sampled_run(const char *expr, const char *queue, int stall, struct qtp_series_stats *st,
-                       char *bottleneck_want, size_t len, uint64_t *latency_total,
-                       long *hlog_bytes)
+                       char *bottleneck_want, size_t len, uint64_t *latency_total, long *hlog_bytes)
 {
     struct qtp_topology t;
     struct qtp_parse_error pe;
@@ -117,8 +116,8 @@ static void check_stall(const char *queue)
     char want[64];
     uint64_t lat;
     long bytes;
-    int rc = sampled_run("seq(stage, stage, stage)", queue, 2, &st, want, sizeof want, &lat,
-                         &bytes);
+    int rc =
+        sampled_run("seq(stage, stage, stage)", queue, 2, &st, want, sizeof want, &lat, &bytes);
     assert_int_equal(rc, ECANCELED); /* the watchdog halted it */
     print_message("%s stalled: %llu samples, bottleneck %s (mean depth %.1f), worst %.0f/s\n",
                   queue, (unsigned long long)st.samples, st.bottleneck, st.bottleneck_depth,

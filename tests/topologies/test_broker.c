@@ -143,7 +143,8 @@ static void test_graceful_while_asleep(void **state)
     (void)state;
     struct qtp_topology t;
     build(2, 3, &t);
-    for (unsigned cfg = 2; cfg < TOPO_NCONFIGS; cfg++) { /* block, the mutex queues, sleep, phased */
+    for (unsigned cfg = 2; cfg < TOPO_NCONFIGS;
+         cfg++) { /* block, the mutex queues, sleep, phased */
         struct topo_run r = {0};
         topo_config(cfg, &r);
         r.ring_size = 64;
@@ -217,8 +218,7 @@ static void test_plan_text(void **state)
     build(4, 6, &t);
     struct qtp_opt_out oo;
     char err[200];
-    assert_int_equal(qtp_opt_out_parse("reader:2@30%,producer:1@50%", &t, &oo, err, sizeof err),
-                     0);
+    assert_int_equal(qtp_opt_out_parse("reader:2@30%,producer:1@50%", &t, &oo, err, sizeof err), 0);
     assert_int_equal(oo.n, 2);
     assert_false(oo.item[0].producer);
     assert_int_equal(oo.item[0].index, 2);
@@ -250,12 +250,9 @@ static void test_plan_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plan_text),
-        cmocka_unit_test(test_random_claims),
-        cmocka_unit_test(test_opt_out_ungates),
-        cmocka_unit_test(test_graceful_while_asleep),
-        cmocka_unit_test(test_matrix),
-        cmocka_unit_test(test_default_shape),
+        cmocka_unit_test(test_plan_text),       cmocka_unit_test(test_random_claims),
+        cmocka_unit_test(test_opt_out_ungates), cmocka_unit_test(test_graceful_while_asleep),
+        cmocka_unit_test(test_matrix),          cmocka_unit_test(test_default_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

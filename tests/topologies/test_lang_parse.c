@@ -387,9 +387,10 @@ static void test_resolve(void **state)
     qtp_topology_fini(&t);
     /* A bare word that is no name. */
     assert_int_equal(qtp_topology_resolve("pipelin", NULL, &t, &e), EINVAL);
-    assert_string_equal(e.msg, "unknown topology 'pipelin' (accepted: unicast, pipeline, fanout, "
-                               "diamond, shard, sequencer, pingpong, broker, or an expression such as "
-                               "seq(stage, stage))");
+    assert_string_equal(e.msg,
+                        "unknown topology 'pipelin' (accepted: unicast, pipeline, fanout, "
+                        "diamond, shard, sequencer, pingpong, broker, or an expression such as "
+                        "seq(stage, stage))");
     assert_int_equal(e.column, 1);
     assert_int_equal(e.length, 7);
     /* A bare combinator is parsed, for the message that says what it lacks. */

@@ -115,8 +115,7 @@ static void test_limits(void **state)
     assert_int_equal(qtp_topology_init(&t, "x", qtp_fanout(2, f), 3, 0), 0);
     qtp_topology_fini(&t);
     struct qtp_node *j[2] = {st("a"), st("b")};
-    assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(qtp_fanout(2, j), st("c")), 3, 0),
-                     EINVAL);
+    assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(qtp_fanout(2, j), st("c")), 3, 0), EINVAL);
     struct qtp_node *g2[2] = {st("b"), st("c")};
     assert_int_equal(qtp_topology_init(&t, "x", qtp_seq(st("a"), qtp_fanout(2, g2)), 3, 0), 0);
     qtp_topology_fini(&t);
@@ -132,7 +131,7 @@ static void test_limits(void **state)
 static void test_registry(void **state)
 {
     (void)state;
-    const char *names[] = {"unicast", "pipeline", "fanout",   "diamond",
+    const char *names[] = {"unicast", "pipeline",  "fanout",   "diamond",
                            "shard",   "sequencer", "pingpong", "broker"};
     unsigned n = 0;
     for (const struct qtp_topology_def *d = qtp_topologies; d->name; d++, n++) {

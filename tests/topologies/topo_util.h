@@ -19,7 +19,7 @@ struct topo_run {
     const char *queue; /* a queue kind's name: "ring", "mutex-array", "ck-ring", ... */
     const char *wait;  /* kinds with a wait axis: a wait strategy's name */
     uint32_t ring_size, batch, consumer_batch;
-    uint32_t batch_max;                 /* random claims batch..batch_max (0: fixed) */
+    uint32_t batch_max;                /* random claims batch..batch_max (0: fixed) */
     const struct qtp_opt_out *opt_out; /* NULL: nobody opts out */
     uint64_t warmup, events, seed;
     bool record_latency;
@@ -44,8 +44,8 @@ struct topo_run {
     /* out */
     int rc;
     bool verified, watchdog_fired;
-    bool wired;        /* qtp_deploy_check_wiring passed (before the run) */
-    char wiring[512];  /* else the first difference */
+    bool wired;       /* qtp_deploy_check_wiring passed (before the run) */
+    char wiring[512]; /* else the first difference */
     char reason[512];
     char progress[1024];
     uint64_t events_done, window_ns, latency_count;
