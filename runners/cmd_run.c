@@ -182,11 +182,14 @@ static void default_out(char *buf, size_t len, const struct qtp_machine *mach, i
         qtp_fmt(buf, len, "results/runs/%s.%03ldZ-%s", now, ts.tv_nsec / 1000000, host);
 }
 
+/* The results directory's lock, held until the process ends (a cell's child process closes its
+ * copy, run_cell.c). */
+static int held_lock = -1;
+
 static int lock_dir(const char *dir, const char *flag)
 {
-    int fd;
     long holder;
-    int rc = qtp_results_lock(dir, &fd, &holder);
+    int rc = qtp_results_lock(dir, &held_lock, &holder);
     if (rc == EWOULDBLOCK && holder)
         return qtp_bad_input("run",
                              "%s %s: in use by another qtopo run (pid %ld); wait for it to "
@@ -461,7 +464,8 @@ int qtp_run_main(int argc, char **argv)
                           .dir = resuming ? o->resume : o->out,
                           .done = &done,
                           .interrupted = &interrupted,
-                          .rss_source = ""};
+                          .rss_source = "",
+                          .lock_fd = held_lock};
     qtp_work_calibrate();
     if ((rc = qtp_results_lock_record(run.dir)) || (rc = qtp_results_write_meta(run.dir, meta))) {
         qtp_message("run", "cannot write %s/meta.json: %s", run.dir, strerror(rc));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -273,8 +274,16 @@ static int isolated_reps(struct qtp_run *run, const struct qtp_cell *c, int firs
     atomic_store(&sh->in_flight, -1);
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The child dies with the parent (kill -9 included) and never holds the results
+         * directory's lock: a resume started once the parent is gone finds the directory free
+         * and no orphan still running a cell into it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(1);
+        if (run->lock_fd >= 0)
+            close(run->lock_fd);
         close(pfd[0]);
         struct qtp_run mine = *run;
         mine.interrupted = &sh->interrupted;

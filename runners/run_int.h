@@ -29,6 +29,7 @@ struct qtp_run {
     struct qtp_rep_record *recs; /* room for one cell's reps */
     const char *rss_source;      /* how peak RSS was measured (meta.json) */
     bool any_failed;
+    int lock_fd; /* the results directory's lock (-1: none) */
     /* The cell's child process (run_cell.c): the rep's last progress goes here (NULL: none), for
      * the reason of a crash. */
     char *last_progress;

@@ -54,7 +54,9 @@ static void *watch(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         uint64_t now = qtp_clock_mono_ns();
-        if (sample_ns && now >= next_sample) {
+        /* No samples after a halt: they would show the teardown (queues drained, threads
+         * joined), not the stall the series is there to show. */
+        if (sample_ns && !w->fired && now >= next_sample) {
             w->cfg.sample(w->cfg.sample_ctx);
             while (next_sample <= now)
                 next_sample += sample_ns;
