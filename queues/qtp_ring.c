@@ -175,10 +175,23 @@ static int64_t gating_min(const struct qtp_ring *r)
         /* Every gating stage has left. Producers must still not lap each other: a slot is free
          * again only once its last occupant has been published, or two producers a lap apart
          * write one slot at once. The published frontier from the last gate on is that bound
-         * (A3 in qtp__ring_mp_highest orders the earlier writer's stores before our writes). */
+         * (A3 in qtp__ring_mp_highest orders the earlier writer's stores before our writes).
+         *
+         * The scan must not start more than a lap before the cursor c. cached_gate can be that
+         * far behind: R2 in claim_mp is a plain store, so a producer delayed between its
+         * gating_min and its R2 writes back an old gate after the others have stored newer ones
+         * and claimed up to a lap past those. Slot (g + 1) & mask then holds a later lap's
+         * round, the scan stops at once and returns g, and since every producer waits on this
+         * same scan nobody raises cached_gate again: they stop with the ring empty (the
+         * broker's opt-out stall). Everything up to c - capacity is published (claiming c
+         * needed a gate of c - capacity), so the scan starts at c - capacity + 1 at the
+         * latest; its A3 covers every slot a claim from c may overwrite (seqs c - capacity +
+         * 1.. on), and g, when it is ahead of that, still covers what it skips through A2. */
         int64_t g =
             atomic_load_explicit(&((struct qtp_ring *)r)->cached_gate, memory_order_acquire);
-        m = qtp__ring_mp_highest(r, g < 0 ? 0 : g + 1, qtp_seq_get(&r->cursor));
+        int64_t c = qtp_seq_get(&r->cursor);
+        int64_t lo = g + 1 > c - (int64_t)r->capacity + 1 ? g + 1 : c - (int64_t)r->capacity + 1;
+        m = qtp__ring_mp_highest(r, lo < 0 ? 0 : lo, c);
     }
     return m;
 }
