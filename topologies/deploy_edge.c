@@ -178,8 +178,7 @@ static int edge_inputs(struct qtp_deploy *d, struct edge_inst *ei, uint64_t pos)
             if (!qtp__halted(d))
                 qtp__deploy_error(
                     d, "%s: input from %s ended in the middle of a join at seq %" PRId64, gi->role,
-                    e->src >= 0 ? d->g->inst[e->src].role : "producer",
-                    qtp_event_seq(ei->buf->id));
+                    e->src >= 0 ? d->g->inst[e->src].role : "producer", qtp_event_seq(ei->buf->id));
             return EPIPE;
         }
         if (ei->tmp->id != ei->buf->id)
@@ -211,9 +210,9 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
             break;
         struct qtp_event *ev = ei->buf;
         if (one_producer && ev->id != pos)
-            qtp__deploy_error(d, "%s: expected seq %" PRIu64 " from its input, got %" PRId64
-                              " (producer %u)", gi->role, pos, qtp_event_seq(ev->id),
-                              qtp_event_producer(ev->id));
+            qtp__deploy_error(
+                d, "%s: expected seq %" PRIu64 " from its input, got %" PRId64 " (producer %u)",
+                gi->role, pos, qtp_event_seq(ev->id), qtp_event_producer(ev->id));
         if (ir->stall && ir->handled >= d->cfg.stall_after) {
             qtp__stall(d);
             break;

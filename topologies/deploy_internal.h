@@ -433,8 +433,7 @@ static inline bool qtp__batch_begin(struct qtp_deploy *d, struct qtp__pacer *pc,
 
 /* Event k's publish stamp: 0 when not recording, its intended time when paced, else the batch's
  * (or stamp group's) clock read bt. */
-static inline uint64_t qtp__stamp(bool record, const struct qtp__pacer *pc, uint64_t k,
-                                  uint64_t bt)
+static inline uint64_t qtp__stamp(bool record, const struct qtp__pacer *pc, uint64_t k, uint64_t bt)
 {
     return !record ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
 }

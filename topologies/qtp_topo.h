@@ -75,8 +75,7 @@ struct qtp_event {
     uint64_t out[];     /* nfields outputs, then payload */
 };
 #define QTP_EVENT_SEQ_BITS 56
-#define QTP_EVENT_ID(seq, producer)                                                               \
-    ((uint64_t)(seq) | (uint64_t)(producer) << QTP_EVENT_SEQ_BITS)
+#define QTP_EVENT_ID(seq, producer) ((uint64_t)(seq) | (uint64_t)(producer) << QTP_EVENT_SEQ_BITS)
 static inline int64_t qtp_event_seq(uint64_t id)
 {
     return (int64_t)(id & ((UINT64_C(1) << QTP_EVENT_SEQ_BITS) - 1));
