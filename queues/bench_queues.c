@@ -675,7 +675,7 @@ static void usage(FILE *f)
         "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
         "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
         "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
-        "                      unicast event is 40): the value is each slot's first 8 bytes\n"
+        "                      unicast event is 32): the value is each slot's first 8 bytes\n"
         "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
         "                      ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt\n"
         "                      (round trips: events/20 per run)\n"

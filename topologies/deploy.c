@@ -357,8 +357,11 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
                     "batch range %u-%u is backwards or exceeds the ring size %u (accepted: "
                     "batch < batch_max <= ring size, or batch_max 0)",
                     cfg->batch, cfg->batch_max, cfg->ring_size);
-    if (cfg->warmup > (1ULL << 60) || cfg->events > (1ULL << 60))
-        return fail(err, len, "event count too large (accepted: up to 2^60)");
+    /* An event's id holds its seq in QTP_EVENT_SEQ_BITS bits. */
+    if (cfg->warmup + cfg->events >= (1ULL << QTP_EVENT_SEQ_BITS) ||
+        cfg->warmup >= (1ULL << QTP_EVENT_SEQ_BITS))
+        return fail(err, len, "event count too large (accepted: warm-up + events below 2^%d)",
+                    QTP_EVENT_SEQ_BITS);
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)
         return fail(err, len, "rate %g out of range (accepted: 0 or up to 1e12 events/s)",
                     cfg->rate);

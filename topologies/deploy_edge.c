@@ -69,14 +69,16 @@ static void edge_producer(struct qtp_deploy *d, unsigned p)
     unsigned nout = 0;
     for (unsigned r = 0; r < g->nroots; r++)
         outs[nout++] = es->ei[g->roots[r]].in[0];
+    const struct qtp__filler f = qtp__filler_of(d);
+    const bool rec = d->cfg.record_latency;
     bool stop = false;
     uint32_t n;
     for (uint64_t next = 0; next < pc.stop && !stop && qtp__batch_begin(d, &pc, next, &n);) {
-        uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
+        uint64_t bt = rec && !pc.on ? qtp_clock_ticks() : 0;
         uint32_t k = 0;
         for (; k < n && !stop; k++) {
             uint64_t s = next + k;
-            qtp__fill(d, ev, p, (int64_t)s, qtp__stamp(d, &pc, s, bt));
+            qtp__fill(&f, ev, p, (int64_t)s, qtp__stamp(rec, &pc, s, bt));
             for (unsigned j = 0; j < nout && !stop; j++) {
                 if (!qtp_part_has(outs[j]->dst_mod, outs[j]->dst_res, s) ||
                     ops->push(outs[j]->q, ev) == 0)
@@ -112,12 +114,14 @@ static void edge_pingpong(struct qtp_deploy *d)
     struct qtp__pacer pc;
     qtp__pacer_init(d, &pc, 0);
     const int64_t warm = (int64_t)d->cfg.warmup;
+    const struct qtp__filler f = qtp__filler_of(d);
+    const bool rec = d->cfg.record_latency;
     bool stop = false;
     uint32_t n;
     for (uint64_t next = 0; next < d->total && !stop && qtp__batch_begin(d, &pc, next, &n);) {
-        uint64_t bt = d->cfg.record_latency && !pc.on ? qtp_clock_ticks() : 0;
+        uint64_t bt = rec && !pc.on ? qtp_clock_ticks() : 0;
         for (uint32_t k = 0; k < n && !stop; k++) {
-            qtp__fill(d, ev, 0, (int64_t)(next + k), qtp__stamp(d, &pc, next + k, bt));
+            qtp__fill(&f, ev, 0, (int64_t)(next + k), qtp__stamp(rec, &pc, next + k, bt));
             stop = ops->push(ping, ev) != 0;
         }
         atomic_store_explicit(&es->prod[0].sent, next + n, memory_order_relaxed);
@@ -174,12 +178,12 @@ static int edge_inputs(struct qtp_deploy *d, struct edge_inst *ei, uint64_t pos)
             if (!qtp__halted(d))
                 qtp__deploy_error(
                     d, "%s: input from %s ended in the middle of a join at seq %" PRId64, gi->role,
-                    e->src >= 0 ? d->g->inst[e->src].role : "producer", ei->buf->seq);
+                    e->src >= 0 ? d->g->inst[e->src].role : "producer", qtp_event_seq(ei->buf->id));
             return EPIPE;
         }
-        if (ei->tmp->seq != ei->buf->seq || ei->tmp->producer != ei->buf->producer)
+        if (ei->tmp->id != ei->buf->id)
             qtp__deploy_error(d, "%s: join got seq %" PRId64 " and %" PRId64, gi->role,
-                              ei->buf->seq, ei->tmp->seq);
+                              qtp_event_seq(ei->buf->id), qtp_event_seq(ei->tmp->id));
         for (uint64_t m = e->src_vis; m; m &= m - 1) {
             unsigned f = (unsigned)__builtin_ctzll(m);
             ei->buf->out[f] = ei->tmp->out[f];
@@ -205,9 +209,10 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
         if (edge_inputs(d, ei, pos))
             break;
         struct qtp_event *ev = ei->buf;
-        if (one_producer && ev->seq != (int64_t)pos)
-            qtp__deploy_error(d, "%s: expected seq %" PRIu64 " from its input, got %" PRId64,
-                              gi->role, pos, ev->seq);
+        if (one_producer && ev->id != pos)
+            qtp__deploy_error(
+                d, "%s: expected seq %" PRIu64 " from its input, got %" PRId64 " (producer %u)",
+                gi->role, pos, qtp_event_seq(ev->id), qtp_event_producer(ev->id));
         if (ir->stall && ir->handled >= d->cfg.stall_after) {
             qtp__stall(d);
             break;

@@ -132,10 +132,6 @@ static inline uint64_t qtp__ld64(const void *p)
 {
     return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 }
-static inline uint32_t qtp__ld32(const void *p)
-{
-    return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-}
 
 /* The payload check (head, tail and middle byte, as qtp_payload_check) on values read once. */
 static inline void qtp__payload_check(struct qtp__term *ts, const struct qtp__chk *c,
@@ -177,7 +173,7 @@ static inline __attribute__((always_inline)) void qtp__stage_event(const struct 
                                                                    struct qtp_event *ev)
 {
     uint64_t v = qtp_stage_value(c->g, (unsigned)c->own, ev->input, ev->out);
-    ev->out[c->own] = v ^ (uint64_t)(ev->seq == c->fault_seq);
+    ev->out[c->own] = v ^ (uint64_t)(qtp_event_seq(ev->id) == c->fault_seq);
 }
 
 /* A terminal on one event it owns: (unless c->own < 0) its stage function, then the check of
@@ -188,8 +184,9 @@ static inline __attribute__((always_inline)) int64_t
 qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc *a,
                 struct qtp_event *ev, uint64_t *tp, const bool multi)
 {
-    const int64_t seq = (int64_t)qtp__ld64(&ev->seq);
-    const unsigned p = qtp__ld32(&ev->producer);
+    const uint64_t id = qtp__ld64(&ev->id);
+    const int64_t seq = qtp_event_seq(id);
+    const unsigned p = qtp_event_producer(id);
     const uint64_t input = qtp__ld64(&ev->input);
     *tp = qtp__ld64(&ev->t_publish);
     uint64_t got[QTP_TOPO_MAX_FIELDS], want[QTP_TOPO_MAX_FIELDS];
@@ -201,7 +198,10 @@ qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc
     }
     uint64_t v = 0, vw = 0;
     if (c->own >= 0) {
-        v = qtp_stage_value(c->g, (unsigned)c->own, input, got);
+        /* Nothing visible but the input: its stage reads no field (a stage reads only fields
+         * it sees), and when c->anc is a constant 0 (ring_batch's anc0) no field loop is left. */
+        v = c->anc ? qtp_stage_value(c->g, (unsigned)c->own, input, got)
+                   : qtp_stage_root((unsigned)c->own, input);
         vw = v ^ (uint64_t)(seq == c->fault_seq);
         ev->out[c->own] = vw;
         x = qtp_fold_field(x, (unsigned)c->own, vw);
@@ -378,20 +378,34 @@ static inline uint32_t qtp__batch_at(const struct qtp_deploy *d, struct qtp__pac
     return (uint32_t)(end - next < want ? end - next : want);
 }
 
-static inline void qtp__fill(const struct qtp_deploy *d, struct qtp_event *ev, unsigned p,
+/* What a producer's fill reads, copied out of the deployment once: the slots it writes are
+ * 64-bit words like these, so read through d the compiler would reload them after every store. */
+struct qtp__filler {
+    uint64_t seed;
+    size_t payload;
+    unsigned nfields;
+    int64_t fault_seq;
+    size_t fault_payload; /* test-only: this payload byte (1-based) of fault_seq flipped; 0: none */
+};
+
+static inline struct qtp__filler qtp__filler_of(const struct qtp_deploy *d)
+{
+    return (struct qtp__filler){d->cfg.seed, d->t->payload, d->t->nfields, d->cfg.fault_seq,
+                                d->cfg.fault_payload <= d->t->payload ? d->cfg.fault_payload : 0};
+}
+
+static inline void qtp__fill(const struct qtp__filler *f, struct qtp_event *ev, unsigned p,
                              int64_t seq, uint64_t t)
 {
-    ev->seq = seq;
-    ev->producer = p;
-    ev->flags = 0;
-    ev->input = qtp_input_inline(d->cfg.seed, p, seq);
+    const uint64_t input = qtp_input_inline(f->seed, p, seq);
+    ev->id = QTP_EVENT_ID(seq, p);
+    ev->input = input;
     ev->t_publish = t;
-    if (d->t->payload) {
-        unsigned char *pl = (unsigned char *)(ev->out + d->t->nfields);
-        qtp_payload_fill(pl, d->t->payload, seq, ev->input);
-        if (__builtin_expect(d->cfg.fault_payload != 0, 0) && seq == d->cfg.fault_seq &&
-            d->cfg.fault_payload <= d->t->payload)
-            pl[d->cfg.fault_payload - 1] ^= 0x20;
+    if (f->payload) {
+        unsigned char *pl = (unsigned char *)(ev->out + f->nfields);
+        qtp_payload_fill(pl, f->payload, seq, input);
+        if (__builtin_expect(f->fault_payload != 0, 0) && seq == f->fault_seq)
+            pl[f->fault_payload - 1] ^= 0x20;
     }
 }
 
@@ -419,10 +433,9 @@ static inline bool qtp__batch_begin(struct qtp_deploy *d, struct qtp__pacer *pc,
 
 /* Event k's publish stamp: 0 when not recording, its intended time when paced, else the batch's
  * (or stamp group's) clock read bt. */
-static inline uint64_t qtp__stamp(const struct qtp_deploy *d, const struct qtp__pacer *pc,
-                                  uint64_t k, uint64_t bt)
+static inline uint64_t qtp__stamp(bool record, const struct qtp__pacer *pc, uint64_t k, uint64_t bt)
 {
-    return !d->cfg.record_latency ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
+    return !record ? 0 : pc->on ? qtp__pacer_at(pc, k) : bt;
 }
 
 /* ---- the common part of the stages ---- */

@@ -113,7 +113,7 @@ ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, 
 
 static inline __attribute__((always_inline)) int
 ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, const bool term,
-           const bool lat, const bool multi, const bool strided, const bool slow)
+           const bool lat, const bool multi, const bool strided, const bool anc0, const bool slow)
 {
     struct qtp__inst *ir = ri->ci;
     uint64_t n = (uint64_t)(hi - lo) + 1;
@@ -128,7 +128,12 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
         ir->batches++;
         ir->batch_events += (uint64_t)(hi - (lo > ri->measured_pos ? lo : ri->measured_pos)) + 1;
     }
-    const struct batch_ctx x = {ir->chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
+    /* anc0: a terminal that sees no field but its own; the constant lets the compiler drop the
+     * per-field loops of the check. */
+    struct qtp__chk chk = ir->chk;
+    if (anc0)
+        chk.anc = 0;
+    const struct batch_ctx x = {chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
     const size_t stride = ri->stride;
     struct batch_acc b = {.handled = 0};
     if (term)
@@ -171,20 +176,26 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
     return rc;
 }
 
-/* The instances of ring_batch: what a stage is decides which one it runs. */
-#define RING_BATCH(name, term, lat, multi, strided)                                                \
+/* The instances of ring_batch: what a stage is decides which one it runs (pick_handler). A
+ * terminal's come in pairs: [0] sees upstream fields, [1] sees none (anc0). */
+#define RING_BATCH(name, term, lat, multi, strided, anc0)                                          \
     static int name(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)                         \
     {                                                                                              \
-        return ring_batch(ctx, r, lo, hi, term, lat, multi, strided, false);                       \
+        return ring_batch(ctx, r, lo, hi, term, lat, multi, strided, anc0, false);                 \
     }
-RING_BATCH(batch_stage, false, false, false, false)
-RING_BATCH(batch_stage_strided, false, false, false, true)
-RING_BATCH(batch_term, true, false, false, false)
-RING_BATCH(batch_term_lat, true, true, false, false)
-RING_BATCH(batch_term_strided, true, false, false, true)
-RING_BATCH(batch_term_strided_lat, true, true, false, true)
-RING_BATCH(batch_term_multi, true, false, true, false)
-RING_BATCH(batch_term_multi_lat, true, true, true, false)
+#define RING_BATCH_TERM(name, lat, multi, strided)                                                 \
+    RING_BATCH(name##_anc, true, lat, multi, strided, false)                                       \
+    RING_BATCH(name##_anc0, true, lat, multi, strided, true)                                       \
+    static const qtp_batch_handler_fn name[2] = {name##_anc, name##_anc0};
+RING_BATCH(batch_stage, false, false, false, false, false)
+RING_BATCH(batch_stage_strided, false, false, false, true, false)
+RING_BATCH_TERM(batch_term, false, false, false)
+RING_BATCH_TERM(batch_term_lat, true, false, false)
+RING_BATCH_TERM(batch_term_strided, false, false, true)
+RING_BATCH_TERM(batch_term_strided_lat, true, false, true)
+RING_BATCH_TERM(batch_term_multi, false, true, false)
+RING_BATCH_TERM(batch_term_multi_lat, true, true, false)
+#undef RING_BATCH_TERM
 #undef RING_BATCH
 
 /* Stages with test hooks, busy work or sleeps: everything decided per event. */
@@ -193,7 +204,7 @@ static int batch_generic(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
     struct ring_inst *ri = ctx;
     const struct qtp__inst *ir = ri->ci;
     return ring_batch(ri, r, lo, hi, ir->term != NULL, ir->term && ri->runs != NULL,
-                      ir->chk.producers > 1, ir->gi->mod > 1, true);
+                      ir->chk.producers > 1, ir->gi->mod > 1, false, true);
 }
 
 static qtp_batch_handler_fn pick_handler(const struct ring_inst *ri)
@@ -204,11 +215,12 @@ static qtp_batch_handler_fn pick_handler(const struct ring_inst *ri)
         return batch_generic;
     if (!ir->term)
         return strided ? batch_stage_strided : batch_stage;
+    const bool anc0 = ir->chk.anc == 0;
     if (multi)
-        return lat ? batch_term_multi_lat : batch_term_multi;
+        return (lat ? batch_term_multi_lat : batch_term_multi)[anc0];
     if (strided)
-        return lat ? batch_term_strided_lat : batch_term_strided;
-    return lat ? batch_term_lat : batch_term;
+        return (lat ? batch_term_strided_lat : batch_term_strided)[anc0];
+    return (lat ? batch_term_lat : batch_term)[anc0];
 }
 
 /* Pingpong's echo: handle the batch on ping, then copy it into pong. */
@@ -217,7 +229,7 @@ static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
     struct ring_inst *ri = ctx;
     struct qtp_deploy *d = ri->ci->d;
     struct ring_state *rs = d->bs;
-    int rc = ring_batch(ri, r, lo, hi, false, false, false, false, ri->ci->slow);
+    int rc = ring_batch(ri, r, lo, hi, false, false, false, false, false, ri->ci->slow);
     if (rc)
         return rc;
     uint32_t n = (uint32_t)(hi - lo + 1);
@@ -297,17 +309,17 @@ static void stamp_merge(struct qtp_deploy *d, const struct stamper *st)
 }
 
 /* Stamp and fill the claimed events lo..hi (positions first..) in place. */
-static inline void fill_batch(struct qtp_deploy *d, struct ring_state *rs, struct qtp_ring *ring,
-                              unsigned p, int64_t lo, int64_t hi, uint64_t first,
-                              const struct qtp__pacer *pc, uint64_t bt)
+static inline void fill_batch(const struct qtp__filler *f, bool rec, size_t stride,
+                              struct qtp_ring *ring, unsigned p, int64_t lo, int64_t hi,
+                              uint64_t first, const struct qtp__pacer *pc, uint64_t bt)
 {
     for (int64_t s = lo; s <= hi;) {
         size_t m;
         unsigned char *base = qtp_ring_span(ring, s, hi, &m);
         uint64_t k0 = first + (uint64_t)(s - lo);
         for (size_t i = 0; i < m; i++)
-            qtp__fill(d, (struct qtp_event *)(base + i * rs->stride), p, (int64_t)(k0 + i),
-                      qtp__stamp(d, pc, k0 + i, bt));
+            qtp__fill(f, (struct qtp_event *)(base + i * stride), p, (int64_t)(k0 + i),
+                      qtp__stamp(rec, pc, k0 + i, bt));
         s += (int64_t)m;
     }
 }
@@ -320,8 +332,10 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
     qtp__pacer_init(d, &pc, p);
     /* Saturated and recording: stamp groups (one producer: claims that went straight through
      * share a clock read; several producers claim by CAS, so each claim reads the clock). */
-    const bool stamps = d->cfg.record_latency && !pc.on;
+    const bool rec = d->cfg.record_latency, stamps = rec && !pc.on;
     const bool group = stamps && d->t->producers == 1;
+    const struct qtp__filler f = qtp__filler_of(d);
+    const size_t stride = rs->stride;
     struct stamper st = {0};
     uint32_t n;
     for (uint64_t next = 0; next < pc.stop && qtp__batch_begin(d, &pc, next, &n);) {
@@ -343,7 +357,7 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
             stamp_open(&st, now, n);
         }
         st.left -= group ? n : 0;
-        fill_batch(d, rs, ring, p, hi - n + 1, hi, next, &pc, st.t);
+        fill_batch(&f, rec, stride, ring, p, hi - n + 1, hi, next, &pc, st.t);
         qtp_ring_publish(ring, hi - n + 1, hi);
         next += n;
     }
@@ -370,13 +384,14 @@ static void ring_pingpong(struct qtp_deploy *d)
     qtp__pacer_init(d, &pc, 0);
     const bool lat = d->cfg.record_latency;
     const int64_t warm = (int64_t)d->cfg.warmup;
+    const struct qtp__filler f = qtp__filler_of(d);
     int64_t pong_next = 0;
     uint32_t n;
     for (uint64_t next = 0; next < d->total && qtp__batch_begin(d, &pc, next, &n);) {
         int64_t hi;
         if (qtp_ring_claim(rs->ring, n, &hi))
             break;
-        fill_batch(d, rs, rs->ring, 0, hi - n + 1, hi, next, &pc,
+        fill_batch(&f, lat, rs->stride, rs->ring, 0, hi - n + 1, hi, next, &pc,
                    lat && !pc.on ? qtp_clock_ticks() : 0);
         qtp_ring_publish(rs->ring, hi - n + 1, hi);
         /* Wait for the whole batch to come back: the round trip. */

@@ -52,7 +52,7 @@ static void test_shard(void **state)
     drop_kinds_line(s);
     assert_string_equal(
         s, "shard: seq(shard(stage(name=w), 2), stage(name=merge))\n"
-           "  1 producer, 3 stage instances, 1 terminal, 4 threads; event 48 bytes (2 fields, "
+           "  1 producer, 3 stage instances, 1 terminal, 4 threads; event 40 bytes (2 fields, "
            "payload 0)\n"
            "tree:\n"
            "  seq\n"
