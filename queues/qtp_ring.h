@@ -222,8 +222,9 @@ size_t qtp_ring_slot_size(const struct qtp_ring *r);
 /* The slot array and its size in bytes (placement checks ask the kernel where its pages are). */
 void *qtp_ring_storage(const struct qtp_ring *r, size_t *bytes);
 /* Highest sequence visible to consumers (contiguously published), for watchdogs and tests.
- * MULTI: exact while gating sequences are set (the scan starts past the slowest stage); without
- * any (none set, or all removed), a best effort over the last capacity sequences. */
+ * MULTI: exact while gating sequences are set, and once all have been removed (the producers are
+ * then gated on the published frontier, so everything a lap behind the cursor is published);
+ * with none ever set, a best effort over the last capacity sequences. */
 int64_t qtp_ring_published(const struct qtp_ring *r);
 /* Highest sequence claimed by any producer. */
 int64_t qtp_ring_claimed(const struct qtp_ring *r);
