@@ -24,14 +24,14 @@ static void default_free(void *ctx, void *p, size_t size)
     free(p);
 }
 
-static const struct qtp_alloc_hook default_hook = {default_alloc, default_free, NULL};
+const struct qtp_alloc_hook qtp_alloc_default_hook = {default_alloc, default_free, NULL};
 /* Not atomic on purpose: the contract says the hook changes only between cells, when no ring or
  * queue is being created or destroyed. */
 static struct qtp_alloc_hook current_hook = {default_alloc, default_free, NULL};
 
 void qtp_alloc_set_hook(const struct qtp_alloc_hook *hook)
 {
-    current_hook = hook ? *hook : default_hook;
+    current_hook = hook ? *hook : qtp_alloc_default_hook;
 }
 
 void *qtp_alloc(size_t size, size_t align)

@@ -16,6 +16,9 @@ struct qtp_alloc_hook {
     void *ctx;
 };
 
+/* The default: aligned, zeroed heap storage (a hook that only watches can forward to it). */
+extern const struct qtp_alloc_hook qtp_alloc_default_hook;
+
 /* Install hook (NULL restores the default). Not thread-safe: call between cells. */
 void qtp_alloc_set_hook(const struct qtp_alloc_hook *hook);
 /* Zeroed storage through the current hook; NULL on failure. */

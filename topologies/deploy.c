@@ -358,8 +358,9 @@ static int check_config(const struct qtp_deploy_config *cfg, char *err, size_t l
                     "batch < batch_max <= ring size, or batch_max 0)",
                     cfg->batch, cfg->batch_max, cfg->ring_size);
     /* An event's id holds its seq in QTP_EVENT_SEQ_BITS bits. */
-    if (cfg->warmup + cfg->events >= (1ULL << QTP_EVENT_SEQ_BITS) ||
-        cfg->warmup >= (1ULL << QTP_EVENT_SEQ_BITS))
+    if (cfg->warmup >= (1ULL << QTP_EVENT_SEQ_BITS) ||
+        cfg->events >= (1ULL << QTP_EVENT_SEQ_BITS) ||
+        cfg->warmup + cfg->events >= (1ULL << QTP_EVENT_SEQ_BITS))
         return fail(err, len, "event count too large (accepted: warm-up + events below 2^%d)",
                     QTP_EVENT_SEQ_BITS);
     if (!(cfg->rate >= 0) || cfg->rate > 1e12)

@@ -13,31 +13,11 @@
 #include "alloc_count.h"
 #include "qtest.h"
 #include "qtp_alloc.h"
+#include "qtest_alloc.h"
 #include "qtp_ckq.h"
 
 #define EVENTS 20000
 #define CAPACITY 4
-
-static _Atomic long g_hook_calls;
-
-static void *count_alloc(void *ctx, size_t size, size_t align)
-{
-    (void)ctx;
-    atomic_fetch_add(&g_hook_calls, 1);
-    void *p = NULL;
-    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    memset(p, 0, size);
-    return p;
-}
-
-static void count_free(void *ctx, void *p, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    atomic_fetch_add(&g_hook_calls, 1);
-    free(p);
-}
 
 struct side {
     struct qtp_ckq *q;
@@ -85,8 +65,7 @@ static void *consumer(void *arg)
 static void test_nothing_per_event(void **state)
 {
     (void)state;
-    struct qtp_alloc_hook h = {count_alloc, count_free, NULL};
-    qtp_alloc_set_hook(&h);
+    qtp_alloc_set_hook(&qtest_counting_hook);
     bool counted = true;
     for (const struct qtp_wait_ops *w = qtp_wait_strategies; w->name; w++) {
         /* spsc 1P -> 1C, mpmc 2P -> 2C. */
@@ -94,7 +73,7 @@ static void test_nothing_per_event(void **state)
             struct qtp_ckq *q;
             assert_int_equal(
                 qtp_ckq_kinds[0].create(&q, CAPACITY, 3 * sizeof(uint64_t), pairs, pairs, w), 0);
-            long hook_before = atomic_load(&g_hook_calls);
+            long hook_before = atomic_load(&qtest_hook_calls);
             /* Spinners outnumbering the CPUs crawl (a time slice per hand-off): fewer events. */
             uint64_t n =
                 w->spins && 2 * pairs > (unsigned)qt_ncpus() ? EVENTS / 100 : qt_scale(EVENTS);
@@ -123,7 +102,7 @@ static void test_nothing_per_event(void **state)
                              sides[i].d.calls, sides[i].d.frees, n);
             }
             assert_int_equal(sent, got);
-            assert_int_equal(atomic_load(&g_hook_calls), hook_before);
+            assert_int_equal(atomic_load(&qtest_hook_calls), hook_before);
             printf("  %-5s %s: %u x %" PRIu64
                    " events, 0 malloc calls%s, 0 qtp_alloc calls (%.2f s)\n",
                    w->name, qtp_ckq_variant(q), pairs, n, counted ? "" : " (not counted here)",

@@ -21,30 +21,10 @@
 
 #include "alloc_count.h"
 #include "qtp_alloc.h"
+#include "../queues/qtest_alloc.h"
 #include "topo_util.h"
 
 #define EVENTS (TOPO_SANITIZED ? 4000 : 40000)
-
-static _Atomic long g_hook_calls;
-
-static void *count_alloc(void *ctx, size_t size, size_t align)
-{
-    (void)ctx;
-    atomic_fetch_add(&g_hook_calls, 1);
-    void *p = NULL;
-    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    memset(p, 0, size);
-    return p;
-}
-
-static void count_free(void *ctx, void *p, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    atomic_fetch_add(&g_hook_calls, 1);
-    free(p);
-}
 
 /* What the window saw: counts at its opening (producer thread) and its close (last terminal). */
 struct window {
@@ -56,14 +36,14 @@ static void on_start(struct topo_run *r)
 {
     struct window *w = r->user;
     qtp_alloc_count_snapshot(&w->at_start);
-    w->hook_start = atomic_load(&g_hook_calls);
+    w->hook_start = atomic_load(&qtest_hook_calls);
 }
 
 static void on_end(struct topo_run *r)
 {
     struct window *w = r->user;
     qtp_alloc_count_snapshot(&w->at_end);
-    w->hook_end = atomic_load(&g_hook_calls);
+    w->hook_end = atomic_load(&qtest_hook_calls);
 }
 
 /* Run t over configuration cfg; the window's malloc calls (+ frees) and qtp_alloc calls. */
@@ -95,8 +75,7 @@ static void run_window(const struct qtp_topology *t, unsigned cfg, struct qtp_al
 static void test_nothing_per_event(void **state)
 {
     (void)state;
-    struct qtp_alloc_hook h = {count_alloc, count_free, NULL};
-    qtp_alloc_set_hook(&h);
+    qtp_alloc_set_hook(&qtest_counting_hook);
     long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
     bool counted = true;
     unsigned runs = 0;

@@ -409,6 +409,15 @@ static void test_graph_bounds(void **state)
     assert_int_equal(topo_run(&t, &r), EINVAL);
     assert_non_null(strstr(r.reason, "reads a field not before it"));
     g->stage[0].up = 0;
+    /* A seq must fit the event id's QTP_EVENT_SEQ_BITS (the producer is in the bits above). */
+    for (unsigned c = 0; c < 2; c++) {
+        r = (struct topo_run){.queue = c ? "ring" : "mutex-array",
+                              .ring_size = 4,
+                              .warmup = 1,
+                              .events = (1ULL << QTP_EVENT_SEQ_BITS) - 1};
+        assert_int_equal(topo_run(&t, &r), EINVAL);
+        assert_non_null(strstr(r.reason, "event count too large"));
+    }
     r = (struct topo_run){.queue = "mutex-array", .ring_size = 4, .events = 1};
     assert_int_equal(topo_run(&t, &r), 0);
     assert_true(r.verified);
