@@ -28,6 +28,8 @@ _Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 1) > QTP_HIST_HIGHE
 _Static_assert((uint64_t)SUB_BUCKET_COUNT << (BUCKET_COUNT - 2) <= QTP_HIST_HIGHEST,
                "BUCKET_COUNT larger than HdrHistogram would choose");
 
+_Static_assert(COUNTS_LEN % QTP__HIST_GROUP == 0, "the groups must tile the counts");
+
 #define bucket_index qtp__hist_bucket_index
 #define counts_index qtp__hist_counts_index
 
@@ -80,6 +82,8 @@ void qtp_hist_reset(struct qtp_hist *h)
 {
     for (size_t i = 0; i < COUNTS_LEN; i++)
         h->counts[i] = 0;
+    for (size_t g = 0; g < QTP__HIST_GROUPS; g++)
+        h->groups[g] = 0;
     h->total = 0;
     h->clamped = 0;
 }
@@ -88,6 +92,8 @@ void qtp_hist_merge(struct qtp_hist *dst, const struct qtp_hist *src)
 {
     for (size_t i = 0; i < COUNTS_LEN; i++)
         dst->counts[i] += src->counts[i];
+    for (size_t g = 0; g < QTP__HIST_GROUPS; g++)
+        dst->groups[g] += src->groups[g];
     dst->total += src->total;
     dst->clamped += src->clamped;
 }
@@ -146,14 +152,24 @@ double qtp_hist_stddev(const struct qtp_hist *h)
 void qtp_hist_sample_live(struct qtp_hist *prev, const struct qtp_hist *const *live, size_t n,
                           void (*grew)(void *ctx, uint32_t slot, uint64_t by), void *ctx)
 {
-    for (uint32_t i = 0; i < COUNTS_LEN; i++) {
-        uint64_t sum = 0;
+    for (uint32_t g = 0; g < QTP__HIST_GROUPS; g++) {
+        /* Acquire: pairs with the recorder's release of the group after its slot. A group whose
+         * new sum is not visible yet is scanned by a later call, which sees the slots grown. */
+        uint64_t gsum = 0;
         for (size_t k = 0; k < n; k++)
-            sum += __atomic_load_n(&live[k]->counts[i], __ATOMIC_RELAXED);
-        if (sum > prev->counts[i]) {
-            grew(ctx, i, sum - prev->counts[i]);
-            prev->total += sum - prev->counts[i];
-            prev->counts[i] = sum;
+            gsum += __atomic_load_n(&live[k]->groups[g], __ATOMIC_ACQUIRE);
+        if (gsum == prev->groups[g])
+            continue;
+        prev->groups[g] = gsum;
+        for (uint32_t i = g * QTP__HIST_GROUP; i < (g + 1) * QTP__HIST_GROUP; i++) {
+            uint64_t sum = 0;
+            for (size_t k = 0; k < n; k++)
+                sum += __atomic_load_n(&live[k]->counts[i], __ATOMIC_RELAXED);
+            if (sum > prev->counts[i]) {
+                grew(ctx, i, sum - prev->counts[i]);
+                prev->total += sum - prev->counts[i];
+                prev->counts[i] = sum;
+            }
         }
     }
 }
@@ -162,6 +178,7 @@ void qtp_hist_add_slot(struct qtp_hist *h, uint32_t slot, uint64_t n)
 {
     if (slot < COUNTS_LEN) {
         h->counts[slot] += n;
+        h->groups[slot / QTP__HIST_GROUP] += n;
         h->total += n;
     }
 }

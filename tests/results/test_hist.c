@@ -5,6 +5,9 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -326,6 +329,102 @@ static void test_sample_live(void **state)
     qtp_hist_destroy(merged);
 }
 
+/* Every percentile, count and extreme of two histograms agree. */
+static void assert_same_distribution(const struct qtp_hist *x, const struct qtp_hist *y)
+{
+    assert_int_equal(qtp_hist_count(x), qtp_hist_count(y));
+    assert_int_equal(qtp_hist_min(x), qtp_hist_min(y));
+    assert_int_equal(qtp_hist_max(x), qtp_hist_max(y));
+    for (double p = 0; p <= 100; p += 0.25)
+        assert_int_equal(qtp_hist_percentile(x, p), qtp_hist_percentile(y, p));
+}
+
+/* The sampler skips the groups whose sums did not move: histograms filled by merge and add_slot
+ * (not only by record) keep those sums, and a value recorded after a sample in a group the sample
+ * already saw, or in a group far from every other, is still reported. */
+static void test_sample_live_groups(void **state)
+{
+    (void)state;
+    struct qtp_hist *a, *b, *prev, *all;
+    assert_int_equal(qtp_hist_create(&a), 0);
+    assert_int_equal(qtp_hist_create(&b), 0);
+    assert_int_equal(qtp_hist_create(&prev), 0);
+    assert_int_equal(qtp_hist_create(&all), 0);
+    struct deltas d = {all, 0};
+    const struct qtp_hist *live[1] = {a};
+    qtp_hist_record(a, 100);
+    qtp_hist_sample_live(prev, live, 1, on_grew, &d);
+    assert_int_equal(d.calls, 1);
+    qtp_hist_record(a, 101); /* the same group, another slot */
+    qtp_hist_record_n(a, 3600000000000ULL, 2); /* the last group */
+    qtp_hist_sample_live(prev, live, 1, on_grew, &d);
+    assert_int_equal(d.calls, 3);
+    qtp_hist_add_slot(b, 7, 5);
+    qtp_hist_record(b, 50000);
+    qtp_hist_merge(a, b);
+    qtp_hist_sample_live(prev, live, 1, on_grew, &d);
+    assert_int_equal(d.calls, 5);
+    assert_same_distribution(all, a);
+    qtp_hist_reset(a);
+    qtp_hist_record(a, 100);
+    struct qtp_hist *prev2;
+    assert_int_equal(qtp_hist_create(&prev2), 0);
+    d.calls = 0;
+    qtp_hist_sample_live(prev2, live, 1, on_grew, &d); /* reset cleared the groups too */
+    assert_int_equal(d.calls, 1);
+    qtp_hist_destroy(a);
+    qtp_hist_destroy(b);
+    qtp_hist_destroy(prev);
+    qtp_hist_destroy(prev2);
+    qtp_hist_destroy(all);
+}
+
+/* A recording thread and a sampler at the same time (the rep's terminal and the watchdog's
+ * thread): the sampler's deltas, plus one last call after the join, rebuild the histogram exactly.
+ * Under ThreadSanitizer this also checks that the slots and groups are accessed atomically. */
+struct recorder {
+    struct qtp_hist *h;
+    uint64_t seed;
+    atomic_bool done;
+};
+static void *record_many(void *arg)
+{
+    struct recorder *r = arg;
+    uint64_t x = r->seed | 1;
+    for (int i = 0; i < 400000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        qtp_hist_record_n(r->h, 1 + x % (i % 3 ? 5000 : 100000000), 1 + x % 3);
+    }
+    atomic_store(&r->done, true);
+    return NULL;
+}
+static void test_sample_live_concurrent(void **state)
+{
+    (void)state;
+    struct qtp_hist *prev, *all;
+    struct recorder r = {.seed = seed};
+    assert_int_equal(qtp_hist_create(&r.h), 0);
+    assert_int_equal(qtp_hist_create(&prev), 0);
+    assert_int_equal(qtp_hist_create(&all), 0);
+    struct deltas d = {all, 0};
+    const struct qtp_hist *live[1] = {r.h};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, record_many, &r), 0);
+    uint64_t samples = 0;
+    while (!atomic_load(&r.done)) {
+        qtp_hist_sample_live(prev, live, 1, on_grew, &d);
+        samples++;
+    }
+    pthread_join(t, NULL);
+    qtp_hist_sample_live(prev, live, 1, on_grew, &d);
+    assert_true(samples > 0);
+    assert_same_distribution(all, r.h);
+    assert_int_equal(qtp_hist_count(prev), qtp_hist_count(r.h));
+    qtp_hist_destroy(r.h);
+    qtp_hist_destroy(prev);
+    qtp_hist_destroy(all);
+}
+
 int main(int argc, char **argv)
 {
     seed = test_seed(argc, argv);
@@ -338,6 +437,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hgrm_format),
         cmocka_unit_test(test_hgrm_levels),
         cmocka_unit_test(test_sample_live),
+        cmocka_unit_test(test_sample_live_groups),
+        cmocka_unit_test(test_sample_live_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
