@@ -293,6 +293,17 @@ static void stamp_open(struct stamper *st, uint64_t now, uint32_t n)
     st->left = n > QTP_STAMP_GROUP ? n : QTP_STAMP_GROUP;
 }
 
+/* A claim that went straight through: it joins the open group, or opens the next one. */
+static inline void stamp_take(struct stamper *st, uint32_t n)
+{
+    if (st->left < n) {
+        uint64_t now = qtp_clock_ticks();
+        stamp_close(st, now);
+        stamp_open(st, now, n);
+    }
+    st->left -= n;
+}
+
 static void stamp_merge(struct qtp_deploy *d, const struct stamper *st)
 {
     if (!st->groups)
@@ -334,6 +345,7 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
      * share a clock read; several producers claim by CAS, so each claim reads the clock). */
     const bool rec = d->cfg.record_latency, stamps = rec && !pc.on;
     const bool group = stamps && d->t->producers == 1;
+    const bool fixed = !pc.on && d->t->producers == 1 && !d->batch_span;
     const struct qtp__filler f = qtp__filler_of(d);
     const size_t stride = rs->stride;
     struct stamper st = {0};
@@ -351,15 +363,28 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
             if (qtp_ring_claim(ring, n, &hi))
                 break;
             stamp_open(&st, qtp_clock_ticks(), n);
-        } else if (st.left < n) {
-            uint64_t now = qtp_clock_ticks();
-            stamp_close(&st, now);
-            stamp_open(&st, now, n);
+            st.left -= n;
+        } else {
+            stamp_take(&st, n);
         }
-        st.left -= group ? n : 0;
         fill_batch(&f, rec, stride, ring, p, hi - n + 1, hi, next, &pc, st.t);
         qtp_ring_publish(ring, hi - n + 1, hi);
         next += n;
+        if (!fixed)
+            continue;
+        /* Saturated, one producer, a fixed claim size: up to the next phase boundary (the
+         * warm-up's end, where batch_begin opens the window; the stop) every batch is n events,
+         * so while claims go straight through the loop is only claim, stamp, fill, publish. */
+        uint64_t end = next <= d->cfg.warmup ? d->cfg.warmup : pc.stop;
+        if (end > pc.stop)
+            end = pc.stop; /* a producer that opts out stops early, perhaps in the warm-up */
+        while (next + n <= end && qtp_ring_claim_fast(ring, n, &hi)) {
+            if (group)
+                stamp_take(&st, n);
+            fill_batch(&f, rec, stride, ring, p, hi - n + 1, hi, next, &pc, st.t);
+            qtp_ring_publish(ring, hi - n + 1, hi);
+            next += n;
+        }
     }
     if (group) {
         stamp_close(&st, qtp_clock_ticks());
