@@ -38,7 +38,7 @@ struct opts {
     uint32_t batch;
     uint32_t ring_size;
     uint32_t runs;
-    uint32_t slot_size; /* ring rows: bytes per slot (the value is its first 8 bytes) */
+    uint32_t slot_size; /* bytes per event: ring slots (the value is the first 8), stream-copy */
     const char *only;
     bool pin;
     int cpu_prod, cpu_cons;
@@ -83,8 +83,10 @@ static void start_line(struct run *r)
         qtp_cpu_relax();
 }
 
-/* Plain streaming copy: the producer writes chunks of `batch` values into a buffer of ring_size
- * values, the consumer reads and sums them; the handoff is one chunk counter each way. */
+/* Plain streaming copy: the producer writes chunks of `batch` events into a buffer of ring_size
+ * events, the consumer reads and sums them; the handoff is one chunk counter each way. An event
+ * is slot_size bytes, every word of it written and read: the bytes a ring cell's events move,
+ * at the speed of plain stores and loads. */
 static void *stream_producer(void *arg)
 {
     struct run *r = arg;
@@ -97,10 +99,12 @@ static void *stream_producer(void *arg)
             seen_consumed = qtp_seq_get(&r->consumed); /* A1: pairs with R1 in consumer */
             qtp_cpu_relax();
         }
-        uint64_t *p = r->buf + (c % r->chunks) * chunk;
+        const size_t words = r->o->slot_size / sizeof(uint64_t);
+        uint64_t *p = r->buf + (c % r->chunks) * chunk * words;
         uint64_t v = c * chunk;
         for (uint64_t i = 0; i < chunk; i++)
-            p[i] = v + i;
+            for (size_t w = 0; w < words; w++)
+                p[i * words + w] = v + i; /* every word of event k is k */
         qtp_seq_set(&r->produced, (int64_t)c); /* R1: pairs with A1 in stream_consumer */
     }
     return NULL;
@@ -119,8 +123,9 @@ static void *stream_consumer(void *arg)
             if ((int64_t)c > seen)
                 qtp_cpu_relax();
         }
-        const uint64_t *p = r->buf + (c % r->chunks) * chunk;
-        for (uint64_t i = 0; i < chunk; i++)
+        const size_t words = r->o->slot_size / sizeof(uint64_t);
+        const uint64_t *p = r->buf + (c % r->chunks) * chunk * words;
+        for (uint64_t i = 0; i < chunk * words; i++)
             sum += p[i];
         qtp_seq_set(&r->consumed, (int64_t)c); /* R1: pairs with A1 in stream_producer */
     }
@@ -329,11 +334,11 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
     case STREAM:
         r->n = n / r->batch * r->batch;
         r->chunks = o->ring_size / r->batch;
-        r->buf = aligned_alloc(4096, (size_t)o->ring_size * sizeof(uint64_t));
+        r->buf = aligned_alloc(4096, (size_t)o->ring_size * o->slot_size);
         if (!r->buf)
             rc = ENOMEM;
         else
-            memset(r->buf, 0, (size_t)o->ring_size * sizeof(uint64_t));
+            memset(r->buf, 0, (size_t)o->ring_size * o->slot_size);
         qtp_seq_init(&r->produced, -1);
         qtp_seq_init(&r->consumed, -1);
         prod = stream_producer;
@@ -381,7 +386,7 @@ static double run_once(const struct opts *o, const struct config *c, uint64_t n)
                 qtp_ckq_close(r->ck, QTP_CLOSE_FORCED);
         }
         pthread_join(tc, NULL);
-        uint64_t want = r->n * (r->n - 1) / 2;
+        uint64_t want = r->n * (r->n - 1) / 2 * (c->kind == STREAM ? o->slot_size / 8 : 1);
         if (!r->err && r->sum == want && r->t1 > r->t0)
             eps = (double)r->n / ((double)(r->t1 - r->t0) * 1e-9);
         else
@@ -674,8 +679,9 @@ static void usage(FILE *f)
         "256)\n"
         "  -s, --ring-size N   ring and queue capacity, a power of two (default 4096)\n"
         "  -r, --runs N        timed runs per configuration (default 5), after one warm-up\n"
-        "      --slot-size N   ring rows: bytes per slot, a multiple of 8 (default 8; a qtopo\n"
-        "                      unicast event is 32): the value is each slot's first 8 bytes\n"
+        "      --slot-size N   bytes per event, a multiple of 8 (default 8; a qtopo unicast\n"
+        "                      event is 32): ring rows write and read each slot's first 8\n"
+        "                      bytes, stream-copy every byte\n"
         "      --only LIST     configurations by name: stream-copy, ring-spin, ring-yield,\n"
         "                      ring-block, mutex-array, mutex-linked, ck-ring, raw-rtt, ring-rtt\n"
         "                      (round trips: events/20 per run)\n"
@@ -805,7 +811,7 @@ int main(int argc, char **argv)
         snprintf(where, sizeof where, "producer pinned to CPU %d, consumer to CPU %d", o.cpu_prod,
                  o.cpu_cons);
     printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events (ring "
-           "slots %u bytes); median of %u runs after a warm-up; load average %.2f\n",
+           "slots and stream-copy events %u bytes); median of %u runs after a warm-up; load average %.2f\n",
            where, o.ring_size, o.slot_size, o.runs, load[0]);
     bool any = false;
     for (const struct config *c = configs; c->name; c++)
