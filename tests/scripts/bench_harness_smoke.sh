@@ -13,7 +13,7 @@ die() { echo "FAIL: $*"; exit 1; }
   die "exit $? ($(tail -3 "$tmp/err"))"
 for row in "unicast yield" "unicast spin256" "diamond yield" "mutex unicast" "mutex diamond" \
   "pingpong spin" "paced spin 1M" "paced yield 1M"; do
-  grep -Eq "^\| $row \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \|" "$tmp/t.md" ||
+  grep -Eq "^\| $row \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \([0-9.]+-[0-9.]+\) \|" "$tmp/t.md" ||
     die "row '$row' missing or without numbers: $(grep "$row" "$tmp/t.md")"
 done
 for t in "bare ring-yield" "stream-copy" "raw-rtt" "no-latency"; do
