@@ -11,22 +11,23 @@ die() { echo "FAIL: $*"; exit 1; }
 
 "$script" --quick --before "$qtopo" --after "$qtopo" -o "$tmp/t.md" >"$tmp/out" 2>"$tmp/err" ||
   die "exit $? ($(tail -3 "$tmp/err"))"
-grep -q "^| row | figure | before | after | after/before (per round) | load | rtt ns |$" "$tmp/t.md" ||
-  die "main table header (with its rtt ns column) missing"
+header="| row | figure | before | after | after/before (per round) | load | rtt ns |"
+grep -qxF "$header" "$tmp/t.md" || die "main table header (with its rtt ns column) missing"
 # Each row: before, after, the per-round ratio's median (min-max), load and rtt min-max.
+num="[0-9.e+]+" span="[0-9.]+-[0-9.]+"
 for row in "unicast yield" "unicast spin256" "diamond yield" "mutex unicast" "mutex diamond" \
   "pingpong spin" "paced spin 1M" "paced yield 1M" "unicast yield one PU"; do
-  grep -Eq "^\| $row \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \([0-9.]+-[0-9.]+\) \| [0-9.]+-[0-9.]+ \| [0-9]+-[0-9]+ \|$" "$tmp/t.md" ||
-    die "row '$row' missing or without numbers: $(grep "$row" "$tmp/t.md")"
+  grep -Eq "^\| $row \| [^|]+ \| $num \| $num \| [0-9.]+ \($span\) \| $span \| $span \|$" \
+    "$tmp/t.md" || die "row '$row' missing or without numbers: $(grep -F "| $row |" "$tmp/t.md")"
 done
-grep -Eq "^bare ring \(qtopo-bench-queues.*raw rtt right before each bare run [0-9]+-[0-9]+ ns" "$tmp/t.md" ||
-  die "bare ring line without its rtt"
-grep -Eq "^bare ring on one PU .*ring-yield claim 1 [0-9.e+]+ events/s with [0-9]+-byte slots, [0-9.e+]+ with 8-byte" "$tmp/t.md" ||
-  die "one-PU bare ring line missing"
+grep -Eq "^bare ring \(qtopo-bench-queues.*raw rtt right before each bare run $span ns" \
+  "$tmp/t.md" || die "bare ring line without its rtt"
+grep -Eq "^bare ring on one PU .* claim 1 $num events/s with [0-9]+-byte slots, $num with 8-byte" \
+  "$tmp/t.md" || die "one-PU bare ring line missing"
 # Each target: a measured number, and the rtt beside it (cell / bare, or the runs' own).
 for t in "bare ring-yield" "stream-copy" "raw-rtt" "no-latency" \
   "unicast yield on one PU / bare ring-yield on one PU"; do
-  grep -Eq "^\| [^|]*$t[^|]* \| [0-9.]+ \| .* \| [0-9]+-[0-9]+( / [0-9]+-[0-9]+)? \|$" "$tmp/t.md" ||
+  grep -Eq "^\| [^|]*${t}[^|]* \| [0-9.]+ \| .* \| $span( / $span)? \|$" "$tmp/t.md" ||
     die "target '$t' missing or without its rtt"
 done
 # The JSON: every run of every row has its rtt; the one-PU row's threads all ran on one CPU.
