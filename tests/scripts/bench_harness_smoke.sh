@@ -11,16 +11,38 @@ die() { echo "FAIL: $*"; exit 1; }
 
 "$script" --quick --before "$qtopo" --after "$qtopo" -o "$tmp/t.md" >"$tmp/out" 2>"$tmp/err" ||
   die "exit $? ($(tail -3 "$tmp/err"))"
+header="| row | figure | before | after | after/before (per round) | load | rtt ns |"
+grep -qxF "$header" "$tmp/t.md" || die "main table header (with its rtt ns column) missing"
+# Each row: before, after, the per-round ratio's median (min-max), load and rtt min-max.
+num="[0-9.e+]+" span="[0-9.]+-[0-9.]+"
 for row in "unicast yield" "unicast spin256" "diamond yield" "mutex unicast" "mutex diamond" \
-  "pingpong spin" "paced spin 1M" "paced yield 1M"; do
-  grep -Eq "^\| $row \| [^|]+ \| [0-9.e+]+ \| [0-9.e+]+ \| [0-9.]+ \|" "$tmp/t.md" ||
-    die "row '$row' missing or without numbers: $(grep "$row" "$tmp/t.md")"
+  "pingpong spin" "paced spin 1M" "paced yield 1M" "unicast yield one PU"; do
+  grep -Eq "^\| $row \| [^|]+ \| $num \| $num \| [0-9.]+ \($span\) \| $span \| $span \|$" \
+    "$tmp/t.md" || die "row '$row' missing or without numbers: $(grep -F "| $row |" "$tmp/t.md")"
 done
-for t in "bare ring-yield" "stream-copy" "raw-rtt" "no-latency"; do
-  grep -q "^| .*$t.* | [0-9.]* |" "$tmp/t.md" || die "target '$t' missing"
+grep -Eq "^bare ring \(qtopo-bench-queues.*raw rtt right before each bare run $span ns" \
+  "$tmp/t.md" || die "bare ring line without its rtt"
+grep -Eq "^bare ring on one PU .* claim 1 $num events/s with [0-9]+-byte slots, $num with 8-byte" \
+  "$tmp/t.md" || die "one-PU bare ring line missing"
+# Each target: a measured number, and the rtt beside it (cell / bare, or the runs' own).
+for t in "bare ring-yield" "stream-copy" "raw-rtt" "no-latency" \
+  "unicast yield on one PU / bare ring-yield on one PU"; do
+  grep -Eq "^\| [^|]*${t}[^|]* \| [0-9.]+ \| .* \| $span( / $span)? \|$" "$tmp/t.md" ||
+    die "target '$t' missing or without its rtt"
 done
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["rows"] and d["extra"]["bench_queues"]' \
-  "$tmp/t.md.json" || die "t.md.json incomplete"
+# The JSON: every run of every row has its rtt; the one-PU row's threads all ran on one CPU.
+python3 - "$tmp/t.md.json" <<'PY' || die "t.md.json incomplete"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rows"] and d["extra"]["bench_queues"]
+for name, row in d["rows"].items():
+    for side in ("before", "after"):
+        assert row[side] and all(r["rtt_ns"] for r in row[side]), (name, side)
+for side in ("before", "after"):
+    assert all(len(r["cpus_seen"]) == 1 for r in d["rows"]["unicast yield one PU"][side])
+for b in d["extra"]["bench_queues"]:
+    assert all(b["rtt_ns"]) and all(b["one_pu_rtt_ns"]), b
+PY
 cmp -s "$tmp/out" "$tmp/t.md" || die "stdout and --out differ"
 
 # Bad input: one line, exit 2, nothing written.
