@@ -144,6 +144,13 @@ void qtp_obs_hiccup(struct qtp_cell_run *cr, const char *dir, const char *name, 
                                    .period_ns = period ? period : QTP_HICCUP_DEFAULT_PERIOD_NS,
                                    .duration_ns = QTP_OBS_HICCUP_MS * 1000000ull,
                                    .wait = wait};
+    if (period) {
+        double window = (double)c->params.events * (double)period;
+        if (window > (double)QTP_OBS_HICCUP_PACED_MAX_MS * 1e6)
+            window = (double)QTP_OBS_HICCUP_PACED_MAX_MS * 1e6;
+        if (window > (double)hc.duration_ns)
+            hc.duration_ns = (uint64_t)window;
+    }
     if (hc.duration_ns < hc.period_ns)
         hc.duration_ns = hc.period_ns;
     struct qtp_hiccup *h;

@@ -19,8 +19,13 @@ void qtp_obs_counters_fill(struct qtp_counters *c, enum qtp_counters_mode mode, 
                            struct qtp_counter_stats *cs);
 
 struct qtp_cell_run;
-/* How long the platform's hiccups are measured before a cell's reps, per pacing thread. */
+/* How long the platform's hiccups are measured before a cell's reps, per pacing thread: 50 ms,
+ * or for a paced cell as long as one rep's measured window (events / rate), up to 2 s. A paced
+ * cell's p99 is read against this baseline's, and the rare stalls of a shared machine (a VM's
+ * steal, milliseconds long, a few times a second) fall into a window of seconds but mostly miss
+ * one of 50 ms: a short baseline would make the platform look quieter than it was for the cell. */
 #define QTP_OBS_HICCUP_MS 50
+#define QTP_OBS_HICCUP_PACED_MAX_MS 2000
 /* The platform's own hiccups on the cell's PUs (hiccup.h), paced at the cell's rate or 1 us,
  * waiting as the cell's wait strategy waits, into hist/<name>.hiccup.hgrm; rel gets its path
  * ("" when not measured: a line on stderr says why). */
