@@ -17,7 +17,10 @@
 
 #include "qtp_table.h"
 
-/* yield: spins this many times (with pause) before each sched_yield round starts. */
+/* yield: spins this many times (with pause) before each sched_yield round starts (LMAX's
+ * YieldingWaitStrategy: SPIN_TRIES 100). yield:spins=0 gives the PU away at once: where threads
+ * outnumber PUs, a stage that catches up then leaves its PU to the stage behind it instead of
+ * following the producer event by event for as long as its spin lasts. */
 #define YIELD_SPINS 100
 
 static int nop_init(struct qtp_waiter *w)
@@ -49,11 +52,12 @@ static enum qtp_wait_status spin_wait(struct qtp_waiter *w, qtp_wait_cond_fn con
 
 static enum qtp_wait_status yield_wait(struct qtp_waiter *w, qtp_wait_cond_fn cond, void *arg)
 {
-    unsigned spins = 0;
+    const uint64_t limit = w->params.spins;
+    uint64_t spins = 0;
     while (!cond(arg)) {
         if (qtp_waiter_alerted(w))
             return QTP_WAIT_ALERTED;
-        if (spins < YIELD_SPINS) {
+        if (spins < limit) {
             spins++;
             qtp_cpu_relax();
         } else {
@@ -306,6 +310,11 @@ static enum qtp_wait_status phased_wait(struct qtp_waiter *w, qtp_wait_cond_fn c
         k, kind, offsetof(struct qtp_wait_params, field), dflt, min, max                           \
     }
 
+static const struct qtp_wait_param yield_params[] = {
+    PARAM("spins", QTP_WAIT_PARAM_COUNT, spins, YIELD_SPINS, 0, 1000000000u),
+    {NULL, 0, 0, 0, 0, 0},
+};
+
 static const struct qtp_wait_param sleep_params[] = {
     PARAM("spins", QTP_WAIT_PARAM_COUNT, spins, SLEEP_SPINS, 0, 1000000000u),
     PARAM("yields", QTP_WAIT_PARAM_COUNT, yields, SLEEP_YIELDS, 0, 1000000000u),
@@ -331,7 +340,9 @@ const struct qtp_wait_ops qtp_wait_strategies[] = {
     /* yield burns its PU while waiting but gives it away to any runnable thread, so it does not
      * collapse when threads outnumber PUs: not "spins" for the oversubscription rule. */
     {.name = "yield",
-     .summary = "spin 100 times with pause, then sched_yield between checks",
+     .summary = "spin with pause, then sched_yield between checks (LMAX YieldingWaitStrategy; "
+                "spins=100)",
+     .params = yield_params,
      .init = nop_init,
      .destroy = nop_destroy,
      .wait_until = yield_wait,

@@ -33,7 +33,9 @@ static void test_parse_good(void **state)
     (void)state;
     static const struct good g[] = {
         {"spin", "spin", 0, 0, 0, 0, 0, "spin"},
-        {"yield", "yield", 0, 0, 0, 0, 0, "yield"},
+        {"yield", "yield", 100, 0, 0, 0, 0, "yield"},
+        {"yield:spins=0", "yield", 0, 0, 0, 0, 0, "yield:spins=0"},
+        {"yield:spins=100", "yield", 100, 0, 0, 0, 0, "yield"},
         {"block", "block", 0, 0, 0, 0, 0, "block"},
         /* LMAX's defaults: SleepingWaitStrategy(200 retries, 100 ns); phased has none in LMAX */
         {"sleep", "sleep", 100, 100, 100, 0, 0, "sleep"},

@@ -23,6 +23,8 @@ struct state {
 static const struct state states[] = {
     {"spin", false},
     {"yield", false},
+    {"yield:spins=0", false},
+    {"yield:spins=1000000000", false},
     {"block", true},
     {"sleep:spins=1000000000,yields=0", false},
     {"sleep:spins=0,yields=1000000000", false},
