@@ -104,7 +104,7 @@ static void *stream_producer(void *arg)
         uint64_t v = c * chunk;
         for (uint64_t i = 0; i < chunk; i++)
             for (size_t w = 0; w < words; w++)
-                p[i * words + w] = v + i; /* every word of event k is k */
+                p[i * words + w] = v + i;      /* every word of event k is k */
         qtp_seq_set(&r->produced, (int64_t)c); /* R1: pairs with A1 in stream_consumer */
     }
     return NULL;
@@ -811,7 +811,8 @@ int main(int argc, char **argv)
         snprintf(where, sizeof where, "producer pinned to CPU %d, consumer to CPU %d", o.cpu_prod,
                  o.cpu_cons);
     printf("qtopo-bench-queues: 1P->1C, %s; ring/queue capacity %u x 8-byte events (ring "
-           "slots and stream-copy events %u bytes); median of %u runs after a warm-up; load average %.2f\n",
+           "slots and stream-copy events %u bytes); median of %u runs after a warm-up; load "
+           "average %.2f\n",
            where, o.ring_size, o.slot_size, o.runs, load[0]);
     bool any = false;
     for (const struct config *c = configs; c->name; c++)

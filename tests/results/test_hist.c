@@ -355,7 +355,7 @@ static void test_sample_live_groups(void **state)
     qtp_hist_record(a, 100);
     qtp_hist_sample_live(prev, live, 1, on_grew, &d);
     assert_int_equal(d.calls, 1);
-    qtp_hist_record(a, 101); /* the same group, another slot */
+    qtp_hist_record(a, 101);                   /* the same group, another slot */
     qtp_hist_record_n(a, 3600000000000ULL, 2); /* the last group */
     qtp_hist_sample_live(prev, live, 1, on_grew, &d);
     assert_int_equal(d.calls, 3);
