@@ -487,6 +487,14 @@ const char *qtp_ckq_variant(const struct qtp_ckq *q)
     return q->v->name;
 }
 
+int qtp_ckq_set_wait_params(struct qtp_ckq *q, const struct qtp_wait_params *p)
+{
+    if (!q)
+        return EINVAL;
+    int rc = qtp_waiter_set_params(&q->not_empty, p);
+    return rc ? rc : qtp_waiter_set_params(&q->not_full, p);
+}
+
 int qtp_ckq_sleepers(const struct qtp_ckq *q)
 {
     struct qtp_ckq *m = (struct qtp_ckq *)q;

@@ -81,5 +81,9 @@ void *qtp_ckq_storage(const struct qtp_ckq *q, size_t *bytes);
 const char *qtp_ckq_variant(const struct qtp_ckq *q);
 /* Threads asleep in the queue's waiters now (block; 0 for strategies that poll). */
 int qtp_ckq_sleepers(const struct qtp_ckq *q);
+/* The wait strategy's constants (qtp_wait_parse's spec.params) for both of its waiters; after
+ * create, before any push or pop. Without this call the strategy runs with its defaults. 0, or
+ * EINVAL when a value is out of its range. */
+int qtp_ckq_set_wait_params(struct qtp_ckq *q, const struct qtp_wait_params *p);
 
 #endif

@@ -277,7 +277,7 @@ static struct edge *add_edge(struct qtp_deploy *d, int src, int dst)
     struct edge *e = &es->edges[es->nedges];
     unsigned producers = src == NO_INST ? d->t->producers : 1;
     int err = es->ops->create(&e->q, d->kind->name, d->cfg.ring_size, d->t->event_size, producers,
-                              d->cfg.wait);
+                              d->cfg.wait, d->cfg.wait_params);
     if (err) {
         errno = err;
         return NULL;

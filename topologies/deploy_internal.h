@@ -67,9 +67,11 @@ extern const struct qtp_deploy_backend qtp__ring_backend, qtp__edge_backend;
  * pops drain what is queued, then fail. depth and storage may be called from any thread at any
  * time (the watchdog). */
 struct qtp_edge_queue_ops {
-    /* kind: the queue kind's name (an adapter may serve several kinds). 0 or an errno. */
+    /* kind: the queue kind's name (an adapter may serve several kinds); wait and its constants
+     * (params NULL: its defaults) for the queues that wait through a strategy. 0 or an errno. */
     int (*create)(void **q, const char *kind, size_t capacity, size_t event_size,
-                  unsigned producers, const struct qtp_wait_ops *wait);
+                  unsigned producers, const struct qtp_wait_ops *wait,
+                  const struct qtp_wait_params *params);
     void (*destroy)(void *q);
     int (*push)(void *q, const void *ev); /* copy in: 0, or EPIPE once closed */
     int (*pop)(void *q, void *ev);        /* copy out: 0, or EPIPE once closed (and drained) */

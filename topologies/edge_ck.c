@@ -9,11 +9,18 @@
 #include "../queues/qtp_ckq.h"
 
 static int ck_create(void **q, const char *kind, size_t capacity, size_t event_size,
-                     unsigned producers, const struct qtp_wait_ops *wait)
+                     unsigned producers, const struct qtp_wait_ops *wait,
+                     const struct qtp_wait_params *params)
 {
     const struct qtp_ckq_ops *ops = qtp_ckq_find(kind);
-    return ops ? ops->create((struct qtp_ckq **)q, capacity, event_size, producers, 1, wait)
-               : EINVAL;
+    if (!ops)
+        return EINVAL;
+    int err = ops->create((struct qtp_ckq **)q, capacity, event_size, producers, 1, wait);
+    if (!err && params && (err = qtp_ckq_set_wait_params(*q, params)) != 0) {
+        qtp_ckq_destroy(*q);
+        *q = NULL;
+    }
+    return err;
 }
 
 static void ck_destroy(void *q)

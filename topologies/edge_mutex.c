@@ -6,10 +6,12 @@
 #include "deploy_internal.h"
 
 static int mq_create(void **q, const char *kind, size_t capacity, size_t event_size,
-                     unsigned producers, const struct qtp_wait_ops *wait)
+                     unsigned producers, const struct qtp_wait_ops *wait,
+                     const struct qtp_wait_params *params)
 {
     (void)producers;
     (void)wait;
+    (void)params;
     const struct qtp_mqueue_ops *ops = qtp_mqueue_find(kind);
     return ops ? ops->create((struct qtp_mqueue **)q, capacity, event_size) : EINVAL;
 }

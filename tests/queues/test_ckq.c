@@ -1,7 +1,8 @@
 /* Unit tests of the ck_ring queues (qtp_ckq.h): registry and argument checks, the variant
  * chosen per edge shape, FIFO and exact capacity across wrap-around (capacities 1..5 and 8),
  * try_push on full, graceful and forced close, destroy, storage through qtp_alloc, and close
- * while pops or pushes are blocked, in every wait strategy of the registry. Each test runs
+ * while pops or pushes are blocked, in every wait strategy of the registry, and a strategy's
+ * constants set on the queue. Each test runs
  * over both variants (spsc, mpmc). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,6 +392,45 @@ static void test_close_many_blocked(void **state)
     }
 }
 
+/* The wait strategy's constants reach both waiters: phased with 10 s of spin never sleeps on an
+ * empty queue (with its defaults it sleeps after 60 us), and with no spin or yield it sleeps at
+ * once; a constant out of its range is refused. */
+static void test_wait_params(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec;
+        bool sleeps;
+    } cases[] = {{"phased:spin=10s,yield=0ns", false}, {"phased:spin=0ns,yield=0ns", true}};
+    for (size_t s = 0; s < NSHAPES; s++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct qtp_wait_spec spec;
+            char err[128];
+            assert_int_equal(qtp_wait_parse(cases[i].spec, &spec, err, sizeof err), 0);
+            struct qtp_ckq *q = make_q(&shapes[s], 2, spec.ops);
+            assert_int_equal(qtp_ckq_set_wait_params(q, &spec.params), 0);
+            struct blocked b = {q, false, -1, make_ev(0)};
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, blocked_main, &b), 0);
+            double t0 = qt_now();
+            while (cases[i].sleeps && qtp_ckq_sleepers(q) < 1 && qt_now() - t0 < 5.0)
+                qt_sleep_ms(1);
+            if (!cases[i].sleeps)
+                qt_sleep_ms(100);
+            assert_int_equal(qtp_ckq_sleepers(q), cases[i].sleeps ? 1 : 0);
+            double tc = qt_now();
+            qtp_ckq_close(q, QTP_CLOSE_FORCED);
+            join_prompt(t, tc, "blocked pop", cases[i].spec);
+            assert_int_equal(b.rc, EPIPE);
+            qtp_ckq_destroy(q);
+        }
+        struct qtp_ckq *q = make_q(&shapes[s], 2, qtp_wait_find("yield"));
+        struct qtp_wait_params bad = {.spins = 2000000000u};
+        assert_int_equal(qtp_ckq_set_wait_params(q, &bad), EINVAL);
+        qtp_ckq_destroy(q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_storage_through_qtp_alloc),
         cmocka_unit_test(test_close_while_blocked),
         cmocka_unit_test(test_close_many_blocked),
+        cmocka_unit_test(test_wait_params),
     };
     return cmocka_run_group_tests_name("queues_ckq_unit", tests, NULL, NULL);
 }
