@@ -93,13 +93,13 @@ static void *stream_producer(void *arg)
     start_line(r);
     r->t0 = now_ns();
     const uint64_t chunk = r->batch, nchunks = r->n / chunk;
+    const size_t words = r->o->slot_size / sizeof(uint64_t);
     int64_t seen_consumed = -1;
     for (uint64_t c = 0; c < nchunks; c++) {
         while ((int64_t)c - seen_consumed > (int64_t)r->chunks) {
             seen_consumed = qtp_seq_get(&r->consumed); /* A1: pairs with R1 in consumer */
             qtp_cpu_relax();
         }
-        const size_t words = r->o->slot_size / sizeof(uint64_t);
         uint64_t *p = r->buf + (c % r->chunks) * chunk * words;
         uint64_t v = c * chunk;
         for (uint64_t i = 0; i < chunk; i++)
@@ -115,6 +115,7 @@ static void *stream_consumer(void *arg)
     struct run *r = arg;
     start_line(r);
     const uint64_t chunk = r->batch, nchunks = r->n / chunk;
+    const size_t words = r->o->slot_size / sizeof(uint64_t);
     int64_t seen = -1;
     uint64_t sum = 0;
     for (uint64_t c = 0; c < nchunks; c++) {
@@ -123,7 +124,6 @@ static void *stream_consumer(void *arg)
             if ((int64_t)c > seen)
                 qtp_cpu_relax();
         }
-        const size_t words = r->o->slot_size / sizeof(uint64_t);
         const uint64_t *p = r->buf + (c % r->chunks) * chunk * words;
         for (uint64_t i = 0; i < chunk * words; i++)
             sum += p[i];

@@ -367,23 +367,21 @@ static void ring_producer(struct qtp_deploy *d, unsigned p)
         } else {
             stamp_take(&st, n);
         }
-        fill_batch(&f, rec, stride, ring, p, hi - n + 1, hi, next, &pc, st.t);
-        qtp_ring_publish(ring, hi - n + 1, hi);
-        next += n;
-        if (!fixed)
-            continue;
-        /* Saturated, one producer, a fixed claim size: up to the next phase boundary (the
+        /* Saturated, one producer, a fixed claim size: up to the end of this batch's phase (the
          * warm-up's end, where batch_begin opens the window; the stop) every batch is n events,
-         * so while claims go straight through the loop is only claim, stamp, fill, publish. */
-        uint64_t end = next <= d->cfg.warmup ? d->cfg.warmup : pc.stop;
+         * so while claims go straight through the loop is only claim, stamp, fill, publish.
+         * Otherwise the phase ends with this batch. */
+        uint64_t end = !fixed ? next + n : next < d->cfg.warmup ? d->cfg.warmup : pc.stop;
         if (end > pc.stop)
             end = pc.stop; /* a producer that opts out stops early, perhaps in the warm-up */
-        while (next + n <= end && qtp_ring_claim_fast(ring, n, &hi)) {
-            if (group)
-                stamp_take(&st, n);
+        for (;;) {
             fill_batch(&f, rec, stride, ring, p, hi - n + 1, hi, next, &pc, st.t);
             qtp_ring_publish(ring, hi - n + 1, hi);
             next += n;
+            if (next + n > end || !qtp_ring_claim_fast(ring, n, &hi))
+                break;
+            if (group)
+                stamp_take(&st, n);
         }
     }
     if (group) {
