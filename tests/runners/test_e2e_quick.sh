@@ -49,3 +49,14 @@ if command -v gnuplot >/dev/null && [ "$counted" = 1 ]; then
   grep -q '<td>c1 [0-9]' q/report/index.html || die "no stage's mean batch in the report"
   echo "ok: batching figures in the report"
 fi
+
+# A paced cell's hiccup baseline lasts as long as one rep's window (events / rate, up to 2 s), not
+# 50 ms: at 100K/s a 20000-event window is 0.2 s, 20000 ticks of 10 us per pacing thread, where
+# 50 ms would give 5000 per thread (at most 10000 for the two PUs this test may have).
+"$qtopo" run -t unicast -q ring -w yield -p os --rate 100K -n 20000 -r 1 -o paced \
+  >paced.out 2>paced.err || die "paced run exited $?"
+hiccup=$(python3 -c 'import json; print(json.loads(open("paced/results.jsonl").readline())["hiccup"])')
+total=$(sed -n 's/.*Total count *= *\([0-9]*\)\].*/\1/p' "paced/$hiccup")
+[ -n "$total" ] && [ "$total" -ge 15000 ] ||
+  die "paced hiccup baseline has ${total:-no} samples, want >= 15000 (a 0.2 s window at 10 us)"
+echo "ok: a paced cell's hiccup baseline spans its window ($total samples)"
