@@ -159,6 +159,33 @@ void qtp__window_start(struct qtp_deploy *d)
     atomic_store_explicit(&d->window_open, true, memory_order_release);
 }
 
+/* ---- parking: no thread exits inside the window ---- */
+
+/* A thread's exit may call free (key destructors, glibc's exit path), and the allocation counts
+ * of the window must be its events' alone: a thread that finishes while the window is open waits
+ * for its close. The close releases the parked threads; so do the last thread to finish (a window
+ * that never closes: a halt, no live terminal) and a failed start. A thread that finishes before
+ * the window opens (an opt-out producer stopped inside the warm-up) exits at once. */
+static void park_release(struct qtp_deploy *d)
+{
+    pthread_mutex_lock(&d->park_lock);
+    d->park_released = true;
+    pthread_cond_broadcast(&d->park_cv);
+    pthread_mutex_unlock(&d->park_lock);
+}
+
+static void park(struct qtp_deploy *d)
+{
+    pthread_mutex_lock(&d->park_lock);
+    if (++d->parked == d->nthreads) {
+        d->park_released = true;
+        pthread_cond_broadcast(&d->park_cv);
+    }
+    while (!d->park_released && atomic_load(&d->window_started))
+        pthread_cond_wait(&d->park_cv, &d->park_lock);
+    pthread_mutex_unlock(&d->park_lock);
+}
+
 void qtp__term_first(struct qtp__term *ts)
 {
     if (!ts->first_ns)
@@ -175,6 +202,7 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
         atomic_store(&d->t_end, qtp_clock_mono_ns());
         if (d->cfg.on_window)
             d->cfg.on_window(d->cfg.ctx, false);
+        park_release(d);
     }
 }
 
@@ -273,6 +301,7 @@ static void *thread_main(void *arg)
         d->be->pingpong(d);
     else
         d->be->producer(d, th->which);
+    park(d);
     return NULL;
 }
 
@@ -420,6 +449,8 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     if (!d)
         return ENOMEM;
     pthread_mutex_init(&d->err_lock, NULL);
+    pthread_mutex_init(&d->park_lock, NULL);
+    pthread_cond_init(&d->park_cv, NULL);
     d->cfg = *cfg;
     d->t = cfg->topo;
     d->g = cfg->topo->graph;
@@ -517,6 +548,8 @@ void qtp_deploy_destroy(struct qtp_deploy *d)
     if (d->latency)
         qtp_hist_destroy(d->latency);
     pthread_mutex_destroy(&d->err_lock);
+    pthread_mutex_destroy(&d->park_lock);
+    pthread_cond_destroy(&d->park_cv);
     free(d);
 }
 
@@ -709,6 +742,7 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         rc = pthread_create(&thr[i].tid, NULL, thread_main, &thr[i]);
         if (rc) {
             qtp_deploy_halt(d);
+            park_release(d); /* the threads that did start never all finish */
             break;
         }
         started++;

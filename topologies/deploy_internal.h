@@ -309,6 +309,11 @@ struct qtp_deploy {
     struct qtp_expect *got;
     pthread_mutex_t err_lock;
     struct qtp_hist *latency;
+    /* Parking (deploy.c): threads done while the window is open wait here for its close. */
+    pthread_mutex_t park_lock;
+    pthread_cond_t park_cv;
+    unsigned parked;    /* threads that have finished their role */
+    bool park_released; /* the window closed, or no thread is left to close it */
 };
 
 static inline bool qtp__halted(const struct qtp_deploy *d)
