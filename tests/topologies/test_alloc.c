@@ -5,8 +5,11 @@
  * mallocs a node per event, is the control: the same window must count at least one call per
  * event, so a 0 above is not a counter that never counts. The interposer is a stub in ASan/TSan
  * builds (their runtimes interpose malloc): there only the qtp_alloc half is checked, and the
- * test says so. */
+ * test says so. A thread done inside the window must not exit inside it (its exit may free):
+ * test_no_exit_in_window. */
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -137,11 +140,71 @@ static void test_control_counts(void **state)
     qtp_topology_fini(&t);
 }
 
+/* A thread that finishes inside the window does not exit inside it (its exit may free: key
+ * destructors, glibc's exit path). The producer gets a key whose destructor marks its exit; the
+ * window's close waits a while (200000 yields) for the mark. Parked, the producer exits only after
+ * the close: no mark in the window, and one after the run. */
+static pthread_key_t exit_key;
+static atomic_bool exited;
+
+static void on_exit_key(void *v)
+{
+    (void)v;
+    atomic_store(&exited, true);
+}
+
+static void producer_key(struct topo_run *r, unsigned index, const char *role)
+{
+    (void)r;
+    (void)index;
+    if (strcmp(role, "producer") == 0)
+        pthread_setspecific(exit_key, &exit_key);
+}
+
+static void wait_for_exit(struct topo_run *r)
+{
+    bool *seen = r->user;
+    uint64_t spins = 0;
+    while (!atomic_load(&exited) && spins++ < 200000) /* a fraction of a second at most */
+        sched_yield();
+    *seen = atomic_load(&exited);
+}
+
+static void test_no_exit_in_window(void **state)
+{
+    (void)state;
+    assert_int_equal(pthread_key_create(&exit_key, on_exit_key), 0);
+    struct qtp_topology t;
+    assert_int_equal(qtp_topology_find("unicast")->build(&(struct qtp_topo_params){0}, &t), 0);
+    bool seen = true;
+    struct topo_run r = {0};
+    topo_config(1, &r); /* ring yield */
+    r.ring_size = 64;
+    r.batch = 8;
+    r.warmup = 100;
+    r.events = 2000;
+    r.seed = 3;
+    r.timeout_s = 60;
+    r.user = &seen;
+    r.on_start = producer_key;
+    r.on_window_end = wait_for_exit;
+    atomic_store(&exited, false);
+    int rc = topo_run(&t, &r);
+    if (rc != 0 || !r.verified)
+        fail_msg("unicast over %s: rc %d: %s", topo_config_name(1), rc, r.reason);
+    assert_true(r.window_end_seen);
+    assert_false(seen);                /* the producer had not exited when the window closed */
+    assert_true(atomic_load(&exited)); /* and did exit, after it */
+    qtp_topology_fini(&t);
+    pthread_key_delete(exit_key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nothing_per_event),
         cmocka_unit_test(test_control_counts),
+        cmocka_unit_test(test_no_exit_in_window),
     };
     return cmocka_run_group_tests_name("topo_alloc", tests, NULL, NULL);
 }
