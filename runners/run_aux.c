@@ -6,8 +6,9 @@
  * policy just while it starts them, and returns to its own before the deployment's threads are
  * created. Off the measured PUs, nothing else changes. With no spare PU the auxiliary threads
  * run SCHED_BATCH, whose wake-ups never preempt a running thread of the default policy (the
- * scheduler runs them when a measured thread yields, blocks or ends its slice), and the sampler
- * wakes less often. */
+ * scheduler runs them when a measured thread yields, blocks or ends its slice), and the samplers
+ * wake less often: the CPU sampler always, the series sampler in a paced rep under
+ * --sample-ms auto (qtp_cli.h says why only there). */
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -20,25 +21,31 @@
  * ran is still known: each thread's registration and the last sample see it too. */
 #define AUX_SHARED_SAMPLER_PERIOD_US 100000
 
+/* The plan's PUs the cell leaves free into *spare; false when there are none, or when they
+ * cannot be known. */
+static bool spare_pus(const struct qtp_cell *c, bool this_system, cpu_set_t *spare)
+{
+    /* A plan for another machine (a synthetic topology) says nothing of this one's PUs. */
+    if (!this_system || sched_getaffinity(0, sizeof *spare, spare))
+        return false;
+    for (unsigned i = 0; i < c->nthreads && i < QTP_MAX_THREADS; i++) {
+        if (c->pu[i] < 0)
+            return false; /* an unbound thread may run on any of them */
+        if (c->pu[i] < CPU_SETSIZE)
+            CPU_CLR(c->pu[i], spare);
+    }
+    return CPU_COUNT(spare) > 0;
+}
+
 void qtp_aux_plan(const struct qtp_cell *c, bool this_system, struct qtp_aux *a)
 {
     memset(a, 0, sizeof *a);
-    a->sampler_period_us = AUX_SHARED_SAMPLER_PERIOD_US;
-    cpu_set_t spare;
-    /* A plan for another machine (a synthetic topology) says nothing of this one's PUs. */
-    if (!this_system || sched_getaffinity(0, sizeof spare, &spare))
-        return;
-    for (unsigned i = 0; i < c->nthreads && i < QTP_MAX_THREADS; i++) {
-        if (c->pu[i] < 0)
-            return; /* an unbound thread may run on any of them */
-        if (c->pu[i] < CPU_SETSIZE)
-            CPU_CLR(c->pu[i], &spare);
-    }
-    if (CPU_COUNT(&spare) == 0)
-        return;
-    a->spare = true;
-    a->mask = spare;
-    a->sampler_period_us = QTP_SAMPLER_DEFAULT_PERIOD_US;
+    a->spare = spare_pus(c, this_system, &a->mask);
+    a->sampler_period_us = a->spare ? QTP_SAMPLER_DEFAULT_PERIOD_US : AUX_SHARED_SAMPLER_PERIOD_US;
+    a->sample_ms = c->sample_ms;
+    if (c->sample_ms == QTP_SAMPLE_MS_AUTO)
+        a->sample_ms =
+            !a->spare && c->params.rate > 0 ? QTP_SAMPLE_MS_SHARED : QTP_SAMPLE_MS_OFF_PUS;
 }
 
 void qtp_aux_enter(struct qtp_aux *a)

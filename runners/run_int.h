@@ -74,6 +74,7 @@ struct qtp_aux {
     bool spare; /* the process has PUs the cell's plan leaves free: mask */
     cpu_set_t mask;
     unsigned sampler_period_us; /* the CPU sampler's period for this rep */
+    uint32_t sample_ms;         /* the series sampler's (the cell's, or auto's choice); 0: off */
     bool started[QTP_NAUX];     /* set by the caller between enter and leave */
     /* the starting thread's own, while it starts them */
     bool restore_mask, restore_policy;

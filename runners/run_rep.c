@@ -427,9 +427,9 @@ static void run_deployment(struct qtp_cell_run *cr, struct rep_ctx *rc, struct q
                                      .tick = rep_tick,
                                      .tick_ctx = &tick,
                                      .tick_ms = 500,
-                                     .sample = rc->series && c->sample_ms ? sample : NULL,
+                                     .sample = rc->series && rc->aux.sample_ms ? sample : NULL,
                                      .sample_ctx = rc,
-                                     .sample_ms = c->sample_ms};
+                                     .sample_ms = rc->aux.sample_ms};
     qtp_aux_enter(&rc->aux);
     rc->aux.started[QTP_AUX_SAMPLER] = rc->sampler && qtp_cpu_sampler_start(rc->sampler) == 0;
     int wrc = qtp_watchdog_start(&wd, &wc);
@@ -517,8 +517,8 @@ void qtp_run_rep(struct qtp_cell_run *cr, int rep, struct qtp_rep_record *r)
             qtp_run_fail(r, "wiring differs from the topology: %s", err);
             qtp_deploy_destroy(d);
         } else {
-            if ((c->sample_ms || cr->hlog) &&
-                qtp_series_create(&rc.series, d, c->sample_ms, cr->hlog != NULL))
+            if ((rc.aux.sample_ms || cr->hlog) &&
+                qtp_series_create(&rc.series, d, rc.aux.sample_ms, cr->hlog != NULL))
                 rc.series = NULL; /* out of memory: the row has no series */
             run_deployment(cr, &rc, d, r);
             qtp_series_destroy(rc.series);

@@ -28,7 +28,6 @@
 #define DEFAULT_PRODUCERS 4 /* the broker's: seed 002's 4 publishers and 6 readers */
 #define DEFAULT_READERS 6
 #define DEFAULT_TIMEOUT_S 30
-#define DEFAULT_SAMPLE_MS 10
 
 /* One line into err, and the exit status of bad input. */
 #define CLI_BAD(err, len, ...) (qtp_set_err((err), (len), __VA_ARGS__), QTP_CLI_BAD)
@@ -50,6 +49,7 @@ enum {
     F_PAYLOAD = 1u << 3, /* 0 or min..max */
     F_PLAIN = 1u << 4,   /* small numbers: no suffix note in messages */
     F_SCALAR = 1u << 5,  /* K_PARAM: one value, not a sweep */
+    F_AUTO = 1u << 6,    /* K_U64 (32-bit): also "auto", stored as UINT32_MAX, decided per rep */
 };
 
 enum opt_id {

@@ -225,7 +225,9 @@ static json_t *option_json(const struct opt_def *d, const struct qtp_matrix *m)
         break;
     }
     case K_U64:
-        if (d->size == sizeof(uint32_t))
+        if (d->flags & F_AUTO && *(const uint32_t *)f == UINT32_MAX)
+            v = json_string("auto");
+        else if (d->size == sizeof(uint32_t))
             v = json_integer(*(const uint32_t *)f);
         else if (d->max > INT64_MAX) /* JSON integers are signed: keep all 64 bits as text */
             v = json_sprintf("%" PRIu64, *(const uint64_t *)f);

@@ -105,10 +105,12 @@ const struct opt_def qtp_cli_opts[O_COUNT] = {
     {O_NO_LATENCY, "no-latency", "no_latency", 0, NULL, FLAG(no_latency),
      "do not read timestamps (measures the cost of latency recording)"},
     {O_SAMPLE_MS, "sample-ms", "sample_ms", 0, "MS",
-     SCALAR(sample_ms, F_PLAIN, 0, 10000, DEFAULT_SAMPLE_MS, DEFAULT_SAMPLE_MS),
+     SCALAR(sample_ms, F_PLAIN | F_AUTO, 0, 10000, QTP_SAMPLE_MS_AUTO, QTP_SAMPLE_MS_AUTO),
      "sampler period: every MS the watchdog's thread reads each stage's position and queue depth "
-     "(series/<cell>.r<rep>.csv) and the latency since (hist/<cell>.hlog) (default " QTP_STR(
-         DEFAULT_SAMPLE_MS) "; 0: off, one interval per rep)"},
+     "(series/<cell>.r<rep>.csv) and the latency since (hist/<cell>.hlog); 0: off, one interval "
+     "per rep; default auto: " QTP_STR(QTP_SAMPLE_MS_OFF_PUS) ", or " QTP_STR(
+         QTP_SAMPLE_MS_SHARED) " in a paced rep whose watchdog shares the measured PUs (its row's "
+                               "aux_shared), where each wake-up delays the cell's events"},
     {O_COUNTERS, "counters", NULL, 0, "MODE", CHOICE(counters, counters_choice),
      "kernel event counters per rep over its window (perf_event_open): none, sw (context switches, "
      "migrations, page faults) or all (also cycles, instructions, cache and branch misses); "

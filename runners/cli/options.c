@@ -56,6 +56,8 @@ static const char *range_text(const struct opt_def *d, char *buf, size_t len)
         qtp_fmt(hi, sizeof hi, "%" PRIu64, d->max);
     if (d->flags & F_POW2)
         qtp_fmt(buf, len, "a power of two from %s to %s%s", lo, hi, unit);
+    else if (d->flags & F_AUTO)
+        qtp_fmt(buf, len, "auto, or %s to %s%s", lo, hi, unit);
     else if (d->flags & F_PAYLOAD)
         qtp_fmt(buf, len, "0, or %s to %s%s", lo, hi, unit);
     else
@@ -69,6 +71,10 @@ static int parse_value(const struct opt_def *d, const char *where, const char *s
 {
     char buf[64], acc[160];
     size_t n = strlen(s);
+    if (d->flags & F_AUTO && strcmp(s, "auto") == 0) {
+        *v = UINT32_MAX;
+        return 0;
+    }
     if (d->flags & F_RATE && n > 2 && n < sizeof buf && strcmp(s + n - 2, "/s") == 0) {
         memcpy(buf, s, n - 2);
         buf[n - 2] = 0;

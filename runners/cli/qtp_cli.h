@@ -40,6 +40,14 @@ struct qtp_topo_params;
 #define QTP_MATRIX_MAX_PARTS 1000
 #define QTP_PLACE_MAX 256
 #define QTP_SLICE_MAX 1000 /* --slice K/N: N at most */
+/* --sample-ms auto (the default): the sampler wakes every QTP_SAMPLE_MS_OFF_PUS ms, or every
+ * QTP_SAMPLE_MS_SHARED ms in a paced rep whose watchdog thread shares the measured PUs (no spare
+ * PU on the machine): there each wake-up is a switch on a measured PU, and at 10 ms they about
+ * doubled a paced p99 on 2 vCPUs, while saturated throughput showed no cost (issue 9's notes).
+ * The row's series.period_ms says which ran. */
+#define QTP_SAMPLE_MS_AUTO UINT32_MAX
+#define QTP_SAMPLE_MS_OFF_PUS 10
+#define QTP_SAMPLE_MS_SHARED 100
 
 /* Names as written (a topology may be an expression, kept in its canonical form). */
 struct qtp_strlist {
@@ -62,7 +70,7 @@ struct qtp_matrix {
     bool oversubscribe;
     bool quick;
     bool no_latency;
-    uint32_t sample_ms; /* the sampler's period, 0: off */
+    uint32_t sample_ms; /* the sampler's period, 0: off, QTP_SAMPLE_MS_AUTO: per rep */
     char counters[16];  /* a qtp_counters_modes name; unset: what this machine can count */
     uint64_t seed;
     char opt_out[QTP_PLACE_MAX]; /* the opt-out plan of every cell (qtp_deploy.h), "" none */
@@ -141,7 +149,7 @@ struct qtp_cell {
     uint32_t timeout_s;
     uint64_t seed;
     bool no_latency;
-    uint32_t sample_ms;              /* 0: no sampler */
+    uint32_t sample_ms;              /* 0: no sampler; QTP_SAMPLE_MS_AUTO: chosen per rep */
     enum qtp_counters_mode counters; /* what each rep counts */
     /* Where it runs, planned once at expansion (with a machine; not for skipped cells). */
     int pu[QTP_MAX_THREADS];    /* wanted PU per thread, -1 unbound */

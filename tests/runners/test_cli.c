@@ -313,6 +313,48 @@ static void test_json_roundtrip(void **state)
     free(o);
 }
 
+/* --sample-ms: auto by default (the period is chosen per rep), a number, or bad input; the
+ * matrix JSON keeps "auto" as the word, so a resumed run chooses again. */
+static void test_sample_ms(void **state)
+{
+    (void)state;
+    struct qtp_run_opts *o = calloc(1, sizeof *o);
+    char err[1024];
+    const struct {
+        const char *line;
+        uint32_t want;
+    } ok[] = {{"", QTP_SAMPLE_MS_AUTO},
+              {"--sample-ms auto", QTP_SAMPLE_MS_AUTO},
+              {"--sample-ms 25", 25},
+              {"--sample-ms 0", 0},
+              {"--quick", QTP_SAMPLE_MS_AUTO}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(parse(ok[i].line, o, NULL, err, sizeof err), 0);
+        assert_int_equal(o->parts[0].sample_ms, ok[i].want);
+        json_t *j = qtp_matrix_to_json(&o->parts[0]);
+        json_t *v = json_object_get(j, "sample-ms");
+        if (ok[i].want == QTP_SAMPLE_MS_AUTO)
+            assert_string_equal(json_string_value(v), "auto");
+        else
+            assert_int_equal(json_integer_value(v), ok[i].want);
+        struct qtp_matrix *back = calloc(1, sizeof *back);
+        assert_int_equal(qtp_matrix_from_json(back, j, "meta", err, sizeof err), 0);
+        qtp_matrix_defaults(back);
+        assert_int_equal(back->sample_ms, ok[i].want);
+        free(back);
+        json_decref(j);
+    }
+    const char *bad[] = {"--sample-ms automatic", "--sample-ms 10001", "--sample-ms -1",
+                         "--sample-ms 4294967295"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        assert_int_equal(parse(bad[i], o, NULL, err, sizeof err), QTP_CLI_BAD);
+        assert_non_null(strstr(err, "auto, or 0 to 10000"));
+    }
+    qtp_run_opts_free(o);
+    free(o);
+}
+
 static const struct qtp_cell *find_cell(const struct qtp_cell *c, size_t n, const char *topo,
                                         const char *queue, const char *wait, const char *place)
 {
@@ -455,8 +497,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_lists),          cmocka_unit_test(test_matrix_file),
-        cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_matrix_parts),
-        cmocka_unit_test(test_expand),         cmocka_unit_test(test_expressions),
+        cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_sample_ms),
+        cmocka_unit_test(test_matrix_parts),   cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

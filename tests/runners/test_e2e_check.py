@@ -208,6 +208,19 @@ def check_ok_row(r, meta):
         bad(f"{w}: aux_shared {aux!r}")
     elif not aux and any(t["cpu_wanted"] < 0 for t in r["threads"]):
         bad(f"{w}: unbound threads, yet no auxiliary thread shared their PUs")
+    # The series sampler's period: the matrix's --sample-ms, or under auto 10 ms, and 100 ms in
+    # a paced rep whose watchdog (the sampler's thread) shared the measured PUs. A row does not
+    # say which part of a matrix it came from: checked where every part agrees.
+    mx = meta.get("matrix")
+    periods = {p.get("sample-ms") for p in (mx if isinstance(mx, list) else [mx])}
+    if len(periods) == 1 and isinstance(aux, list):
+        given = periods.pop()
+        want = given
+        if given == "auto":
+            want = 100 if r["params"]["rate"] > 0 and "watchdog" in aux else 10
+        got = (r.get("series") or {}).get("period_ms")
+        if got != want:
+            bad(f"{w}: series period {got!r} ms, expected {want!r} (--sample-ms {given})")
     if not r["buffer_nodes"] and r["queue"] != "mutex-linked":  # linked: no preallocated buffer
         bad(f"{w}: buffer_nodes empty")
     if meta.get("alloc_counting"):
