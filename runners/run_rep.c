@@ -57,23 +57,14 @@ static void on_thread_start(void *arg, unsigned index, const char *role)
     qtp_fmt(rc->threads[index].role, sizeof rc->threads[index].role, "%s", role ? role : "");
     int pu = rc->pu[index];
     rc->threads[index].cpu_wanted = pu;
-    struct qtp_alloc_counts before, after, d;
-    pthread_mutex_lock(&rc->lock);
-    qtp_alloc_count_self(&before);
+    /* Before the window opens (the deployment's start gate): what this allocates is not the
+     * window's. */
     if (pu >= 0 && qtp_placement_bind_self(rc->mach, pu))
         atomic_fetch_add(&rc->bind_errors, 1);
     if (rc->sampler)
         qtp_cpu_sampler_register_self(rc->sampler, index);
     if (rc->counters)
         qtp_counters_open_self(rc->counters, index);
-    qtp_alloc_count_self(&after);
-    if (rc->started) {
-        qtp_alloc_counts_diff(&before, &after, &d);
-        rc->overhead.calls += d.calls;
-        rc->overhead.bytes += d.bytes;
-        rc->overhead.frees += d.frees;
-    }
-    pthread_mutex_unlock(&rc->lock);
 }
 
 static void on_window(void *arg, bool start)
@@ -86,7 +77,7 @@ static void on_window(void *arg, bool start)
         qtp_alloc_count_snapshot(&rc->a0);
         rc->started = true;
         pthread_mutex_unlock(&rc->lock);
-        /* Threads that open their counters later are counted from then on (counters.h). */
+        /* Every thread's counters are open: the start gate holds the roles until then. */
         if (rc->counters)
             qtp_counters_enable(rc->counters);
         if (rc->series)
@@ -103,7 +94,7 @@ static void on_window(void *arg, bool start)
 }
 
 /* The watchdog's sample: what the sampler allocates inside the window is the runner's, not the
- * deployment's (taken out of the row's allocation counts as a thread start's is). */
+ * deployment's (taken out of the row's allocation counts). */
 static void sample(void *arg)
 {
     struct rep_ctx *rc = arg;

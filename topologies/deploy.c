@@ -159,6 +159,33 @@ void qtp__window_start(struct qtp_deploy *d)
     atomic_store_explicit(&d->window_open, true, memory_order_release);
 }
 
+/* ---- the start gate: no thread is created inside the window ---- */
+
+/* pthread_create may allocate (a thread's TLS when no cached stack fits), and so may a thread's
+ * start (on_thread_start: the runner binds it and opens its counters); a producer running ahead
+ * could open the window while later threads are still being made. So no role begins until every
+ * thread has arrived here; a failed start opens the gate for those that did start (halted: they
+ * stop at once). */
+static void gate_open(struct qtp_deploy *d)
+{
+    pthread_mutex_lock(&d->park_lock);
+    d->gate_open = true;
+    pthread_cond_broadcast(&d->park_cv);
+    pthread_mutex_unlock(&d->park_lock);
+}
+
+static void gate(struct qtp_deploy *d)
+{
+    pthread_mutex_lock(&d->park_lock);
+    if (++d->arrived == d->nthreads) {
+        d->gate_open = true;
+        pthread_cond_broadcast(&d->park_cv);
+    }
+    while (!d->gate_open)
+        pthread_cond_wait(&d->park_cv, &d->park_lock);
+    pthread_mutex_unlock(&d->park_lock);
+}
+
 /* ---- parking: no thread exits inside the window ---- */
 
 /* A thread's exit may call free (key destructors, glibc's exit path), and the allocation counts
@@ -283,18 +310,18 @@ static void *thread_main(void *arg)
 {
     struct thr *th = arg;
     struct qtp_deploy *d = th->d;
-    if (d->cfg.on_thread_start) {
-        char role[QTP_ROLE_MAX + 8];
-        if (th->producer) {
-            if (d->t->producers == 1)
-                snprintf(role, sizeof(role), "producer");
-            else
-                snprintf(role, sizeof(role), "producer%u", th->which);
-        } else {
-            snprintf(role, sizeof(role), "%s", d->g->inst[th->which].role);
-        }
+    char role[QTP_ROLE_MAX + 8];
+    if (!th->producer)
+        snprintf(role, sizeof(role), "%s", d->g->inst[th->which].role);
+    else if (d->t->producers == 1)
+        snprintf(role, sizeof(role), "producer");
+    else
+        snprintf(role, sizeof(role), "producer%u", th->which);
+    if (d->cfg.on_thread_start)
         d->cfg.on_thread_start(d->cfg.ctx, th->index, role);
-    }
+    gate(d);
+    if (d->cfg.test_on_role)
+        d->cfg.test_on_role(d->cfg.ctx, th->index, role);
     if (!th->producer)
         d->be->stage(d, th->which);
     else if (d->t->pingpong)
@@ -734,21 +761,21 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
     }
     for (unsigned i = 0; i < n; i++)
         thr[i] = (struct thr){d, i, i < P, i < P ? i : i - P, 0};
-    /* Stages first, so they wait when the first events arrive; indexes stay producers-first. */
+    /* Every role waits at the gate until all threads have started. */
     unsigned started = 0;
     int rc = 0;
-    for (unsigned k = 0; k < n; k++) {
-        unsigned i = (k + P) % n;
+    for (unsigned i = 0; i < n; i++) {
         rc = pthread_create(&thr[i].tid, NULL, thread_main, &thr[i]);
         if (rc) {
             qtp_deploy_halt(d);
-            park_release(d); /* the threads that did start never all finish */
+            gate_open(d);    /* the threads that did start never all arrive */
+            park_release(d); /* nor all finish */
             break;
         }
         started++;
     }
-    for (unsigned k = 0; k < started; k++)
-        pthread_join(thr[(k + P) % n].tid, NULL);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(thr[i].tid, NULL);
     uint64_t joined = qtp_clock_mono_ns(), t_graceful = atomic_load(&d->t_graceful);
     if (t_graceful && !qtp__halted(d))
         res->drain_ns = joined > t_graceful ? joined - t_graceful : 0;

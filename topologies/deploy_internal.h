@@ -312,6 +312,8 @@ struct qtp_deploy {
     /* Parking (deploy.c): threads done while the window is open wait here for its close. */
     pthread_mutex_t park_lock;
     pthread_cond_t park_cv;
+    unsigned arrived;   /* threads past their start (on_thread_start), waiting at the gate */
+    bool gate_open;     /* every thread arrived, or a start failed: roles may begin */
     unsigned parked;    /* threads that have finished their role */
     bool park_released; /* the window closed, or no thread is left to close it */
 };

@@ -103,7 +103,9 @@ extern const struct qtp_queue_kind qtp_queue_kinds[]; /* {NULL}-terminated */
 const struct qtp_queue_kind *qtp_queue_kind_find(const char *name);
 
 /* Called on each deployment thread before it does anything else (the runner binds it to its
- * CPU there). index 0..nthreads-1 in a fixed order: producers first, then stages depth-first. */
+ * CPU there); no thread's role begins until every thread has returned from it, so nothing it
+ * does falls in the measured window. index 0..nthreads-1 in a fixed order: producers first,
+ * then stages depth-first. */
 typedef void (*qtp_thread_start_fn)(void *ctx, unsigned index, const char *role);
 /* Called once on the producer thread when the first measured event is about to be claimed,
  * and once when the last measured event has left its last stage (any thread). */
@@ -176,6 +178,9 @@ struct qtp_deploy_config {
     unsigned fault_payload;
     /* Who opts out (NULL or n == 0: nobody); copied at create. */
     const struct qtp_opt_out *opt_out;
+    /* Test-only: called on each thread after every thread has started (the start gate), just
+     * before its role begins: a test may hold one thread there while the others run. */
+    qtp_thread_start_fn test_on_role;
     /* Test-only: the ring producer is not gated on the terminals (a broken ring, which the
      * deployment must report, not survive by luck). */
     bool test_ungated;

@@ -119,8 +119,15 @@ static void *watchdog(void *arg)
 
 static void on_thread(void *ctx, unsigned index, const char *role)
 {
+    (void)index;
+    (void)role;
     struct topo_run *r = ctx;
     __atomic_add_fetch(&r->threads_started, 1, __ATOMIC_RELAXED);
+}
+
+static void on_role(void *ctx, unsigned index, const char *role)
+{
+    struct topo_run *r = ctx;
     if (r->on_start)
         r->on_start(r, index, role);
 }
@@ -156,6 +163,7 @@ int topo_run(const struct qtp_topology *t, struct topo_run *r)
         .seed = r->seed,
         .record_latency = r->record_latency,
         .on_thread_start = on_thread,
+        .test_on_role = on_role,
         .on_window = on_window,
         .ctx = r,
         .stall_stage = r->stall_stage,

@@ -33,7 +33,8 @@ struct topo_run {
     bool window_first; /* test_window_first */
     enum qtp_miswire miswire;
     const struct qtp_deploy_model *model;
-    /* Hooks, called as qtp_deploy_config's on_thread_start / on_window(start) / on_window(end). */
+    /* Hooks, called as qtp_deploy_config's test_on_role (on each thread after the start gate,
+     * before its role) / on_window(start) / on_window(end). */
     void (*on_start)(struct topo_run *r, unsigned index, const char *role);
     void (*on_window_start)(struct topo_run *r);
     void (*on_window_end)(struct topo_run *r);
