@@ -11,13 +11,14 @@ die() { echo "FAIL: $*"; exit 1; }
 
 "$script" --quick --before "$qtopo" --after "$qtopo" -o "$tmp/t.md" >"$tmp/out" 2>"$tmp/err" ||
   die "exit $? ($(tail -3 "$tmp/err"))"
-header="| row | figure | before | after | after/before (per round) | load | rtt ns |"
-grep -qxF "$header" "$tmp/t.md" || die "main table header (with its rtt ns column) missing"
-# Each row: before, after, the per-round ratio's median (min-max), load and rtt min-max.
+header="| row | figure | before | after | after/before (per round) | load | rtt ns | switched |"
+grep -qxF "$header" "$tmp/t.md" || die "main table header (with its rtt ns and switched columns) missing"
+# Each row: before, after, the per-round ratio's median (min-max), load, rtt min-max, and how
+# many of its runs straddled a regime switch (k/N).
 num="[0-9.e+]+" span="[0-9.]+-[0-9.]+"
 for row in "unicast yield" "unicast spin256" "diamond yield" "mutex unicast" "mutex diamond" \
   "pingpong spin" "paced spin 1M" "paced yield 1M" "unicast yield one PU"; do
-  grep -Eq "^\| $row \| [^|]+ \| $num \| $num \| [0-9.]+ \($span\) \| $span \| $span \|$" \
+  grep -Eq "^\| $row \| [^|]+ \| $num \| $num \| [0-9.]+ \($span\) \| $span \| $span \| [0-9]+/[0-9]+ \|$" \
     "$tmp/t.md" || die "row '$row' missing or without numbers: $(grep -F "| $row |" "$tmp/t.md")"
 done
 grep -Eq "^bare ring \(qtopo-bench-queues.*raw rtt right before each bare run $span ns" \
@@ -37,7 +38,7 @@ d = json.load(open(sys.argv[1]))
 assert d["rows"] and d["extra"]["bench_queues"]
 for name, row in d["rows"].items():
     for side in ("before", "after"):
-        assert row[side] and all(r["rtt_ns"] for r in row[side]), (name, side)
+        assert row[side] and all(r["rtt_ns"] and r["rtt_ns_after"] for r in row[side]), (name, side)
 for side in ("before", "after"):
     assert all(len(r["cpus_seen"]) == 1 for r in d["rows"]["unicast yield one PU"][side])
 for b in d["extra"]["bench_queues"]:
