@@ -159,58 +159,38 @@ void qtp__window_start(struct qtp_deploy *d)
     atomic_store_explicit(&d->window_open, true, memory_order_release);
 }
 
-/* ---- the start gate: no thread is created inside the window ---- */
+/* ---- meetings: no thread starts or exits inside the window ---- */
 
-/* pthread_create may allocate (a thread's TLS when no cached stack fits), and so may a thread's
- * start (on_thread_start: the runner binds it and opens its counters); a producer running ahead
- * could open the window while later threads are still being made. So no role begins until every
- * thread has arrived here; a failed start opens the gate for those that did start (halted: they
- * stop at once). */
-static void gate_open(struct qtp_deploy *d)
+/* Both a thread's start and its exit may allocate, and the window's allocation counts must be its
+ * events' alone. Start: pthread_create may calloc a thread's TLS (when no cached stack fits) and
+ * on_thread_start runs the runner's binding and counters, so a producer running ahead could open
+ * the window while later threads are still being made; no role begins until every thread has
+ * met at the gate. Exit: key destructors and glibc's exit path may free, so a thread that finishes
+ * while the window is open parks until it closes. The close opens the parking; so do the last
+ * thread to finish (a window that never closes: a halt, no live terminal) and a failed start,
+ * which opens the gate too (halted: the threads that did start stop at once). A thread that
+ * finishes before the window opens (an opt-out producer stopped inside the warm-up) exits at once.
+ */
+static void meeting_open(struct qtp_deploy *d, struct qtp__meeting *m)
 {
-    pthread_mutex_lock(&d->park_lock);
-    d->gate_open = true;
-    pthread_cond_broadcast(&d->park_cv);
-    pthread_mutex_unlock(&d->park_lock);
+    pthread_mutex_lock(&d->meet_lock);
+    m->open = true;
+    pthread_cond_broadcast(&d->meet_cv);
+    pthread_mutex_unlock(&d->meet_lock);
 }
 
-static void gate(struct qtp_deploy *d)
+/* Arrive at m (the last of the threads opens it), then wait until it is open; when parking, only
+ * while the window has started. */
+static void meet(struct qtp_deploy *d, struct qtp__meeting *m, bool parking)
 {
-    pthread_mutex_lock(&d->park_lock);
-    if (++d->arrived == d->nthreads) {
-        d->gate_open = true;
-        pthread_cond_broadcast(&d->park_cv);
+    pthread_mutex_lock(&d->meet_lock);
+    if (++m->arrived == d->nthreads) {
+        m->open = true;
+        pthread_cond_broadcast(&d->meet_cv);
     }
-    while (!d->gate_open)
-        pthread_cond_wait(&d->park_cv, &d->park_lock);
-    pthread_mutex_unlock(&d->park_lock);
-}
-
-/* ---- parking: no thread exits inside the window ---- */
-
-/* A thread's exit may call free (key destructors, glibc's exit path), and the allocation counts
- * of the window must be its events' alone: a thread that finishes while the window is open waits
- * for its close. The close releases the parked threads; so do the last thread to finish (a window
- * that never closes: a halt, no live terminal) and a failed start. A thread that finishes before
- * the window opens (an opt-out producer stopped inside the warm-up) exits at once. */
-static void park_release(struct qtp_deploy *d)
-{
-    pthread_mutex_lock(&d->park_lock);
-    d->park_released = true;
-    pthread_cond_broadcast(&d->park_cv);
-    pthread_mutex_unlock(&d->park_lock);
-}
-
-static void park(struct qtp_deploy *d)
-{
-    pthread_mutex_lock(&d->park_lock);
-    if (++d->parked == d->nthreads) {
-        d->park_released = true;
-        pthread_cond_broadcast(&d->park_cv);
-    }
-    while (!d->park_released && atomic_load(&d->window_started))
-        pthread_cond_wait(&d->park_cv, &d->park_lock);
-    pthread_mutex_unlock(&d->park_lock);
+    while (!m->open && (!parking || atomic_load(&d->window_started)))
+        pthread_cond_wait(&d->meet_cv, &d->meet_lock);
+    pthread_mutex_unlock(&d->meet_lock);
 }
 
 void qtp__term_first(struct qtp__term *ts)
@@ -229,7 +209,7 @@ void qtp__term_countdown(struct qtp_deploy *d, struct qtp__term *ts)
         atomic_store(&d->t_end, qtp_clock_mono_ns());
         if (d->cfg.on_window)
             d->cfg.on_window(d->cfg.ctx, false);
-        park_release(d);
+        meeting_open(d, &d->park);
     }
 }
 
@@ -319,7 +299,7 @@ static void *thread_main(void *arg)
         snprintf(role, sizeof(role), "producer%u", th->which);
     if (d->cfg.on_thread_start)
         d->cfg.on_thread_start(d->cfg.ctx, th->index, role);
-    gate(d);
+    meet(d, &d->gate, false);
     if (d->cfg.test_on_role)
         d->cfg.test_on_role(d->cfg.ctx, th->index, role);
     if (!th->producer)
@@ -328,7 +308,7 @@ static void *thread_main(void *arg)
         d->be->pingpong(d);
     else
         d->be->producer(d, th->which);
-    park(d);
+    meet(d, &d->park, true);
     return NULL;
 }
 
@@ -476,8 +456,8 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
     if (!d)
         return ENOMEM;
     pthread_mutex_init(&d->err_lock, NULL);
-    pthread_mutex_init(&d->park_lock, NULL);
-    pthread_cond_init(&d->park_cv, NULL);
+    pthread_mutex_init(&d->meet_lock, NULL);
+    pthread_cond_init(&d->meet_cv, NULL);
     d->cfg = *cfg;
     d->t = cfg->topo;
     d->g = cfg->topo->graph;
@@ -575,8 +555,8 @@ void qtp_deploy_destroy(struct qtp_deploy *d)
     if (d->latency)
         qtp_hist_destroy(d->latency);
     pthread_mutex_destroy(&d->err_lock);
-    pthread_mutex_destroy(&d->park_lock);
-    pthread_cond_destroy(&d->park_cv);
+    pthread_mutex_destroy(&d->meet_lock);
+    pthread_cond_destroy(&d->meet_cv);
     free(d);
 }
 
@@ -768,8 +748,8 @@ int qtp_deploy_run(struct qtp_deploy *d, struct qtp_deploy_result *res)
         rc = pthread_create(&thr[i].tid, NULL, thread_main, &thr[i]);
         if (rc) {
             qtp_deploy_halt(d);
-            gate_open(d);    /* the threads that did start never all arrive */
-            park_release(d); /* nor all finish */
+            meeting_open(d, &d->gate); /* the threads that did start never all arrive */
+            meeting_open(d, &d->park); /* nor all finish */
             break;
         }
         started++;

@@ -309,13 +309,15 @@ struct qtp_deploy {
     struct qtp_expect *got;
     pthread_mutex_t err_lock;
     struct qtp_hist *latency;
-    /* Parking (deploy.c): threads done while the window is open wait here for its close. */
-    pthread_mutex_t park_lock;
-    pthread_cond_t park_cv;
-    unsigned arrived;   /* threads past their start (on_thread_start), waiting at the gate */
-    bool gate_open;     /* every thread arrived, or a start failed: roles may begin */
-    unsigned parked;    /* threads that have finished their role */
-    bool park_released; /* the window closed, or no thread is left to close it */
+    /* Where every thread meets (deploy.c): the start gate before the roles, the parking after
+     * them. The last thread to arrive opens a meeting; so may others (the window's close, a
+     * failed start). Under meet_lock. */
+    pthread_mutex_t meet_lock;
+    pthread_cond_t meet_cv;
+    struct qtp__meeting {
+        unsigned arrived;
+        bool open;
+    } gate, park;
 };
 
 static inline bool qtp__halted(const struct qtp_deploy *d)

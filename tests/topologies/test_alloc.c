@@ -80,7 +80,6 @@ static void test_nothing_per_event(void **state)
 {
     (void)state;
     qtp_alloc_set_hook(&qtest_counting_hook);
-    long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
     bool counted = true;
     unsigned runs = 0;
     for (const struct qtp_topology_def *def = qtp_topologies; def->name; def++) {
@@ -96,8 +95,7 @@ static void test_nothing_per_event(void **state)
             const struct qtp_queue_kind *k = qtp_queue_kind_find(c.queue);
             if (k->family != QTP_FAMILY_LOCKFREE)
                 continue;
-            /* Spinners outnumbering the CPUs crawl (a time slice per hand-off): not here. */
-            if (qtp_wait_find(c.wait)->spins && (long)t.nthreads > ncpus)
+            if (topo_config_spins_over(cfg, t.nthreads))
                 continue;
             struct qtp_alloc_counts d;
             long hook;
@@ -147,7 +145,7 @@ static void test_control_counts(void **state)
 
 /* A thread that finishes inside the window does not exit inside it (its exit may free: key
  * destructors, glibc's exit path). The producer gets a key whose destructor marks its exit; the
- * window's close waits a while (200000 yields) for the mark. Parked, the producer exits only after
+ * window's close waits a while (0.2 s) for the mark. Parked, the producer exits only after
  * the close: no mark in the window, and one after the run. */
 static pthread_key_t exit_key;
 static atomic_bool exited;
@@ -225,9 +223,7 @@ static void test_window_after_every_start(void **state)
         unsigned seen = 0;
         struct topo_run r = {0};
         topo_config(cfg, &r);
-        /* Spinners outnumbering the CPUs crawl (a time slice per hand-off): not here. */
-        if (r.wait && qtp_wait_find(r.wait)->spins &&
-            (long)t.nthreads > sysconf(_SC_NPROCESSORS_ONLN))
+        if (topo_config_spins_over(cfg, t.nthreads))
             continue;
         r.ring_size = 64;
         r.warmup = 1;

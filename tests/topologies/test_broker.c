@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -56,16 +55,6 @@ static void run_ok(const struct qtp_topology *t, unsigned cfg, uint32_t ring, ui
                  batch_max ? batch_max : batch, what, rc, r.reason, r.progress);
 }
 
-/* Busy-spinners outnumbering the CPUs crawl (a time slice per hand-off: ck-ring/spin, 5 threads
- * on 2 PUs, took 26 s for 3000 events), and on a loaded machine past the time limit: not here. */
-static bool spins_over(unsigned cfg, const struct qtp_topology *t)
-{
-    struct topo_run r = {0};
-    topo_config(cfg, &r);
-    return r.wait && qtp_wait_find(r.wait)->spins &&
-           (long)t->nthreads > sysconf(_SC_NPROCESSORS_ONLN);
-}
-
 static void test_matrix(void **state)
 {
     (void)state;
@@ -75,7 +64,7 @@ static void test_matrix(void **state)
     build(2, 3, &t);
     unsigned runs = 0;
     for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++)
-        for (uint32_t ring = 2; ring <= 4 && !spins_over(cfg, &t); ring *= 2)
+        for (uint32_t ring = 2; ring <= 4 && !topo_config_spins_over(cfg, t.nthreads); ring *= 2)
             for (int random = 0; random < 2; random++)
                 for (size_t k = 0; k < sizeof plans / sizeof plans[0]; k++) {
                     struct qtp_opt_out oo;
@@ -99,7 +88,7 @@ static void test_default_shape(void **state)
     struct qtp_opt_out oo;
     plan("reader:1@5%,reader:4@60%,reader:6@99%,producer:3@20%,producer:4@75%", &t, &oo);
     for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
-        if (spins_over(cfg, &t))
+        if (topo_config_spins_over(cfg, t.nthreads))
             continue;
         run_ok(&t, cfg, 256, 1, 64, NULL, "no opt-out");
         run_ok(&t, cfg, 256, 1, 64, &oo, "five opt-outs");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "topo_util.h"
 #include "qtp_hist.h"
@@ -71,6 +72,13 @@ bool topo_config_is_ring(unsigned i)
     struct topo_run r = {0};
     topo_config(i, &r);
     return qtp_queue_kind_find(r.queue)->family == QTP_FAMILY_RING;
+}
+
+bool topo_config_spins_over(unsigned i, unsigned nthreads)
+{
+    struct topo_run r = {0};
+    topo_config(i, &r);
+    return r.wait && qtp_wait_find(r.wait)->spins && (long)nthreads > sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 struct watch {

@@ -65,6 +65,9 @@ void topo_config(unsigned i, struct topo_run *r);
 const char *topo_config_name(unsigned i);
 /* Whether configuration i is a ring (by the queue-kind registry's family). */
 bool topo_config_is_ring(unsigned i);
+/* Whether configuration i busy-spins with more threads than this machine's CPUs: such runs crawl
+ * (a time slice per hand-off) and on a loaded machine pass any time limit, so tests skip them. */
+bool topo_config_spins_over(unsigned i, unsigned nthreads);
 #define TOPO_NCONFIGS 10 /* configurations added later come last: indices stay put */
 
 /* Seed from QTOPO_SEED or --seed N, else from the clock; printed. */
