@@ -4,8 +4,9 @@
 //   java -cp CLASSES:disruptor.jar Calibrate SHAPE IMPL WAIT EVENTS RING_SIZE WARMUP_PASSES PASSES
 //   java -cp CLASSES:disruptor.jar Calibrate versions      (the JVM's and the jar's versions)
 //
-//   SHAPE     unicast | pipeline | sequencer | fanout | diamond
-//             (OneToOne, OneToThreePipeline, ThreeToOne, OneToThree multicast, OneToThreeDiamond)
+//   SHAPE     unicast | pipeline | sequencer | fanout | diamond | pingpong
+//             (OneToOne, OneToThreePipeline, ThreeToOne, OneToThree multicast, OneToThreeDiamond;
+//             PingPong, the latency test's shape run back to back: EVENTS round trips)
 //   IMPL      disruptor | abq
 //   WAIT      spin | yield | block (BusySpin, Yielding, Blocking WaitStrategy); abq takes only block
 //   EVENTS    events published per pass, in total (the sequencer's 3 publishers take EVENTS/3 each)
@@ -20,6 +21,11 @@
 // Bad arguments exit 2 with one line. Time runs from the first publish (the consumer threads are
 // already started) to the last stage's last event, like the perf tests' start/latch, but read with
 // System.nanoTime rather than currentTimeMillis.
+//
+// The pingpong passes follow PingPongSequencedLatencyTest and PingPongQueueLatencyTest without
+// their 1 us pause between pings (qtopo's pingpong cell sends the next ping as soon as the pong is
+// back), so their events/s are round trips per second; like the perf tests (and qtopo's cell) they
+// read the clock for every round trip.
 //
 // The handlers and events are the perf tests' own (ValueAdditionEventHandler, FunctionEventHandler,
 // FizzBuzzEventHandler, ValueMutationEventHandler and their queue processors); the perf tests' queue
@@ -59,6 +65,7 @@ public final class Calibrate
         {"fanout", (Pass) (n, size, wait) -> disruptorValues(n, size, wait, Operation.values()),
          (Pass) Calibrate::abqFanout},
         {"diamond", (Pass) Calibrate::disruptorDiamond, (Pass) Calibrate::abqDiamond},
+        {"pingpong", (Pass) Calibrate::disruptorPingPong, (Pass) Calibrate::abqPingPong},
     };
 
     private static final Object[][] WAITS = {
@@ -584,6 +591,102 @@ public final class Calibrate
         return nanos;
     }
 
+    /** PingPongSequencedLatencyTest's Pinger: on the pong ring; each pong that comes back ends a
+     *  round trip (timed with System.nanoTime, as the perf test's histogram records it) and sends
+     *  the next ping. */
+    static final class Pinger implements EventHandler<ValueEvent>
+    {
+        private final RingBuffer<ValueEvent> ping;
+        private final long events;
+        private final CountDownLatch latch;
+        long sent, wrong, t0, total;
+
+        Pinger(final RingBuffer<ValueEvent> ping, final long events, final CountDownLatch latch)
+        {
+            this.ping = ping;
+            this.events = events;
+            this.latch = latch;
+        }
+
+        void send()
+        {
+            t0 = System.nanoTime();
+            final long sequence = ping.next();
+            ping.get(sequence).value = sent++;
+            ping.publish(sequence);
+        }
+
+        @Override
+        public void onEvent(final ValueEvent event, final long sequence, final boolean endOfBatch)
+        {
+            total += System.nanoTime() - t0;
+            if (event.value != sequence)
+            {
+                wrong++;
+            }
+            if (sent == events)
+            {
+                latch.countDown();
+            }
+            else
+            {
+                send();
+            }
+        }
+    }
+
+    /** PingPongSequencedLatencyTest's Ponger: on the ping ring, echoes each ping into the pong ring. */
+    static final class Ponger implements EventHandler<ValueEvent>
+    {
+        private final RingBuffer<ValueEvent> pong;
+
+        Ponger(final RingBuffer<ValueEvent> pong)
+        {
+            this.pong = pong;
+        }
+
+        @Override
+        public void onEvent(final ValueEvent event, final long sequence, final boolean endOfBatch)
+        {
+            final long s = pong.next();
+            pong.get(s).value = event.value;
+            pong.publish(s);
+        }
+    }
+
+    /** PingPongSequencedLatencyTest, pings back to back: a Pinger on the pong ring and a Ponger on
+     *  the ping ring, one thread each, `events` round trips. */
+    private static long disruptorPingPong(final long events, final int size, final Supplier<WaitStrategy> wait)
+        throws Exception
+    {
+        final RingBuffer<ValueEvent> ping = RingBuffer.createSingleProducer(ValueEvent::new, size, wait.get());
+        final RingBuffer<ValueEvent> pong = RingBuffer.createSingleProducer(ValueEvent::new, size, wait.get());
+        final CountDownLatch latch = new CountDownLatch(1);
+        final Pinger pinger = new Pinger(ping, events, latch);
+        final BatchEventProcessor<ValueEvent> pingerProcessor =
+            new BatchEventProcessor<>(pong, pong.newBarrier(), pinger);
+        final BatchEventProcessor<ValueEvent> pongerProcessor =
+            new BatchEventProcessor<>(ping, ping.newBarrier(), new Ponger(pong));
+        pong.addGatingSequences(pingerProcessor.getSequence());
+        ping.addGatingSequences(pongerProcessor.getSequence());
+        final List<Thread> threads = start(pingerProcessor, pongerProcessor);
+        while (!pingerProcessor.isRunning() || !pongerProcessor.isRunning())
+        {
+            Thread.yield(); // the first ping goes out once both wait for events
+        }
+
+        final long t0 = System.nanoTime();
+        pinger.send(); // the rest are sent by the Pinger's thread
+        latch.await();
+        final long nanos = System.nanoTime() - t0;
+
+        halt(threads, pingerProcessor, pongerProcessor);
+        check("pingpong round trips", events, pinger.sent);
+        check("pingpong pongs not matching their ping", 0, pinger.wrong);
+        check("pingpong round trips timed longer than the pass", 1, pinger.total <= nanos ? 1 : 0);
+        return nanos;
+    }
+
     // ---- ArrayBlockingQueue passes (the perf tests' queue variants, one queue per edge) ----
 
     /** A queue processor: takes `count` elements, then counts down the latch and ends (the perf
@@ -865,6 +968,43 @@ public final class Calibrate
 
         join(threads);
         check("diamond fizz-buzz counter", expected, fizzBuzz.value);
+        return nanos;
+    }
+
+    /** PingPongQueueLatencyTest, pings back to back: this thread puts into the ping queue and takes
+     *  from the pong queue; a QueueProcessor echoes each ping. */
+    private static long abqPingPong(final long events, final int size, final Supplier<WaitStrategy> unused)
+        throws Exception
+    {
+        final BlockingQueue<Long> ping = queue(size);
+        final BlockingQueue<Long> pong = queue(size);
+        final QueueProcessor ponger = new QueueProcessor(null, events)
+        {
+            @Override
+            void step() throws InterruptedException
+            {
+                pong.put(ping.take());
+            }
+        };
+        final List<Thread> threads = start(ponger);
+
+        long wrong = 0, total = 0;
+        final long t0 = System.nanoTime();
+        for (long i = 0; i < events; i++)
+        {
+            final long t = System.nanoTime();
+            ping.put(Long.valueOf(i));
+            if (pong.take().longValue() != i)
+            {
+                wrong++;
+            }
+            total += System.nanoTime() - t;
+        }
+        final long nanos = System.nanoTime() - t0;
+
+        join(threads);
+        check("pingpong pongs not matching their ping", 0, wrong);
+        check("pingpong round trips timed longer than the pass", 1, total <= nanos ? 1 : 0);
         return nanos;
     }
 }

@@ -17,7 +17,7 @@ before=$(snapshot)
 
 # expected phrase | arguments after --no-setup --qtopo QTOPO (shell words)
 cases=$(cat <<'TABLE'
---shapes: unknown name 'unicst' (accepted: unicast,pipeline,sequencer,fanout,diamond, all)|-s unicst -o a.json
+--shapes: unknown name 'unicst' (accepted: unicast,pipeline,sequencer,fanout,diamond,pingpong, all)|-s unicst -o a.json
 --waits: unknown name 'spinn'|-w yield,spinn -o a.json
 --queues: unknown name 'abq' (accepted: ring,mutex-array, all)|-q ring,abq -o a.json
 --shapes: empty list|-s '' -o a.json

@@ -35,8 +35,8 @@ jq -e '
   def pos: type == "number" and . > 0 and . < 1e300;
   .format == "qtopo-calibrate/1" and (.machine.pus | pos) and .java.disruptor == "3.4.4"
   and (.java.jvm | length > 0) and (.qtopo.git_commit | length > 0) and .options.rounds == 2
-  and ([.rows[] | .shape] | unique) == ["diamond", "fanout", "pipeline", "sequencer", "unicast"]
-  and (.rows | length) == 20
+  and ([.rows[] | .shape] | unique) == ["diamond", "fanout", "pingpong", "pipeline", "sequencer", "unicast"]
+  and (.rows | length) == 24
   and all(.rows[]; .status == "ok" or (.status == "skipped" and (.reason | test("spin with"))))
   and any(.rows[]; .status == "ok")
   and all(.rows[] | select(.status == "ok");
@@ -55,8 +55,8 @@ header=$(grep -c '^shape .*qtopo ev/s.*java ev/s.*ratio' "$dir/stdout")
 [ "$header" -eq 1 ] || die "no table header"
 ok_rows=$(jq '[.rows[] | select(.status == "ok")] | length' "$out")
 skipped_rows=$(jq '[.rows[] | select(.status == "skipped")] | length' "$out")
-ok_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond) +(ring/[a-z]+|mutex-array) +.* [0-9.]+[KMG]? +\(.*\) +[0-9.]+[KMG]? +\(.*\) +[0-9]+\.[0-9]{2} +\([0-9.]+-[0-9.]+\) +2$' "$dir/stdout")
-skip_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond) +ring/spin +.* skipped: spin with' "$dir/stdout")
+ok_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond|pingpong) +(ring/[a-z]+|mutex-array) +.* [0-9.]+[KMG]? +\(.*\) +[0-9.]+[KMG]? +\(.*\) +[0-9]+\.[0-9]{2} +\([0-9.]+-[0-9.]+\) +2$' "$dir/stdout")
+skip_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond|pingpong) +ring/spin +.* skipped: spin with' "$dir/stdout")
 [ "$ok_lines" -eq "$ok_rows" ] || die "table: $ok_lines lines with numbers, the JSON has $ok_rows ok rows"
 [ "$skip_lines" -eq "$skipped_rows" ] || die "table: $skip_lines skipped lines, the JSON has $skipped_rows"
 grep -q "^calibration: $out\$" "$dir/stdout" || die "the table does not say where the JSON went"
