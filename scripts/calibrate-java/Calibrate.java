@@ -15,7 +15,7 @@
 // One JVM runs WARMUP_PASSES passes (they let the JIT compile the loops, as the first of the perf
 // tests' 7 runs do) and then PASSES measured ones, each with a fresh ring or fresh queues and fresh
 // threads. Every pass prints one line on stdout:
-//   pass INDEX warmup|measured EVENTS NANOS EVENTS_PER_S
+//   pass INDEX warmup|measured EVENTS NANOS EVENTS_PER_S [P50_NS RAW_P50_NS]
 // and is checked the way the perf tests check it (the last stage's sum, counter or per-branch
 // results against the value computed sequentially); a mismatch exits 1 with the reason on stderr.
 // Bad arguments exit 2 with one line. Time runs from the first publish (the consumer threads are
@@ -25,7 +25,9 @@
 // The pingpong passes follow PingPongSequencedLatencyTest and PingPongQueueLatencyTest without
 // their 1 us pause between pings (qtopo's pingpong cell sends the next ping as soon as the pong is
 // back), so their events/s are round trips per second; like the perf tests (and qtopo's cell) they
-// read the clock for every round trip.
+// time every round trip. Their pass lines have two more fields, P50_NS RAW_P50_NS: the pass's
+// median round trip, and the median of as many raw round trips run right after it in this JVM (two
+// threads bouncing one AtomicLong: the floor any queue's round trip pays, timed the same way).
 //
 // The handlers and events are the perf tests' own (ValueAdditionEventHandler, FunctionEventHandler,
 // FizzBuzzEventHandler, ValueMutationEventHandler and their queue processors); the perf tests' queue
@@ -46,6 +48,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 public final class Calibrate
@@ -128,8 +131,10 @@ public final class Calibrate
                 System.exit(1);
             }
             final long counted = "sequencer".equals(args[0]) ? events / PUBLISHERS * PUBLISHERS : events;
-            System.out.printf("pass %d %s %d %d %.1f%n", i, i < warmups ? "warmup" : "measured", counted,
-                              nanos, counted * 1e9 / nanos);
+            final String trips = "pingpong".equals(args[0])
+                ? String.format(" %d %d", lastP50, rawRoundTrip(events)) : "";
+            System.out.printf("pass %d %s %d %d %.1f%s%n", i, i < warmups ? "warmup" : "measured", counted,
+                              nanos, counted * 1e9 / nanos, trips);
             System.out.flush();
         }
     }
@@ -599,7 +604,8 @@ public final class Calibrate
         private final RingBuffer<ValueEvent> ping;
         private final long events;
         private final CountDownLatch latch;
-        long sent, wrong, t0, total;
+        final RoundTrips trips = new RoundTrips();
+        long sent, wrong, t0;
 
         Pinger(final RingBuffer<ValueEvent> ping, final long events, final CountDownLatch latch)
         {
@@ -619,7 +625,7 @@ public final class Calibrate
         @Override
         public void onEvent(final ValueEvent event, final long sequence, final boolean endOfBatch)
         {
-            total += System.nanoTime() - t0;
+            trips.record(System.nanoTime() - t0);
             if (event.value != sequence)
             {
                 wrong++;
@@ -683,7 +689,7 @@ public final class Calibrate
         halt(threads, pingerProcessor, pongerProcessor);
         check("pingpong round trips", events, pinger.sent);
         check("pingpong pongs not matching their ping", 0, pinger.wrong);
-        check("pingpong round trips timed longer than the pass", 1, pinger.total <= nanos ? 1 : 0);
+        pinger.trips.finish("pingpong", events, nanos);
         return nanos;
     }
 
@@ -988,7 +994,8 @@ public final class Calibrate
         };
         final List<Thread> threads = start(ponger);
 
-        long wrong = 0, total = 0;
+        final RoundTrips trips = new RoundTrips();
+        long wrong = 0;
         final long t0 = System.nanoTime();
         for (long i = 0; i < events; i++)
         {
@@ -998,13 +1005,108 @@ public final class Calibrate
             {
                 wrong++;
             }
-            total += System.nanoTime() - t;
+            trips.record(System.nanoTime() - t);
         }
         final long nanos = System.nanoTime() - t0;
 
         join(threads);
         check("pingpong pongs not matching their ping", 0, wrong);
-        check("pingpong round trips timed longer than the pass", 1, total <= nanos ? 1 : 0);
+        trips.finish("pingpong", events, nanos);
         return nanos;
+    }
+
+    // ---- round trips ----
+
+    /** The median round trip of the last pingpong pass (main prints it). */
+    private static long lastP50;
+
+    /** Round trips in ns, counted in buckets exact below 2048 ns and 1/1024 wide (relative) above:
+     *  224 KB of counters however many round trips, of which a ring's round trips touch 8 KB. */
+    static final class RoundTrips
+    {
+        private static final int EXACT = 2048, SUB = 1024;
+        private final long[] counts = new long[EXACT + 53 * SUB];
+        private long n, sum;
+
+        void record(final long ns)
+        {
+            final long v = ns < 0 ? 0 : ns;
+            counts[bucket(v)]++;
+            n++;
+            sum += v;
+        }
+
+        private static int bucket(final long v)
+        {
+            if (v < EXACT)
+            {
+                return (int) v;
+            }
+            final int e = 63 - Long.numberOfLeadingZeros(v); // >= 11
+            return EXACT + (e - 11) * SUB + (int) ((v >> (e - 10)) & (SUB - 1));
+        }
+
+        private static long lower(final int b)
+        {
+            if (b < EXACT)
+            {
+                return b;
+            }
+            final int e = (b - EXACT) / SUB + 11;
+            return (long) (SUB + (b - EXACT) % SUB) << (e - 10);
+        }
+
+        long median()
+        {
+            long seen = 0;
+            for (int b = 0; b < counts.length; b++)
+            {
+                seen += counts[b];
+                if (2 * seen > n)
+                {
+                    return lower(b);
+                }
+            }
+            return 0;
+        }
+
+        /** Checks the count and that the round trips fit in the pass; sets lastP50. */
+        void finish(final String what, final long events, final long nanos)
+        {
+            check(what + " round trips timed", events, n);
+            check(what + " round trips timed longer than the pass", 1, sum <= nanos ? 1 : 0);
+            lastP50 = median();
+        }
+    }
+
+    /** `events` raw round trips between this thread and another over one AtomicLong (each side
+     *  spins with Thread.onSpinWait, as BusySpinWaitStrategy does): their median, in ns. */
+    private static long rawRoundTrip(final long events) throws Exception
+    {
+        final AtomicLong line = new AtomicLong();
+        final List<Thread> threads = start(() -> {
+            for (long i = 0; i < events; i++)
+            {
+                while (line.get() != 2 * i + 1)
+                {
+                    Thread.onSpinWait();
+                }
+                line.set(2 * i + 2);
+            }
+        });
+        final RoundTrips trips = new RoundTrips();
+        for (long i = 0; i < events; i++)
+        {
+            final long t = System.nanoTime();
+            line.set(2 * i + 1);
+            while (line.get() != 2 * i + 2)
+            {
+                Thread.onSpinWait();
+            }
+            trips.record(System.nanoTime() - t);
+        }
+        join(threads);
+        check("raw round trips timed", events, trips.n);
+        return trips.median();
     }
 }

@@ -2,7 +2,8 @@
 # scripts/calibrate --quick against this build's qtopo and the real JDK and Disruptor jar: the run
 # exits 0, prints a row per shape x queue x wait, and its JSON has, for every row that ran, both
 # sides' events/s in every round and a finite positive ratio; skipped rows (busy-spin with more
-# threads than PUs) carry qtopo's reason. Exits 77 with the reason when Java or the jar is missing.
+# threads than PUs) carry qtopo's reason; pingpong rows also carry both sides' median and raw round
+# trips, and a second table shows them. Exits 77 with the reason when Java or the jar is missing.
 # Usage: calibrate_smoke.sh CALIBRATE QTOPO WORKDIR
 set -u
 calibrate=${1:?usage: $0 CALIBRATE QTOPO WORKDIR}
@@ -46,7 +47,13 @@ jq -e '
           and (.qtopo_eps.median | pos) and (.java_eps.median | pos)
           and (.ratio.median | pos) and (.ratio.min | pos) and (.ratio.max | pos) and .ratio.n == 2
           and .ratio.min <= .ratio.median and .ratio.median <= .ratio.max)
-  and all(.rows[] | select(.shape == "sequencer"); .events == 19998)' "$out" >/dev/null ||
+  and all(.rows[] | select(.shape == "sequencer"); .events == 19998)
+  and all(.rows[] | select(.status == "ok" and .shape != "pingpong"); .round_trip == null)
+  and all(.rows[] | select(.status == "ok" and .shape == "pingpong");
+          all(.round_trip[]; (.median | pos) and .n == 2)
+          and all(.rounds[]; (.qtopo.p50_ns | pos) and (.qtopo.raw_p50_ns | pos)
+                  and (.java.p50_ns | pos) and (.java.raw_p50_ns | pos)))
+  and any(.rows[]; .status == "ok" and .shape == "pingpong")' "$out" >/dev/null ||
   die "the JSON is missing something: $(jq -c '[.rows[] | {shape, queue, wait, status, reason, ratio}]' "$out")"
 
 # The table: a header and one line per row; ok rows show both numbers and a ratio, skipped
@@ -59,5 +66,10 @@ ok_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond|pingpong) +(rin
 skip_lines=$(grep -cE '^(unicast|pipeline|sequencer|fanout|diamond|pingpong) +ring/spin +.* skipped: spin with' "$dir/stdout")
 [ "$ok_lines" -eq "$ok_rows" ] || die "table: $ok_lines lines with numbers, the JSON has $ok_rows ok rows"
 [ "$skip_lines" -eq "$skipped_rows" ] || die "table: $skip_lines skipped lines, the JSON has $skipped_rows"
+# The round-trip table: a header and one line per pingpong row that ran.
+pp_rows=$(jq '[.rows[] | select(.status == "ok" and .shape == "pingpong")] | length' "$out")
+grep -q '^pingpong p50 (ns) .*qtopo .*raw .*/raw .*java .*raw .*/raw .*rounds$' "$dir/stdout" || die "no round-trip table"
+pp_lines=$(grep -cE '^(ring/[a-z]+|mutex-array) +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]{2} +2$' "$dir/stdout")
+[ "$pp_lines" -eq "$pp_rows" ] || die "round-trip table: $pp_lines lines, the JSON has $pp_rows pingpong rows"
 grep -q "^calibration: $out\$" "$dir/stdout" || die "the table does not say where the JSON went"
 echo "ok: $ok_rows rows with both numbers and finite positive ratios, $skipped_rows skipped with the reason"
