@@ -12,6 +12,7 @@ work=$(mktemp -d /tmp/qtopo-calibrate-bad.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 printf 'keep me\n' >existing.json
+mkdir lone && cp "$qtopo" lone/qtopo # a qtopo without qtopo-bench-queues beside it
 snapshot() { find . -path ./stderr -prune -o -print | sort; cat existing.json; }
 before=$(snapshot)
 
@@ -36,6 +37,7 @@ unknown option '--bogus'|--bogus -o a.json
 option '--rounds' needs a value|-o a.json --rounds
 the sequencer needs at least 3|-n 2 -s sequencer -o a.json
 --qtopo '/nonexistent/qtopo' is not an executable file|--qtopo /nonexistent/qtopo -o a.json
+pingpong times a raw round trip with qtopo-bench-queues, which is not next to|-s unicast,pingpong --qtopo lone/qtopo -o a.json
 TABLE
 )
 
