@@ -499,7 +499,9 @@ int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *c
         ir->gs = &g->stage[ir->gi->field];
         init_chk(d, ir->gi, &ir->chk);
         ir->stall = cfg->stall_stage && (unsigned)cfg->stall_stage == ir->gi->field + 1;
-        ir->slow = ir->stall || ir->gs->work_ns || ir->gs->sleep_ns;
+        /* A planted fault too: the fast ring instances then compile without its compare. */
+        ir->slow =
+            ir->stall || ir->gs->work_ns || ir->gs->sleep_ns || ir->chk.fault_seq != INT64_MIN;
         if (ir->gi->terminal < 0)
             continue;
         struct qtp__term *ts = &ir->ts;

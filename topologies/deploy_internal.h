@@ -264,7 +264,7 @@ struct qtp__inst {
     const struct qtp_ginst *gi;
     const struct qtp_gstage *gs;
     struct qtp__chk chk;
-    bool stall, slow;               /* slow: stall, work, sleep or leave: the generic loop */
+    bool stall, slow;               /* slow: stall, work, sleep, leave or a fault: generic loop */
     uint64_t handled;               /* events handled (stall, leave) */
     bool leaves;                    /* opt-out: it leaves ... */
     uint64_t leave_after;           /* ... once it has handled this many events */

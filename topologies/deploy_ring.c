@@ -133,6 +133,8 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
     struct qtp__chk chk = ir->chk;
     if (anc0)
         chk.anc = 0;
+    if (!slow)
+        chk.fault_seq = INT64_MIN; /* a planted fault makes its instance slow (deploy.c) */
     const struct batch_ctx x = {chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
     const size_t stride = ri->stride;
     struct batch_acc b = {.handled = 0};
