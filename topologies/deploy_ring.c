@@ -135,6 +135,8 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
         chk.anc = 0;
     if (!slow)
         chk.fault_seq = INT64_MIN; /* a planted fault makes its instance slow (deploy.c) */
+    if (!strided)
+        chk.mod = 1; /* what gi->mod is then, as a constant */
     const struct batch_ctx x = {chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
     const size_t stride = ri->stride;
     struct batch_acc b = {.handled = 0};
