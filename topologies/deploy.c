@@ -425,6 +425,43 @@ static uint64_t part_count(uint32_t mod, uint32_t res, uint64_t total)
     return total > res ? (total - res + mod - 1) / mod : 0;
 }
 
+/* c's plan from c->g, c->own and c->anc (nvis > QTP__PLAN_MAX: none, the mask loops). */
+static void chk_plan(struct qtp__chk *c)
+{
+    unsigned idx[QTP_TOPO_MAX_FIELDS]; /* list entry of each field in anc */
+    c->nvis = (unsigned)__builtin_popcountll(c->anc);
+    c->own_up = 0;
+    if (c->nvis > QTP__PLAN_MAX)
+        return;
+    /* Inputs outside anc (never, as stages read only fields they see) have no plan either. */
+    const unsigned none = QTP__PLAN_MAX + 1;
+    unsigned k = 0;
+    for (uint64_t m = c->anc; m; m &= m - 1, k++) {
+        unsigned f = (unsigned)__builtin_ctzll(m);
+        idx[f] = k;
+        c->vis_f[k] = (uint8_t)f;
+        c->vis_up[k] = 0;
+        for (uint64_t u = c->g->stage[f].up; u; u &= u - 1) {
+            unsigned j = (unsigned)__builtin_ctzll(u);
+            if (!(c->anc >> j & 1) || j >= f) {
+                c->nvis = none;
+                return;
+            }
+            c->vis_up[k] |= (uint8_t)(1u << idx[j]);
+        }
+    }
+    if (c->own < 0)
+        return;
+    for (uint64_t u = c->g->stage[c->own].up; u; u &= u - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(u);
+        if (!(c->anc >> j & 1)) {
+            c->nvis = none;
+            return;
+        }
+        c->own_up |= (uint8_t)(1u << idx[j]);
+    }
+}
+
 /* The flattened stage function and check of instance i. */
 static void init_chk(struct qtp_deploy *d, const struct qtp_ginst *gi, struct qtp__chk *c)
 {
@@ -438,6 +475,7 @@ static void init_chk(struct qtp_deploy *d, const struct qtp_ginst *gi, struct qt
     c->payload = d->t->payload;
     c->nfields = d->t->nfields;
     c->fault_seq = fault ? d->cfg.fault_seq : INT64_MIN;
+    chk_plan(c);
 }
 
 int qtp_deploy_create(struct qtp_deploy **out, const struct qtp_deploy_config *cfg, char *err,

@@ -132,7 +132,7 @@ static void edge_pingpong(struct qtp_deploy *d)
             stop = ops->pop(pong, ev) != 0;
             if (stop)
                 break;
-            int64_t seq = qtp__term_event(&c, ts, &ts->acc, ev, &tp[k], false);
+            int64_t seq = qtp__term_event(&c, ts, &ts->acc, ev, &tp[k], false, QTP__PLAN_NONE);
             meas[k] = seq >= warm;
         }
         if (stop)
@@ -192,6 +192,33 @@ static int edge_inputs(struct qtp_deploy *d, struct edge_inst *ei, uint64_t pos)
     return have ? 0 : EPIPE;
 }
 
+/* A terminal's check of one event, instantiated as the ring's are (deploy_ring.c's
+ * pick_handler): by producers and by its plan's length, so both backends run the same check. */
+_Static_assert(QTP__PLAN_MAX == 3, "edge_term instantiates plans of 0..3 fields");
+static inline __attribute__((always_inline)) int64_t
+edge_term(struct qtp__inst *ir, struct qtp_event *ev, uint64_t *tp, bool multi)
+{
+    const struct qtp__chk *c = &ir->chk;
+    struct qtp__tacc *a = &ir->term->acc;
+#define EDGE_TERM(m)                                                                               \
+    switch (c->nvis) {                                                                             \
+    case 0:                                                                                        \
+        return qtp__term_event(c, ir->term, a, ev, tp, m, 0);                                      \
+    case 1:                                                                                        \
+        return qtp__term_event(c, ir->term, a, ev, tp, m, 1);                                      \
+    case 2:                                                                                        \
+        return qtp__term_event(c, ir->term, a, ev, tp, m, 2);                                      \
+    case 3:                                                                                        \
+        return qtp__term_event(c, ir->term, a, ev, tp, m, 3);                                      \
+    default:                                                                                       \
+        return qtp__term_event(c, ir->term, a, ev, tp, m, QTP__PLAN_NONE);                         \
+    }
+    if (multi)
+        EDGE_TERM(true)
+    EDGE_TERM(false)
+#undef EDGE_TERM
+}
+
 static void edge_stage(struct qtp_deploy *d, unsigned i)
 {
     struct edge_state *es = d->bs;
@@ -219,9 +246,7 @@ static void edge_stage(struct qtp_deploy *d, unsigned i)
         }
         if (ir->term) {
             uint64_t tp;
-            int64_t seq = multi
-                              ? qtp__term_event(&ir->chk, ir->term, &ir->term->acc, ev, &tp, true)
-                              : qtp__term_event(&ir->chk, ir->term, &ir->term->acc, ev, &tp, false);
+            int64_t seq = edge_term(ir, ev, &tp, multi);
             ir->term->seen++;
             if (seq >= (int64_t)d->cfg.warmup) {
                 if (ir->hist && d->cfg.record_latency)

@@ -83,6 +83,11 @@ extern const struct qtp_edge_queue_ops qtp__edgeq_mutex, qtp__edgeq_ck;
 
 /* ---- a terminal's check ---- */
 
+/* Fields a check's plan holds: the diamond's terminal sees 2 besides its own, a 4-stage
+ * pipeline's 3. */
+#define QTP__PLAN_MAX 3
+#define QTP__PLAN_NONE (-1)
+
 /* What one instance computes and checks, flattened out of the graph for the hot loops. */
 struct qtp__chk {
     const struct qtp_graph *g;
@@ -94,6 +99,14 @@ struct qtp__chk {
     size_t payload; /* bytes, 0: none */
     unsigned nfields;
     int64_t fault_seq; /* test-only: own field written wrong at this seq; INT64_MIN: never */
+    /* The plan of the check (deploy.c's chk_plan): anc as a list, ascending (topological), each
+     * field's inputs as bits over the list's indexes. A check instantiated with nvis as a
+     * constant unrolls its field loops and keeps every field in a register; the mask loops
+     * over anc (nvis > QTP__PLAN_MAX) keep them in arrays indexed by field. */
+    unsigned nvis;
+    uint8_t vis_f[QTP__PLAN_MAX];  /* field of list entry k */
+    uint8_t vis_up[QTP__PLAN_MAX]; /* bit j: entry k reads entry j (j < k) */
+    uint8_t own_up;                /* bit j: own reads entry j */
 };
 
 /* The running part of a terminal's check: kept in registers over a ring batch. */
@@ -102,6 +115,21 @@ struct qtp__tacc {
     uint64_t count[QTP_TOPO_MAX_PRODUCERS]; /* events seen per producer (the fold's rank) */
     uint64_t hash[QTP_TOPO_MAX_PRODUCERS];
 };
+
+/* Copy a running check in or out of a hot loop: every producer's when multi, else only
+ * producer 0's, the one it uses. A whole-array copy would keep the loop's copy on the stack; a
+ * copy of element 0 lets the compiler hold it in registers. */
+static inline void qtp__tacc_copy(struct qtp__tacc *to, const struct qtp__tacc *from,
+                                  const bool multi)
+{
+    if (multi) {
+        *to = *from;
+        return;
+    }
+    to->next[0] = from->next[0];
+    to->count[0] = from->count[0];
+    to->hash[0] = from->hash[0];
+}
 
 /* Kept by the one thread that checks a terminal's events (inside its instance, so terminals do
  * not share cache lines); copied into the result after the join. */
@@ -122,10 +150,12 @@ enum qtp__bad {
     QTP__BAD_FIELD,
     QTP__BAD_PAYLOAD
 };
-/* Keep the first mismatch (cold: only a broken run gets here). g names the fields. */
-__attribute__((cold)) void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g,
-                                         int64_t seq, unsigned producer, enum qtp__bad what,
-                                         size_t index, uint64_t want, uint64_t got);
+/* Keep the first mismatch (only a broken run gets here: every call is under __builtin_expect).
+ * Not __attribute__((cold)): GCC 12 then estimates the loops that call it as never run (a
+ * "precise" count of 0), moves them into .text.unlikely and gives their values the registers
+ * last. g names the fields. */
+void qtp__term_bad(struct qtp__term *ts, const struct qtp_graph *g, int64_t seq, unsigned producer,
+                   enum qtp__bad what, size_t index, uint64_t want, uint64_t got);
 
 /* Slot values a terminal checks are read exactly once, so the value compared is the value
  * reported even when something (a gating bug) overwrites the slot meanwhile. Plain loads on
@@ -180,30 +210,48 @@ static inline __attribute__((always_inline)) void qtp__stage_event(const struct 
 
 /* A terminal on one event it owns: (unless c->own < 0) its stage function, then the check of
  * everything it sees and the fold. multi: several producers (per-producer order), else the
- * producer must be 0 and the compiler keeps the accumulator in registers. Returns the seq and
- * sets *tp to the publish stamp (both as read from the slot, once). */
+ * producer must be 0 and the compiler keeps the accumulator in registers. nv: c->nvis as a
+ * constant (the plan's unrolled loops), or QTP__PLAN_NONE (the mask loops over c->anc); the
+ * two compute the same values (qtp_stage_value's, in the same order). Returns the seq and sets
+ * *tp to the publish stamp (both as read from the slot, once). */
 static inline __attribute__((always_inline)) int64_t
 qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc *a,
-                struct qtp_event *ev, uint64_t *tp, const bool multi)
+                struct qtp_event *ev, uint64_t *tp, const bool multi, const int nv)
 {
+    const bool plan = nv != QTP__PLAN_NONE;
     const uint64_t id = qtp__ld64(&ev->id);
     const int64_t seq = qtp_event_seq(id);
     const unsigned p = qtp_event_producer(id);
     const uint64_t input = qtp__ld64(&ev->input);
     *tp = qtp__ld64(&ev->t_publish);
+    /* got/want: by field (mask loops) or by list entry (plan). */
     uint64_t got[QTP_TOPO_MAX_FIELDS], want[QTP_TOPO_MAX_FIELDS];
+    uint64_t pg[QTP__PLAN_MAX], pw[QTP__PLAN_MAX];
     uint64_t x = qtp_fold_start(seq, p, input);
-    for (uint64_t m = c->anc; m; m &= m - 1) {
-        unsigned f = (unsigned)__builtin_ctzll(m);
-        got[f] = qtp__ld64(&ev->out[f]);
-        x = qtp_fold_field(x, f, got[f]);
+    if (plan) {
+        for (int k = 0; k < nv; k++) {
+            pg[k] = qtp__ld64(&ev->out[c->vis_f[k]]);
+            x = qtp_fold_field(x, c->vis_f[k], pg[k]);
+        }
+    } else {
+        for (uint64_t m = c->anc; m; m &= m - 1) {
+            unsigned f = (unsigned)__builtin_ctzll(m);
+            got[f] = qtp__ld64(&ev->out[f]);
+            x = qtp_fold_field(x, f, got[f]);
+        }
     }
     uint64_t v = 0, vw = 0;
     if (c->own >= 0) {
-        /* Nothing visible but the input: its stage reads no field (a stage reads only fields
-         * it sees), and when c->anc is a constant 0 (ring_batch's anc0) no field loop is left. */
-        v = c->anc ? qtp_stage_value(c->g, (unsigned)c->own, input, got)
-                   : qtp_stage_root((unsigned)c->own, input);
+        /* A stage reads only fields it sees: with none visible (anc 0, nv 0) no loop is left. */
+        if (plan) {
+            v = qtp_stage_root((unsigned)c->own, input);
+            for (int j = 0; j < nv; j++)
+                if (c->own_up >> j & 1)
+                    v = qtp_stage_step(v, pg[j]);
+        } else {
+            v = c->anc ? qtp_stage_value(c->g, (unsigned)c->own, input, got)
+                       : qtp_stage_root((unsigned)c->own, input);
+        }
         vw = v ^ (uint64_t)(seq == c->fault_seq);
         ev->out[c->own] = vw;
         x = qtp_fold_field(x, (unsigned)c->own, vw);
@@ -226,12 +274,25 @@ qtp__term_event(const struct qtp__chk *c, struct qtp__term *ts, struct qtp__tacc
         return seq;
     }
     /* Every field it sees, recomputed from the expected input in topological order. */
-    for (uint64_t m = c->anc; m; m &= m - 1) {
-        unsigned f = (unsigned)__builtin_ctzll(m);
-        want[f] = qtp_stage_value(c->g, f, in, want);
-        if (__builtin_expect(got[f] != want[f], 0)) {
-            qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, f, want[f], got[f]);
-            return seq;
+    if (plan) {
+        for (int k = 0; k < nv; k++) {
+            pw[k] = qtp_stage_root(c->vis_f[k], in);
+            for (int j = 0; j < k; j++)
+                if (c->vis_up[k] >> j & 1)
+                    pw[k] = qtp_stage_step(pw[k], pw[j]);
+            if (__builtin_expect(pg[k] != pw[k], 0)) {
+                qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, c->vis_f[k], pw[k], pg[k]);
+                return seq;
+            }
+        }
+    } else {
+        for (uint64_t m = c->anc; m; m &= m - 1) {
+            unsigned f = (unsigned)__builtin_ctzll(m);
+            want[f] = qtp_stage_value(c->g, f, in, want);
+            if (__builtin_expect(got[f] != want[f], 0)) {
+                qtp__term_bad(ts, c->g, seq, p, QTP__BAD_FIELD, f, want[f], got[f]);
+                return seq;
+            }
         }
     }
     /* Its own field: input and upstream fields matched, so v is the model's value. */

@@ -66,7 +66,8 @@ struct batch_ctx {
 /* One owned event of a batch. 0, or non-zero to stop the processor. */
 static inline __attribute__((always_inline)) int
 ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, int64_t pos,
-         struct batch_acc *b, const bool term, const bool lat, const bool multi, const bool slow)
+         struct batch_acc *b, const bool term, const bool lat, const bool multi, const int nv,
+         const bool slow)
 {
     struct qtp__inst *ir = ri->ci;
     if (slow && ir->stall && ir->handled >= ir->d->cfg.stall_after) {
@@ -81,7 +82,7 @@ ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, 
     }
     if (term) {
         uint64_t tp;
-        int64_t seq = qtp__term_event(&x->c, x->ts, &b->a, ev, &tp, multi);
+        int64_t seq = qtp__term_event(&x->c, x->ts, &b->a, ev, &tp, multi, nv);
         if (lat && seq >= x->warm) {
             if (tp != b->run_tp) {
                 if (b->run_n)
@@ -113,7 +114,7 @@ ring_one(struct ring_inst *ri, const struct batch_ctx *x, struct qtp_event *ev, 
 
 static inline __attribute__((always_inline)) int
 ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, const bool term,
-           const bool lat, const bool multi, const bool strided, const bool anc0, const bool slow)
+           const bool lat, const bool multi, const bool strided, const int nv, const bool slow)
 {
     struct qtp__inst *ir = ri->ci;
     uint64_t n = (uint64_t)(hi - lo) + 1;
@@ -128,20 +129,21 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
         ir->batches++;
         ir->batch_events += (uint64_t)(hi - (lo > ri->measured_pos ? lo : ri->measured_pos)) + 1;
     }
-    /* anc0: a terminal that sees no field but its own; the constant lets the compiler drop the
-     * per-field loops of the check. */
     struct qtp__chk chk = ir->chk;
-    if (anc0)
-        chk.anc = 0;
+    if (term && chk.own < 0)
+        __builtin_unreachable(); /* a ring terminal is a stage: its field (pingpong checks apart) */
     if (!slow)
         chk.fault_seq = INT64_MIN; /* a planted fault makes its instance slow (deploy.c) */
     if (!strided)
         chk.mod = 1; /* what gi->mod is then, as a constant */
     const struct batch_ctx x = {chk, ir->term, ri->runs, (int64_t)ir->d->cfg.warmup};
     const size_t stride = ri->stride;
-    struct batch_acc b = {.handled = 0};
+    /* Field by field, not = {0}: a whole-aggregate store would keep b on the stack. */
+    struct batch_acc b;
+    b.handled = b.run_tp = b.run_n = 0;
+    b.nruns = 0;
     if (term)
-        b.a = x.ts->acc;
+        qtp__tacc_copy(&b.a, &x.ts->acc, multi);
     int rc = 0;
     if (!strided) {
         for (int64_t s = lo; s <= hi && !rc;) {
@@ -149,18 +151,18 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
             unsigned char *base = qtp_ring_span(r, s, hi, &m);
             for (size_t i = 0; i < m && !rc; i++)
                 rc = ring_one(ri, &x, (struct qtp_event *)(base + i * stride), s + (int64_t)i, &b,
-                              term, lat, multi, slow);
+                              term, lat, multi, nv, slow);
             s += (int64_t)m;
         }
     } else {
         const int64_t mod = x.c.mod;
         for (int64_t s = lo + (((int64_t)ir->gi->res - lo) & (mod - 1)); s <= hi && !rc; s += mod)
-            rc = ring_one(ri, &x, qtp_ring_slot(r, s), s, &b, term, lat, multi, slow);
+            rc = ring_one(ri, &x, qtp_ring_slot(r, s), s, &b, term, lat, multi, nv, slow);
     }
     if (!term)
         return rc;
     struct qtp__term *ts = x.ts;
-    ts->acc = b.a;
+    qtp__tacc_copy(&ts->acc, &b.a, multi);
     ts->seen += b.handled;
     if (lat) {
         if (b.run_n)
@@ -181,18 +183,24 @@ ring_batch(struct ring_inst *ri, struct qtp_ring *r, int64_t lo, int64_t hi, con
 }
 
 /* The instances of ring_batch: what a stage is decides which one it runs (pick_handler). A
- * terminal's come in pairs: [0] sees upstream fields, [1] sees none (anc0). */
-#define RING_BATCH(name, term, lat, multi, strided, anc0)                                          \
+ * terminal's come in sets, one per length of its check's plan: [0] the mask loops, [1 + n] a
+ * plan of n fields. */
+#define RING_BATCH(name, term, lat, multi, strided, nv)                                            \
     static int name(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)                         \
     {                                                                                              \
-        return ring_batch(ctx, r, lo, hi, term, lat, multi, strided, anc0, false);                 \
+        return ring_batch(ctx, r, lo, hi, term, lat, multi, strided, nv, false);                   \
     }
+_Static_assert(QTP__PLAN_MAX == 3, "RING_BATCH_TERM instantiates plans of 0..3 fields");
 #define RING_BATCH_TERM(name, lat, multi, strided)                                                 \
-    RING_BATCH(name##_anc, true, lat, multi, strided, false)                                       \
-    RING_BATCH(name##_anc0, true, lat, multi, strided, true)                                       \
-    static const qtp_batch_handler_fn name[2] = {name##_anc, name##_anc0};
-RING_BATCH(batch_stage, false, false, false, false, false)
-RING_BATCH(batch_stage_strided, false, false, false, true, false)
+    RING_BATCH(name##_g, true, lat, multi, strided, QTP__PLAN_NONE)                                \
+    RING_BATCH(name##_0, true, lat, multi, strided, 0)                                             \
+    RING_BATCH(name##_1, true, lat, multi, strided, 1)                                             \
+    RING_BATCH(name##_2, true, lat, multi, strided, 2)                                             \
+    RING_BATCH(name##_3, true, lat, multi, strided, 3)                                             \
+    static const qtp_batch_handler_fn name[QTP__PLAN_MAX + 2] = {name##_g, name##_0, name##_1,     \
+                                                                 name##_2, name##_3};
+RING_BATCH(batch_stage, false, false, false, false, QTP__PLAN_NONE)
+RING_BATCH(batch_stage_strided, false, false, false, true, QTP__PLAN_NONE)
 RING_BATCH_TERM(batch_term, false, false, false)
 RING_BATCH_TERM(batch_term_lat, true, false, false)
 RING_BATCH_TERM(batch_term_strided, false, false, true)
@@ -208,7 +216,7 @@ static int batch_generic(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
     struct ring_inst *ri = ctx;
     const struct qtp__inst *ir = ri->ci;
     return ring_batch(ri, r, lo, hi, ir->term != NULL, ir->term && ri->runs != NULL,
-                      ir->chk.producers > 1, ir->gi->mod > 1, false, true);
+                      ir->chk.producers > 1, ir->gi->mod > 1, QTP__PLAN_NONE, true);
 }
 
 static qtp_batch_handler_fn pick_handler(const struct ring_inst *ri)
@@ -219,12 +227,12 @@ static qtp_batch_handler_fn pick_handler(const struct ring_inst *ri)
         return batch_generic;
     if (!ir->term)
         return strided ? batch_stage_strided : batch_stage;
-    const bool anc0 = ir->chk.anc == 0;
+    const unsigned plan = ir->chk.nvis <= QTP__PLAN_MAX ? 1 + ir->chk.nvis : 0;
     if (multi)
-        return (lat ? batch_term_multi_lat : batch_term_multi)[anc0];
+        return (lat ? batch_term_multi_lat : batch_term_multi)[plan];
     if (strided)
-        return (lat ? batch_term_strided_lat : batch_term_strided)[anc0];
-    return (lat ? batch_term_lat : batch_term)[anc0];
+        return (lat ? batch_term_strided_lat : batch_term_strided)[plan];
+    return (lat ? batch_term_lat : batch_term)[plan];
 }
 
 /* Pingpong's echo: handle the batch on ping, then copy it into pong. */
@@ -234,8 +242,9 @@ static int echo_batch(void *ctx, struct qtp_ring *r, int64_t lo, int64_t hi)
     struct qtp_deploy *d = ri->ci->d;
     struct ring_state *rs = d->bs;
     /* Its own stage function: the fast instance, unless a test hook needs the per-event one. */
-    int rc = ri->ci->slow ? ring_batch(ri, r, lo, hi, false, false, false, false, false, true)
-                          : ring_batch(ri, r, lo, hi, false, false, false, false, false, false);
+    int rc = ri->ci->slow
+                 ? ring_batch(ri, r, lo, hi, false, false, false, false, QTP__PLAN_NONE, true)
+                 : ring_batch(ri, r, lo, hi, false, false, false, false, QTP__PLAN_NONE, false);
     if (rc)
         return rc;
     uint32_t n = (uint32_t)(hi - lo + 1);
@@ -448,14 +457,16 @@ static void ring_pingpong(struct qtp_deploy *d)
             if (qtp_barrier_wait_for(&rs->pong_barrier, avail + 1, &avail) != 0)
                 goto out;
         uint64_t now = lat ? qtp_clock_ticks() : 0;
-        struct qtp__tacc a = ts->acc;
+        struct qtp__tacc a;
+        qtp__tacc_copy(&a, &ts->acc, false);
         for (int64_t s = pong_next; s <= want; s++) {
             uint64_t tp;
-            int64_t seq = qtp__term_event(&c, ts, &a, qtp_ring_slot(rs->pong, s), &tp, false);
+            int64_t seq =
+                qtp__term_event(&c, ts, &a, qtp_ring_slot(rs->pong, s), &tp, false, QTP__PLAN_NONE);
             if (lat && seq >= warm)
                 qtp__record_latency(echo->hist, now, tp, 1);
         }
-        ts->acc = a;
+        qtp__tacc_copy(&ts->acc, &a, false);
         ts->seen += n;
         /* R1 (qtp_seq_set): the pong slots are free again; pairs with A1 in the echo's claim
          * (the ring reads gating sequences with qtp_seq_get). */

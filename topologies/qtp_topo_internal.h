@@ -82,13 +82,19 @@ static inline uint64_t qtp_stage_root(unsigned f, uint64_t input)
     return qtp_mix_fast(input + 0x9e3779b97f4a7c15ULL * (f + 1));
 }
 
+/* The stage function's step over one field it reads (in ascending field order). */
+static inline uint64_t qtp_stage_step(uint64_t v, uint64_t field)
+{
+    return qtp_mix_fast(v ^ field);
+}
+
 /* The stage function of field f: a pure function of the input and the fields it reads. */
 static inline uint64_t qtp_stage_value(const struct qtp_graph *g, unsigned f, uint64_t input,
                                        const uint64_t *out)
 {
     uint64_t v = qtp_stage_root(f, input);
     for (uint64_t m = g->stage[f].up; m; m &= m - 1)
-        v = qtp_mix_fast(v ^ out[__builtin_ctzll(m)]);
+        v = qtp_stage_step(v, out[__builtin_ctzll(m)]);
     return v;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "qtp_lang.h"
 #include "topo_util.h"
 
 struct fault_case {
@@ -79,6 +80,51 @@ static void test_no_fault(void **state)
     }
 }
 
+/* A terminal's check has a plan for the first few fields it sees besides its own (unrolled)
+ * and mask loops beyond: a fault in any field upstream of it is caught and named by either, over
+ * every configuration. Chains of 2..7 stages (the terminal sees 1..6 fields, each stage reading
+ * the one before), a fan-in of 4 and a fan-in behind a stage (fields read by two). */
+static void test_check_plans(void **state)
+{
+    (void)state;
+    static const char *const exprs[] = {
+        "seq(stage, stage)",
+        "seq(stage, stage, stage)",
+        "seq(stage, stage, stage, stage)",
+        "seq(stage, stage, stage, stage, stage)",
+        "seq(stage, stage, stage, stage, stage, stage, stage)",
+        "seq(fanout(stage, stage, stage, stage), stage)",
+        "seq(stage, fanout(stage, stage), stage)",
+    };
+    for (unsigned e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+        struct qtp_topology t;
+        struct qtp_parse_error pe;
+        assert_int_equal(
+            qtp_topo_parse(exprs[e], NULL, &(struct qtp_topo_params){.payload = 8}, &t, &pe), 0);
+        for (unsigned stage = 1; stage < t.nfields; stage++)
+            for (unsigned cfg = 0; cfg < TOPO_NCONFIGS; cfg++) {
+                struct topo_run r = {0};
+                topo_config(cfg, &r);
+                r.ring_size = 8;
+                r.batch = 2;
+                r.events = 12;
+                r.seed = 7;
+                r.fault_stage = (int)stage;
+                r.fault_seq = 6;
+                r.timeout_s = 60;
+                assert_int_equal(topo_run(&t, &r), 0);
+                char want[32];
+                snprintf(want, sizeof(want), "field %u ", stage - 1);
+                if (r.verified || !strstr(r.reason, "seq 6 ") || !strstr(r.reason, want)) {
+                    print_error("%s stage %u over %s: verified %d, reason: %s\n", exprs[e], stage,
+                                topo_config_name(cfg), r.verified, r.reason);
+                    fail();
+                }
+            }
+        qtp_topology_fini(&t);
+    }
+}
+
 /* Bad configurations are refused with a reason. */
 static void test_bad_config(void **state)
 {
@@ -104,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_no_fault),
+        cmocka_unit_test(test_check_plans),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
