@@ -17,10 +17,15 @@
 
 #include "qtp_table.h"
 
-/* yield: spins this many times (with pause) before each sched_yield round starts (LMAX's
- * YieldingWaitStrategy: SPIN_TRIES 100). yield:spins=0 gives the PU away at once: where threads
- * outnumber PUs, a stage that catches up then leaves its PU to the stage behind it instead of
- * following the producer event by event for as long as its spin lasts. */
+/* yield: tries this many times before each sched_yield round starts (LMAX's
+ * YieldingWaitStrategy: SPIN_TRIES 100). A try is a look at the condition, with no pause: LMAX
+ * 3.4.4's yield and sleep try back to back (only BusySpinWaitStrategy calls onSpinWait), and a
+ * pause is 10-140 cycles (27 ns on the EPYC this was measured on), so 100 pausing tries are a
+ * few microseconds of a PU that, where threads outnumber PUs, the thread being waited for may
+ * need: the diamond (4 threads on 2 PUs) ran about 16% slower with them. yield:spins=0 gives the
+ * PU away at once (there: the diamond 1.4x faster again with a 1024-slot ring, 1.8x with 8192),
+ * for a stage that catches up then leaves its PU to the stage behind it instead of following the
+ * producer event by event. */
 #define YIELD_SPINS 100
 
 static int nop_init(struct qtp_waiter *w)
@@ -57,12 +62,10 @@ static enum qtp_wait_status yield_wait(struct qtp_waiter *w, qtp_wait_cond_fn co
     while (!cond(arg)) {
         if (qtp_waiter_alerted(w))
             return QTP_WAIT_ALERTED;
-        if (spins < limit) {
+        if (spins < limit)
             spins++;
-            qtp_cpu_relax();
-        } else {
+        else
             sched_yield();
-        }
     }
     return QTP_WAIT_OK;
 }
@@ -152,10 +155,10 @@ static void block_signal(struct qtp_waiter *w)
  * LMAX counts one counter down from retries (200): above SPIN_THRESHOLD (100) it spins, down to
  * 0 it yields, then it parks for sleepTimeNs (100 ns) between checks, forever; publishers never
  * signal. Here the two phases are counted separately (spins = retries - 100, yields = 100), a
- * spin try has a pause in it (as spin's), and the nap is a timed futex wait: the same kernel
- * timer as nanosleep (so Linux's timer slack, 50 us for ordinary threads, stretches a 100 ns nap
- * to 50 us or more, as it stretches LMAX's parkNanos), but wake_all can cut it short, so a halt
- * never waits out a nap.
+ * spin try is a look at the condition with no pause (as LMAX's and yield's), and the nap is a
+ * timed futex wait: the same kernel timer as nanosleep (so Linux's timer slack, 50 us for
+ * ordinary threads, stretches a 100 ns nap to 50 us or more, as it stretches LMAX's parkNanos),
+ * but wake_all can cut it short, so a halt never waits out a nap.
  *
  * Why no wake-up is lost. A napper N and a thread T that changed something N's cond() reads (a
  * halt, the gating set) before calling wake_all:
@@ -208,8 +211,7 @@ static enum qtp_wait_status sleep_wait(struct qtp_waiter *w, qtp_wait_cond_fn co
         if (qtp_waiter_alerted(w))
             return QTP_WAIT_ALERTED;
         if (spins) {
-            spins--;
-            qtp_cpu_relax();
+            spins--; /* no pause: as yield's tries */
         } else if (yields) {
             yields--;
             sched_yield();

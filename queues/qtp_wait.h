@@ -39,7 +39,7 @@ enum qtp_wait_status {
 /* A strategy's tunable constants. Only the fields its row's parameter table names are used;
  * durations are in ns. */
 struct qtp_wait_params {
-    uint64_t spins;    /* yield, sleep: tries spinning (with pause) before it yields */
+    uint64_t spins;    /* yield, sleep: tries (no pause, as LMAX's) before it yields */
     uint64_t yields;   /* sleep: then tries with sched_yield before it naps */
     uint64_t nap_ns;   /* sleep: then a nap of this long between tries */
     uint64_t spin_ns;  /* phased: spin this long */
