@@ -118,7 +118,12 @@ enum {
     X(p999, uint64_t, QTP_T_U64, 0)                                                                \
     X(p9999, uint64_t, QTP_T_U64, 0)                                                               \
     X(max, uint64_t, QTP_T_U64, 0)                                                                 \
-    X(clamped, uint64_t, QTP_T_U64, QTP_FIELD_OPTIONAL) /* outside 1 ns..1 h (clock skew) */
+    X(clamped, uint64_t, QTP_T_U64, QTP_FIELD_OPTIONAL) /* outside 1 ns..1 h (clock skew) */       \
+    /* A saturated single-producer ring stamps groups of events with one clock read: each          \
+     * latency is overstated by at most its group's span. Mean and largest span, ns; null where    \
+     * nothing was grouped (paced, per-edge queues, several producers, pingpong). */               \
+    X(stamp_mean, double, QTP_T_REAL, QTP_FIELD_OPTIONAL)                                          \
+    X(stamp_max, double, QTP_T_REAL, QTP_FIELD_OPTIONAL)
 
 #define QTP_ALLOC_FIELDS(X)                                                                        \
     X(calls, uint64_t, QTP_T_U64, 0) /* malloc + calloc + realloc */                               \

@@ -139,6 +139,7 @@ void qtp_run_row(const struct qtp_cell *c, struct qtp_rep_record *r, int rep)
     r->throughput_eps = NAN; /* a failed or skipped rep has no numbers (written as null) */
     r->elapsed_s = NAN;
     r->latency_ns.mean = NAN;
+    r->latency_ns.stamp_mean = r->latency_ns.stamp_max = NAN;
     r->alloc.per_event = NAN;
     r->alloc.bytes_per_event = NAN;
     r->cpu.ns_per_event = NAN;
@@ -248,6 +249,10 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
         r->latency_ns.p9999 = qtp_hist_percentile(h, 99.99);
         r->latency_ns.max = qtp_hist_max(h);
         r->latency_ns.clamped = qtp_hist_clamped(h);
+        if (res->stamp.groups) {
+            r->latency_ns.stamp_mean = (double)res->stamp.mean_ns;
+            r->latency_ns.stamp_max = (double)res->stamp.max_ns;
+        }
         qtp_hist_merge(cr->hist, h);
     }
     r->nstages = res->nstages < QTP_MAX_THREADS ? res->nstages : QTP_MAX_THREADS;

@@ -86,8 +86,8 @@ static void full_row(struct qtp_rep_record *r, const char *topo, int rep, double
     r->oversubscribed = rep % 2;
     r->throughput_eps = tp;
     r->elapsed_s = 0.123456789012345;
-    r->latency_ns =
-        (struct qtp_latency){123456, 234.5678901, 200, 300, 1000, 5000, 20000, 123456, 7};
+    r->latency_ns = (struct qtp_latency){123456, 234.5678901, 200, 300,  1000,  5000,
+                                         20000,  123456,      7,   35.0, 1234.5};
     r->alloc = (struct qtp_alloc_stats){7, 4096, 6, 7e-6, 4.096e-3};
     r->cpu = (struct qtp_cpu_stats){1.25, 0.5, 12, 3, 1750.5};
     r->rss_peak_kb = 65432;

@@ -185,6 +185,19 @@ def check_ok_row(r, meta):
             bad(f"{w}: latency percentiles not increasing: {seq}")
         if not r.get("hist"):
             bad(f"{w}: no hist file")
+        # The stamp groups' span (the bound on each latency's overstatement): measured by a
+        # saturated ring with one producer, null elsewhere.
+        sm, sx = lat.get("stamp_mean"), lat.get("stamp_max")
+        grouped = (r["queue"] == "ring" and r["params"]["rate"] == 0 and
+                   r["topology"] in ("unicast", "pipeline", "fanout", "diamond", "shard"))
+        if isinstance(sm, NUM) != isinstance(sx, NUM):
+            bad(f"{w}: stamp_mean {sm!r}, stamp_max {sx!r}")
+        elif isinstance(sm, NUM):
+            if not (r["queue"] == "ring" and r["params"]["rate"] == 0) or not 0 <= sm <= sx:
+                bad(f"{w}: stamp span mean {sm} max {sx} (queue {r['queue']}, rate "
+                    f"{r['params']['rate']})")
+        elif grouped:
+            bad(f"{w}: a saturated ring with one producer and no stamp span")
     if len(r["threads"]) < 2:
         bad(f"{w}: {len(r['threads'])} thread records")
     for t in r["threads"]:
