@@ -23,7 +23,7 @@
  * pause is 10-140 cycles (27 ns on the EPYC this was measured on), so 100 pausing tries are a
  * few microseconds of a PU that, where threads outnumber PUs, the thread being waited for may
  * need: the diamond (4 threads on 2 PUs) ran about 16% slower with them. yield:spins=0 gives the
- * PU away at once (there: the diamond 1.4x faster again with a 1024-slot ring, 1.8x with 8192),
+ * PU away at once (there: the diamond 1.4x faster again with a 1024-slot ring, 1.9x with 8192),
  * for a stage that catches up then leaves its PU to the stage behind it instead of following the
  * producer event by event. */
 #define YIELD_SPINS 100

@@ -425,7 +425,23 @@ static uint64_t part_count(uint32_t mod, uint32_t res, uint64_t total)
     return total > res ? (total - res + mod - 1) / mod : 0;
 }
 
-/* c's plan from c->g, c->own and c->anc (nvis > QTP__PLAN_MAX: none, the mask loops). */
+/* The plan's bits for a stage that reads the fields up: bit idx[j] for each field j it reads,
+ * each one in anc and below limit (so already listed). false when one is not: no plan. */
+static bool plan_inputs(const struct qtp__chk *c, uint64_t up, const unsigned *idx, unsigned limit,
+                        uint8_t *bits)
+{
+    *bits = 0;
+    for (; up; up &= up - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(up);
+        if (!(c->anc >> j & 1) || j >= limit)
+            return false;
+        *bits |= (uint8_t)(1u << idx[j]);
+    }
+    return true;
+}
+
+/* c's plan from c->g, c->own and c->anc (nvis > QTP__PLAN_MAX: none, the mask loops). Inputs
+ * outside anc (never: a stage reads only fields it sees) leave it without a plan too. */
 static void chk_plan(struct qtp__chk *c)
 {
     unsigned idx[QTP_TOPO_MAX_FIELDS]; /* list entry of each field in anc */
@@ -433,33 +449,19 @@ static void chk_plan(struct qtp__chk *c)
     c->own_up = 0;
     if (c->nvis > QTP__PLAN_MAX)
         return;
-    /* Inputs outside anc (never, as stages read only fields they see) have no plan either. */
-    const unsigned none = QTP__PLAN_MAX + 1;
     unsigned k = 0;
     for (uint64_t m = c->anc; m; m &= m - 1, k++) {
         unsigned f = (unsigned)__builtin_ctzll(m);
         idx[f] = k;
         c->vis_f[k] = (uint8_t)f;
-        c->vis_up[k] = 0;
-        for (uint64_t u = c->g->stage[f].up; u; u &= u - 1) {
-            unsigned j = (unsigned)__builtin_ctzll(u);
-            if (!(c->anc >> j & 1) || j >= f) {
-                c->nvis = none;
-                return;
-            }
-            c->vis_up[k] |= (uint8_t)(1u << idx[j]);
-        }
-    }
-    if (c->own < 0)
-        return;
-    for (uint64_t u = c->g->stage[c->own].up; u; u &= u - 1) {
-        unsigned j = (unsigned)__builtin_ctzll(u);
-        if (!(c->anc >> j & 1)) {
-            c->nvis = none;
+        if (!plan_inputs(c, c->g->stage[f].up, idx, f, &c->vis_up[k])) {
+            c->nvis = QTP__PLAN_MAX + 1;
             return;
         }
-        c->own_up |= (uint8_t)(1u << idx[j]);
     }
+    if (c->own >= 0 &&
+        !plan_inputs(c, c->g->stage[c->own].up, idx, QTP_TOPO_MAX_FIELDS, &c->own_up))
+        c->nvis = QTP__PLAN_MAX + 1;
 }
 
 /* The flattened stage function and check of instance i. */
