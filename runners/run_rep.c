@@ -291,27 +291,34 @@ static void record_ok(struct qtp_cell_run *cr, const struct rep_ctx *rc,
 
 /* ---- the forced stop, measured on a second deployment of the cell ----
  * A rep ends gracefully (it must be checked whole), so its forced stop is measured apart: the
- * same configuration is built again and run, halted once its stream is flowing (the window has
- * opened: every thread is in its loop, readers in their waits between batches), and the time
- * from qtp_deploy_halt to run()'s return - every thread woken and joined - is the rep's forced
- * stop. The probe's threads are not bound and nothing of it is checked or recorded but that. */
+ * same configuration is built again and run, and halted the moment its stream flows: when its
+ * producer opens the window (the warm-up is published and every thread is in its loop). The time
+ * from that qtp_deploy_halt to run()'s return - every thread woken and joined - is the rep's
+ * forced stop. Halting from the window's own callback, not from a poll, makes what the probe moves
+ * the warm-up and what is in flight, not as much as a sleep lets through (which no count of a
+ * run could then subtract: bench-harness --instructions). The probe's threads are not bound and
+ * nothing of it is checked or recorded but that. */
 struct probe {
     struct qtp_deploy *d;
     struct qtp_deploy_result res;
-    _Atomic bool flowing, returned;
+    _Atomic uint64_t t_halt;   /* when the window opened and the probe was halted; 0: not yet */
+    _Atomic uint64_t t_return; /* when run() returned; 0: not yet */
 };
 
 static void probe_window(void *arg, bool start)
 {
-    if (start)
-        atomic_store(&((struct probe *)arg)->flowing, true);
+    struct probe *p = arg;
+    if (start && !atomic_load(&p->t_halt)) {
+        atomic_store(&p->t_halt, qtp_clock_mono_ns());
+        qtp_deploy_halt(p->d);
+    }
 }
 
 static void *probe_main(void *arg)
 {
     struct probe *p = arg;
     (void)qtp_deploy_run(p->d, &p->res);
-    atomic_store(&p->returned, true);
+    atomic_store(&p->t_return, qtp_clock_mono_ns());
     return NULL;
 }
 
@@ -334,16 +341,16 @@ static double forced_stop_ns(const struct qtp_deploy_config *base)
         qtp_deploy_destroy(p.d);
         return NAN;
     }
-    /* Up to 5 s for the window to open (the warm-up passes); halted either way. */
-    for (int i = 0; i < 5000 && !atomic_load(&p.flowing) && !atomic_load(&p.returned); i++)
+    /* Up to 5 s for the window to open (the warm-up passes); halted here if it has not. */
+    for (int i = 0; i < 5000 && !atomic_load(&p.t_halt) && !atomic_load(&p.t_return); i++)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
-    bool ran_out = atomic_load(&p.returned);
-    uint64_t t0 = qtp_clock_mono_ns();
-    qtp_deploy_halt(p.d);
+    uint64_t t0 = atomic_load(&p.t_halt);
+    if (!t0)
+        qtp_deploy_halt(p.d);
     pthread_join(tid, NULL);
-    uint64_t t1 = qtp_clock_mono_ns();
     qtp_deploy_destroy(p.d);
-    return ran_out ? NAN : (double)(t1 - t0);
+    /* No window: it failed or ran out first. */
+    return t0 ? (double)(atomic_load(&p.t_return) - t0) : NAN;
 }
 
 /* The sampler's summary into the row, series/<cell>.r<rep>.csv, the rep's latency intervals
